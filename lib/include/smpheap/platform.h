@@ -1,0 +1,41 @@
+/* smpheap/platform.h - what the heap asks of a platform.
+ *
+ * lib/ never includes an OS header. A platform (platform/host, platform/xtensa,
+ * or a board port of yours) provides these functions at link time. Each one
+ * is called from the places named in its comment; none may allocate.
+ */
+#ifndef SMPHEAP_PLATFORM_H
+#define SMPHEAP_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The core the caller runs (or acts) as. Any value is accepted: the heap
+ * reduces it modulo the layout's core count. Called on every allocation, so
+ * it must be cheap (a register read on a DSP, a thread-local on the host). */
+unsigned smph_platform_core_id(void);
+
+/* RCU read-side section around the heap's scans of other cores' shards.
+ * Must be wait-free and nestable; must not block. */
+void smph_platform_read_lock(void);
+void smph_platform_read_unlock(void);
+
+/* Waits until every read-side section that began before the call has ended
+ * (a grace period). Called from smpheap_core_down() only; may block. */
+void smph_platform_synchronize(void);
+
+/* Powers the memory [addr, addr+len) (whole banks) off or on. Off: its
+ * contents are lost and it must not be touched until powered on again; the
+ * platform writes back and invalidates the data cache first where it has one.
+ * On the host this is madvise(MADV_DONTNEED), so RSS shows it. */
+void smph_platform_bank_power(void *addr, size_t len, bool on);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SMPHEAP_PLATFORM_H */

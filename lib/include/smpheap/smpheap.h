@@ -1,0 +1,160 @@
+/* smpheap.h - a three-zone lock-free heap for SMP audio DSPs and host SMP machines.
+ *
+ * Zones (see DESIGN.md):
+ *   SYS      per-core bump heaps: never freed, reset when the core goes down.
+ *   RUNTIME  per-core shards of fixed-size blocks over atomic bitmaps; free from any core.
+ *   BUFFER   pages claimed as contiguous runs; large audio buffers, DMA-friendly
+ *            (no header in front of the data: all metadata is out of band).
+ *
+ * The calling core comes from the platform layer (smph_platform_core_id(),
+ * see smpheap/platform.h); on the host a thread picks its core with
+ * smpheap_host_bind().
+ *
+ * Which operations may run at the same time (any threads, any cores):
+ *
+ *   operation              | alongside alloc/free/realloc | alongside core_down/up(c)
+ *   -----------------------+------------------------------+---------------------------------
+ *   alloc, alloc_aligned   | yes, lock-free               | yes, except by threads acting as c
+ *   free                   | yes, lock-free               | yes (frees of c's blocks keep working)
+ *   realloc(p)             | yes, unless p itself is freed or realloc'd at the same time
+ *   core_down/up(c)        | yes                          | not for the same c; one controller
+ *   stats                  | yes (figures are a snapshot) | yes
+ *   check                  | memory-safe; exact only when no operation is in flight
+ *
+ * Errors never crash and never change the heap; each is counted in the
+ * zone's stats (bad_frees, failures).
+ */
+#ifndef SMPHEAP_H
+#define SMPHEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smpheap/layout.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SMPHEAP_VERSION_MAJOR 0
+#define SMPHEAP_VERSION_MINOR 1
+#define SMPHEAP_VERSION_PATCH 0
+
+enum smpheap_zone {
+	SMPHEAP_ZONE_SYS = 0,
+	SMPHEAP_ZONE_RUNTIME = 1,
+	SMPHEAP_ZONE_BUFFER = 2,
+};
+#define SMPHEAP_ZONE_COUNT 3
+
+struct smpheap; /* opaque; lives at the start of the memory given to smpheap_init() */
+
+/* Figures for one zone. Counts are sums of per-core counters: exact when no
+ * operation is in flight, a consistent-enough snapshot otherwise. */
+struct smpheap_stats {
+	size_t capacity;	   /* bytes the zone can hand out */
+	size_t used;		   /* bytes in live blocks (block or page granular) */
+	size_t peak;		   /* highest `used` seen (exact on one thread; see README) */
+	size_t largest_free;	   /* largest single allocation that could succeed now */
+	size_t allocs;		   /* successful allocations (realloc counts as one) */
+	size_t frees;		   /* successful frees */
+	size_t failures;	   /* allocations that returned NULL */
+	size_t bad_frees;	   /* frees rejected: foreign, interior, double, system */
+	size_t banks_released;	   /* banks currently powered off by core_down */
+	size_t bank_release_count; /* banks powered off since init (a bank may count twice) */
+};
+
+/* Bytes of memory (metadata included) that smpheap_init() needs for `layout`,
+ * or 0 if the layout is invalid. Pure; safe to call at any time. */
+size_t smpheap_size(const struct smpheap_layout *layout);
+
+/* Alignment that smpheap_init() requires of `mem`: the layout's bank size, so
+ * that every zone starts on a bank boundary. 0 if the layout is invalid. */
+size_t smpheap_alignment(const struct smpheap_layout *layout);
+
+/* 0 if `layout` is usable, else a negative errno and, if `why` is not NULL,
+ * a static string naming the first problem found. */
+int smpheap_layout_validate(const struct smpheap_layout *layout, const char **why);
+
+/* Builds a heap in mem[0..len). Returns NULL if the layout is invalid, `len`
+ * is smaller than smpheap_size(layout), or `mem` is not aligned to
+ * smpheap_alignment(layout). The heap keeps `layout`; it must outlive the heap.
+ * Not thread-safe: call once, before any other operation on the heap. */
+struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout *layout);
+
+/* The layout a heap was built with. */
+const struct smpheap_layout *smpheap_layout(const struct smpheap *h);
+
+/* Allocates `size` bytes from `zone`, in a region that has every bit of `caps`
+ * (0: any). Aligned to 16 bytes in SYS and RUNTIME, to the page size in BUFFER.
+ * NULL on size 0, size too large, unknown zone, caps no region has, or
+ * exhaustion (the heap keeps working and recovers as blocks are freed).
+ * Lock-free. */
+void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size);
+
+/* As smpheap_alloc(), aligned to `align` (a power of two; up to the bank size
+ * in SYS and BUFFER, up to the largest block's natural alignment in RUNTIME).
+ * NULL if `align` is not a power of two or too large, or size+align overflows. */
+void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size,
+			    size_t align);
+
+/* Resizes the live block `ptr` within its zone (RUNTIME or BUFFER), in place
+ * when the block (or, in BUFFER, the free pages after it) can hold `size`.
+ * realloc(NULL, n) allocates in RUNTIME; realloc(p, 0) frees p and returns
+ * NULL. On failure returns NULL and leaves `ptr` live and unchanged. A SYS
+ * pointer, a foreign or non-live pointer gets NULL and counts as a bad free. */
+void *smpheap_realloc(struct smpheap *h, void *ptr, size_t size);
+
+/* Frees `ptr`. Returns 0 (also for NULL), or:
+ *   -EFAULT    ptr is outside the heap
+ *   -EPERM     ptr is in a system heap (system memory is never freed)
+ *   -EINVAL    ptr is inside a zone but not the start of a block or run
+ *   -EALREADY  the block is already free (double free); nothing changes
+ * Any core may free any block. Lock-free. */
+int smpheap_free(struct smpheap *h, void *ptr);
+
+/* Usable bytes of the live block at `ptr` (block or run size), 0 if ptr is
+ * not the start of a live RUNTIME/BUFFER block; SYS pointers give 0. */
+size_t smpheap_usable_size(const struct smpheap *h, const void *ptr);
+
+/* Zone of `ptr`, or -EFAULT if it is outside the heap. */
+int smpheap_zone_of(const struct smpheap *h, const void *ptr);
+
+/* Takes `core` down: resets its system heap (all its system memory is gone),
+ * stops its runtime shard serving new allocations (frees of its blocks from
+ * any core still work), waits for a grace period so no other core can still
+ * be claiming from the shard, then powers off its banks that hold no live
+ * block. No thread may allocate as `core` meanwhile (on a DSP the core is
+ * parked; on the host, park the threads bound to it).
+ * 0, -EINVAL (no such core), -EALREADY (already down). */
+int smpheap_core_down(struct smpheap *h, unsigned core);
+
+/* Powers off any further banks of a down core whose last live block has been
+ * freed since smpheap_core_down(). Returns the number of banks released now,
+ * or -EINVAL / -EAGAIN (core is up). */
+int smpheap_core_sweep(struct smpheap *h, unsigned core);
+
+/* Brings `core` back: powers its banks on and lets its shard serve again.
+ * 0, -EINVAL (no such core), -EALREADY (already up). */
+int smpheap_core_up(struct smpheap *h, unsigned core);
+
+/* 1 if `core` is up, 0 if down, -EINVAL if no such core. */
+int smpheap_core_is_up(const struct smpheap *h, unsigned core);
+
+/* Fills `out` with the figures of `zone`. 0 or -EINVAL. */
+int smpheap_stats(const struct smpheap *h, enum smpheap_zone zone, struct smpheap_stats *out);
+
+/* Walks every invariant (bitmap summaries, run start/end marks, system
+ * offsets, counters). 0 when all hold, else a negative errno (-EFAULT for a
+ * broken heap header, -EUCLEAN for broken zone state). Exact only when no
+ * operation is in flight; never writes. */
+int smpheap_check(const struct smpheap *h);
+
+/* A human-readable name for an error code returned above. */
+const char *smpheap_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SMPHEAP_H */
