@@ -23,9 +23,9 @@
 extern "C" {
 #endif
 
-#define SMPHEAP_MAX_CORES 64	      /* cores a layout may describe */
-#define SMPHEAP_MAX_CLASSES 24	      /* runtime size classes per shard */
-#define SMPHEAP_MAX_BUFFER_REGIONS 4  /* buffer regions (HP, LP, ...) */
+#define SMPHEAP_MAX_CORES 64	     /* cores a layout may describe */
+#define SMPHEAP_MAX_CLASSES 24	     /* runtime size classes per shard */
+#define SMPHEAP_MAX_BUFFER_REGIONS 4 /* buffer regions (HP, LP, ...) */
 
 /* Memory capability bits. An allocation names the caps it needs (0: any);
  * only a region whose caps include all of them serves it. */
@@ -53,18 +53,19 @@ struct smpheap_buffer_region {
 };
 
 struct smpheap_layout {
-	const char *name;		       /* "tgl", "apl", "host", ... */
-	const char *origin;		       /* where the numbers come from (one line) */
-	unsigned cores;			       /* cores, 1..SMPHEAP_MAX_CORES */
-	size_t bank_size;		       /* power-gating unit; a power of two */
-	size_t sys_size[SMPHEAP_MAX_CORES];    /* system heap bytes per core */
-	uint32_t sys_caps;		       /* caps of the system heaps */
-	unsigned class_count;		       /* entries used in classes[] */
+	const char *name;		    /* "tgl", "apl", "host", ... */
+	const char *origin;		    /* where the numbers come from (one line) */
+	unsigned cores;			    /* cores, 1..SMPHEAP_MAX_CORES */
+	size_t bank_size;		    /* power-gating unit; a power of two */
+	size_t sys_size[SMPHEAP_MAX_CORES]; /* system heap bytes per core */
+	uint32_t sys_caps;		    /* caps of the system heaps */
+	unsigned class_count;		    /* entries used in classes[] */
 	struct smpheap_class classes[SMPHEAP_MAX_CLASSES]; /* ascending block_size */
-	uint32_t runtime_caps;		       /* caps of the runtime shards */
-	size_t page_size;		       /* buffer page bytes; a power of two */
-	unsigned buffer_region_count;	       /* entries used in buffer_regions[] */
-	struct smpheap_buffer_region buffer_regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* searched in order */
+	uint32_t runtime_caps;				   /* caps of the runtime shards */
+	size_t page_size;				   /* buffer page bytes; a power of two */
+	unsigned buffer_region_count;			   /* entries used in buffer_regions[] */
+	struct smpheap_buffer_region
+	    buffer_regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* searched in order */
 };
 
 #ifdef __cplusplus

@@ -52,16 +52,17 @@ struct smpheap; /* opaque; lives at the start of the memory given to smpheap_ini
 /* Figures for one zone. Counts are sums of per-core counters: exact when no
  * operation is in flight, a consistent-enough snapshot otherwise. */
 struct smpheap_stats {
-	size_t capacity;	   /* bytes the zone can hand out */
-	size_t used;		   /* bytes in live blocks (block or page granular) */
-	size_t peak;		   /* highest `used` seen (exact on one thread; see README) */
-	size_t largest_free;	   /* largest single allocation that could succeed now */
-	size_t allocs;		   /* successful allocations (realloc counts as one) */
-	size_t frees;		   /* successful frees */
-	size_t failures;	   /* allocations that returned NULL */
-	size_t bad_frees;	   /* frees rejected: foreign, interior, double, system */
-	size_t banks_released;	   /* banks currently powered off by core_down */
+	size_t capacity;       /* bytes the zone can hand out */
+	size_t used;	       /* bytes in live blocks (block or page granular) */
+	size_t peak;	       /* highest `used` seen (exact on one thread; see README) */
+	size_t largest_free;   /* largest single allocation that could succeed now */
+	size_t allocs;	       /* successful allocations (a moving realloc: one alloc, one free) */
+	size_t frees;	       /* successful frees */
+	size_t failures;       /* allocations that returned NULL */
+	size_t bad_frees;      /* frees rejected: foreign, interior, double, system */
+	size_t banks_released; /* banks powered off now by core_down (heap-wide) */
 	size_t bank_release_count; /* banks powered off since init (a bank may count twice) */
+	size_t poison_errors;	   /* freed blocks found written to (SMPHEAP_POISON builds) */
 };
 
 /* Bytes of memory (metadata included) that smpheap_init() needs for `layout`,

@@ -1,0 +1,55 @@
+# A thin driver over the CMake presets. The two commands that matter:
+#   make test    build and run every test: release, ThreadSanitizer,
+#                AddressSanitizer+UBSan, 32-bit words, and Xtensa under QEMU
+#   make bench   run the benchmark suite and render the report in results/
+# Both install missing Debian packages first when run as root.
+
+JOBS ?= $(shell nproc)
+CORE_PACKAGES := build-essential cmake pkg-config libhwloc-dev hwloc liburcu-dev libbenchmark-dev valgrind
+DEB_PACKAGES := $(CORE_PACKAGES)
+
+# Each part of the suite adds its packages and targets in its own fragment.
+-include bench/bench.mk
+-include stress/stress.mk
+-include platform/xtensa/xtensa.mk
+
+.PHONY: all deps test test-host build-% test-% bench fuzz format format-check clean install-check
+
+all: build-release
+
+deps:
+	@scripts/deps.sh $(sort $(DEB_PACKAGES))
+
+build-%: deps
+	@cmake --preset $* >/dev/null
+	@cmake --build --preset $* -j $(JOBS)
+
+# Unit tests of one preset (stress and fuzz tests are CTest tests too).
+test-%: build-%
+	@ctest --preset $* -j $(JOBS) --timeout 300
+
+TEST_PRESETS ?= release tsan asan word32 $(EXTRA_TEST_PRESETS)
+
+test: deps
+	@set -e; for p in $(TEST_PRESETS); do \
+	  echo "== make test: $$p =="; $(MAKE) --no-print-directory test-$$p; done
+	@$(MAKE) --no-print-directory install-check
+	@echo "make test: all presets passed ($(TEST_PRESETS))"
+
+# An outside program builds against the installed library with find_package().
+install-check: build-release
+	@rm -rf build/install build/consumer
+	@cmake --install build/release --prefix build/install >/dev/null
+	@cmake -S tests/consumer -B build/consumer -DCMAKE_PREFIX_PATH=$(CURDIR)/build/install >/dev/null
+	@cmake --build build/consumer -j $(JOBS) >/dev/null
+	@build/consumer/consumer
+	@PKG_CONFIG_PATH=$(CURDIR)/build/install/lib/pkgconfig pkg-config --exists smpheap && echo "install-check: pkg-config finds smpheap"
+
+format:
+	@git ls-files '*.c' '*.h' '*.cc' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.c' '*.h' '*.cc' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf build

@@ -1,0 +1,249 @@
+/* alloc.c - the public entry points: argument checks, zone dispatch, counting.
+ *
+ * Every rejected request is counted in the zone's stats and answered with
+ * NULL or an error code; nothing here touches a block's memory except
+ * realloc's copy and the optional poisoning.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+enum smph_where smph_locate(const struct smpheap *h, uintptr_t p, unsigned *index)
+{
+	uint16_t owner;
+	unsigned c;
+
+	if (p < h->zones_base || p >= h->end)
+		return SMPH_AT_FOREIGN;
+	owner = h->bank_owner[(p - h->zones_base) >> h->bank_shift];
+	*index = owner & SMPH_OWNER_INDEX;
+	if (owner & SMPH_OWNER_REGION)
+		return SMPH_AT_REGION;
+	c = *index;
+	if (p - h->sys[c].base < h->sys[c].size)
+		return SMPH_AT_SYS;
+	if (p - h->shards[c].base < h->shard_bytes)
+		return SMPH_AT_SHARD;
+	return SMPH_AT_GAP;
+}
+
+static bool heap_ok(const struct smpheap *h)
+{
+	return h && h->magic == SMPH_MAGIC;
+}
+
+#ifdef SMPHEAP_POISON
+void smph_poison(void *p, size_t n)
+{
+	__builtin_memset(p, SMPH_POISON_BYTE, n);
+}
+
+bool smph_poison_intact(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != SMPH_POISON_BYTE)
+			return false;
+	return true;
+}
+
+/* A block fresh from the free pool should still hold the poison written when
+ * it was freed; anything else is a write after free. Counted, not fatal. */
+static void check_poison(struct smpheap *h, unsigned zone, unsigned core, const void *p, size_t n)
+{
+	if (!smph_poison_intact(p, n))
+		atomic_fetch_add_explicit(&smph_ctr(h, zone, core)->poison_errors, 1,
+					  memory_order_relaxed);
+}
+#endif
+
+void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size,
+			    size_t align)
+{
+	unsigned core;
+	size_t bytes = 0;
+	void *p = NULL;
+
+	if (!heap_ok(h))
+		return NULL;
+	core = smph_core(h);
+	if ((unsigned)zone >= SMPHEAP_ZONE_COUNT) {
+		/* No zone to blame: requests naming none count as runtime. */
+		smph_count_failure(h, SMPHEAP_ZONE_RUNTIME);
+		return NULL;
+	}
+	if (smph_unlikely(size == 0 || !smph_is_pow2(align) || size > SIZE_MAX - align ||
+			  (caps & ~h->zone_caps[zone]) || align > h->layout->bank_size))
+		goto fail;
+	if (align < SMPH_MIN_ALIGN)
+		align = SMPH_MIN_ALIGN;
+	switch (zone) {
+	case SMPHEAP_ZONE_SYS:
+		p = smph_sys_alloc(h, core, size, align);
+		bytes = smph_align_up(size, SMPH_MIN_ALIGN);
+		break;
+	case SMPHEAP_ZONE_RUNTIME:
+		if (size <= h->max_block)
+			p = smph_runtime_alloc(h, core, size, align, &bytes);
+		break;
+	case SMPHEAP_ZONE_BUFFER:
+		p = smph_buffer_alloc(h, caps, size, align, &bytes);
+		break;
+	}
+	if (smph_unlikely(!p))
+		goto fail;
+#ifdef SMPHEAP_POISON
+	if (zone != SMPHEAP_ZONE_SYS)
+		check_poison(h, zone, core, p, bytes);
+#endif
+	smph_count_alloc(h, zone, core, bytes);
+	return p;
+fail:
+	smph_count_failure(h, zone);
+	return NULL;
+}
+
+void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size)
+{
+	return smpheap_alloc_aligned(h, zone, caps, size, 1);
+}
+
+int smpheap_free(struct smpheap *h, void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	unsigned index, core;
+	size_t bytes = 0;
+	int rc;
+
+	if (!ptr)
+		return 0;
+	if (!heap_ok(h))
+		return -EFAULT;
+	switch (smph_locate(h, p, &index)) {
+	case SMPH_AT_SHARD:
+		rc = smph_runtime_free(h, index, p, &bytes);
+		if (smph_unlikely(rc))
+			return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, rc);
+		core = smph_core(h);
+		smph_count_free(h, SMPHEAP_ZONE_RUNTIME, core, bytes);
+		return 0;
+	case SMPH_AT_REGION:
+		rc = smph_buffer_free(h, index, p, &bytes);
+		if (rc)
+			return smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, rc);
+		smph_count_free(h, SMPHEAP_ZONE_BUFFER, smph_core(h), bytes);
+		return 0;
+	case SMPH_AT_SYS:
+		return smph_count_bad_free(h, SMPHEAP_ZONE_SYS, -EPERM);
+	case SMPH_AT_GAP:
+		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EINVAL);
+	case SMPH_AT_FOREIGN:
+	default:
+		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EFAULT);
+	}
+}
+
+/* Moves a live block to a new one of `size` bytes from `zone`/`caps`. */
+static void *move_block(struct smpheap *h, void *ptr, size_t old_bytes, enum smpheap_zone zone,
+			uint32_t caps, size_t size, size_t align)
+{
+	void *q = smpheap_alloc_aligned(h, zone, caps, size, align);
+
+	if (!q)
+		return NULL;
+	__builtin_memcpy(q, ptr, old_bytes < size ? old_bytes : size);
+	smpheap_free(h, ptr);
+	return q;
+}
+
+void *smpheap_realloc(struct smpheap *h, void *ptr, size_t size)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	unsigned index;
+	size_t old_bytes = 0, new_bytes = 0;
+	bool live;
+	int rc;
+
+	if (!ptr)
+		return smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+	if (!heap_ok(h))
+		return NULL;
+	if (size == 0) {
+		smpheap_free(h, ptr);
+		return NULL;
+	}
+	switch (smph_locate(h, p, &index)) {
+	case SMPH_AT_SHARD:
+		old_bytes = smph_runtime_block_size(h, p, &live);
+		if (!old_bytes || !live) {
+			smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME,
+					    old_bytes ? -EALREADY : -EINVAL);
+			return NULL;
+		}
+		if (size <= old_bytes)
+			return ptr; /* the block already holds it */
+		return move_block(h, ptr, old_bytes, SMPHEAP_ZONE_RUNTIME, 0, size, 1);
+	case SMPH_AT_REGION:
+		rc = smph_buffer_resize(h, p, size, &old_bytes, &new_bytes);
+		if (rc == 0) {
+			smph_count_resize(h, SMPHEAP_ZONE_BUFFER, smph_core(h), old_bytes,
+					  new_bytes);
+			return ptr;
+		}
+		if (rc == -ENOMEM)
+			return move_block(h, ptr, old_bytes, SMPHEAP_ZONE_BUFFER,
+					  h->regions[index].caps, size, 1);
+		smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, rc);
+		return NULL;
+	case SMPH_AT_SYS:
+		smph_count_bad_free(h, SMPHEAP_ZONE_SYS, -EPERM);
+		return NULL;
+	case SMPH_AT_GAP:
+		smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EINVAL);
+		return NULL;
+	case SMPH_AT_FOREIGN:
+	default:
+		smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EFAULT);
+		return NULL;
+	}
+}
+
+size_t smpheap_usable_size(const struct smpheap *h, const void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	unsigned index;
+	size_t bytes;
+	bool live;
+
+	if (!heap_ok(h) || !ptr)
+		return 0;
+	switch (smph_locate(h, p, &index)) {
+	case SMPH_AT_SHARD:
+		bytes = smph_runtime_block_size(h, p, &live);
+		return live ? bytes : 0;
+	case SMPH_AT_REGION:
+		return smph_buffer_run_bytes(h, p);
+	default:
+		return 0;
+	}
+}
+
+int smpheap_zone_of(const struct smpheap *h, const void *ptr)
+{
+	unsigned index;
+
+	if (!heap_ok(h))
+		return -EFAULT;
+	switch (smph_locate(h, (uintptr_t)ptr, &index)) {
+	case SMPH_AT_SYS:
+		return SMPHEAP_ZONE_SYS;
+	case SMPH_AT_SHARD:
+	case SMPH_AT_GAP:
+		return SMPHEAP_ZONE_RUNTIME;
+	case SMPH_AT_REGION:
+		return SMPHEAP_ZONE_BUFFER;
+	default:
+		return -EFAULT;
+	}
+}

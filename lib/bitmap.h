@@ -1,0 +1,162 @@
+/* bitmap.h - the one lock-free primitive: atomic bitmaps where 1 means free.
+ *
+ * Two shapes share the word operations:
+ *
+ * - a two-level bitmap (runtime zone): leaf words hold one bit per block; a
+ *   summary word holds one bit per leaf meaning "this leaf may have a free
+ *   bit". Claim takes one bit with a CAS; release sets it with one OR.
+ * - a flat bitmap (buffer zone): runs of consecutive bits are claimed word by
+ *   word with CAS, in ascending order, and rolled back on conflict.
+ *
+ * The invariant that matters (two-level): once the operations touching a leaf
+ * are done, a leaf with a free bit has its summary bit set. The converse is
+ * only a hint: a summary bit over an empty leaf costs one skip and is cleared
+ * by the next claimer that sees it.
+ *
+ * Memory orders: a claim is an acquire (the block's previous owner's writes,
+ * published by its release, are visible to the new owner); a release is a
+ * release. Every other order is commented where it is used.
+ *
+ * Word size follows the machine (32 bits on Xtensa, 64 on x86-64); define
+ * SMPHEAP_WORD_BITS=32 to force 32-bit words anywhere (the `word32` preset).
+ */
+#ifndef SMPH_BITMAP_H
+#define SMPH_BITMAP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef SMPHEAP_WORD_BITS
+#if UINTPTR_MAX > 0xffffffffu
+#define SMPHEAP_WORD_BITS 64
+#else
+#define SMPHEAP_WORD_BITS 32
+#endif
+#endif
+
+#if SMPHEAP_WORD_BITS == 64
+typedef uint64_t smph_word_t;
+#define SMPH_WORD_SHIFT 6
+#define smph_ctz(w) ((unsigned)__builtin_ctzll(w))
+#define smph_popcount(w) ((unsigned)__builtin_popcountll(w))
+#elif SMPHEAP_WORD_BITS == 32
+typedef uint32_t smph_word_t;
+#define SMPH_WORD_SHIFT 5
+#define smph_ctz(w) ((unsigned)__builtin_ctz(w))
+#define smph_popcount(w) ((unsigned)__builtin_popcount(w))
+#else
+#error "SMPHEAP_WORD_BITS must be 32 or 64"
+#endif
+
+#define SMPH_WORD_BITS ((unsigned)SMPHEAP_WORD_BITS)
+#define SMPH_WORD_ONES ((smph_word_t) ~(smph_word_t)0)
+#define SMPH_NO_BIT UINT32_MAX
+
+typedef _Atomic smph_word_t smph_aword_t;
+
+static inline smph_word_t smph_bit(uint32_t i)
+{
+	return (smph_word_t)1 << (i & (SMPH_WORD_BITS - 1));
+}
+
+/* Bits [lo, lo+n) of one word, 0 <= lo < W, 1 <= n <= W - lo. */
+static inline smph_word_t smph_mask(unsigned lo, unsigned n)
+{
+	smph_word_t m = n >= SMPH_WORD_BITS ? SMPH_WORD_ONES : (smph_bit(n) - 1);
+	return m << lo;
+}
+
+static inline uint32_t smph_words_for(uint32_t bits)
+{
+	return (bits + SMPH_WORD_BITS - 1) >> SMPH_WORD_SHIFT;
+}
+
+/* A two-level bitmap over `bits` blocks. The arrays live in the heap's
+ * metadata area; the struct itself is immutable after init. */
+struct smph_bitmap2 {
+	smph_aword_t *leaf;    /* one bit per block, 1 = free */
+	smph_aword_t *summary; /* one bit per leaf word, 1 = leaf may hold a free bit */
+	uint32_t bits;	       /* number of blocks */
+	uint32_t leaves;       /* words in leaf[] */
+	uint32_t summaries;    /* words in summary[] */
+};
+
+/* Words of storage a two-level bitmap over `bits` blocks needs (leaf + summary). */
+uint32_t smph_bitmap2_words(uint32_t bits);
+
+/* Lays out `bm` over storage[0..smph_bitmap2_words(bits)) with every bit free.
+ * Not concurrent: init time only. */
+void smph_bitmap2_init(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t bits);
+
+/* Claims one free bit (the lowest it finds). Returns its index, or
+ * SMPH_NO_BIT if none was free when looked at. Lock-free. */
+uint32_t smph_bitmap2_claim(const struct smph_bitmap2 *bm);
+
+/* Frees bit `i`. 0, or -EALREADY if it was free already (nothing changes:
+ * of two racing releases of one bit exactly one gets 0). Lock-free. */
+int smph_bitmap2_release(const struct smph_bitmap2 *bm, uint32_t i);
+
+/* Claims every free bit of the leaf word that holds the lowest free bit, in
+ * one atomic exchange, and returns them (0: none free); *first gets the index
+ * of that word's bit 0. Used by the word-claim cache. Lock-free. */
+smph_word_t smph_bitmap2_claim_word(const struct smph_bitmap2 *bm, uint32_t *first);
+
+/* Frees every bit of `bits` in the leaf word that starts at index `first`
+ * (a word returned by smph_bitmap2_claim_word, perhaps partly used).
+ * Returns the bits that were free already (0 when all is well). */
+smph_word_t smph_bitmap2_release_word(const struct smph_bitmap2 *bm, uint32_t first,
+				      smph_word_t bits);
+
+/* 1 if bit `i` is free now, else 0. */
+static inline int smph_bitmap2_is_free(const struct smph_bitmap2 *bm, uint32_t i)
+{
+	/* Relaxed: a snapshot for diagnostics and error classification. */
+	return (atomic_load_explicit(&bm->leaf[i >> SMPH_WORD_SHIFT], memory_order_relaxed) &
+		smph_bit(i)) != 0;
+}
+
+/* Free bits now (a snapshot). */
+uint32_t smph_bitmap2_count_free(const struct smph_bitmap2 *bm);
+
+/* 0 if every non-empty leaf has its summary bit set and no bit beyond `bits`
+ * is set; else -EUCLEAN. Exact only when no operation is in flight. */
+int smph_bitmap2_check(const struct smph_bitmap2 *bm);
+
+/* ---- flat bitmaps: runs ---- */
+
+/* Sets bits [first, first+n) of `map` to 1 (n may span words). Release order:
+ * makes the previous owner's writes visible to the next claimer. */
+void smph_bits_set_run(smph_aword_t *map, uint32_t first, uint32_t n);
+
+/* Clears bits [first, first+n), which must all be 1, with CAS word by word in
+ * ascending order; on a conflict (a bit already 0) restores what it cleared
+ * and returns the index of the conflicting word's first bit in the run, or
+ * SMPH_NO_BIT on success. Acquire order on success. */
+uint32_t smph_bits_claim_run(smph_aword_t *map, uint32_t first, uint32_t n);
+
+/* Index of the first run of `n` 1-bits in map[0..bits) that starts at a
+ * multiple of `align` (relative to bit 0) at or after `from`, in a relaxed
+ * snapshot; SMPH_NO_BIT if none. */
+uint32_t smph_bits_find_run(const smph_aword_t *map, uint32_t bits, uint32_t from, uint32_t n,
+			    uint32_t align);
+
+/* Index of the first 1 bit at or after `from` (below `bits`), or SMPH_NO_BIT. */
+uint32_t smph_bits_find_set(const smph_aword_t *map, uint32_t bits, uint32_t from);
+
+/* Atomically sets / clears bit i; returns 1 if it was set before, else 0. */
+int smph_bit_test_and_set(smph_aword_t *map, uint32_t i, memory_order mo);
+int smph_bit_test_and_clear(smph_aword_t *map, uint32_t i, memory_order mo);
+
+static inline int smph_bit_test(const smph_aword_t *map, uint32_t i)
+{
+	/* Relaxed: callers use this for snapshots and for bits only they change. */
+	return (atomic_load_explicit(&map[i >> SMPH_WORD_SHIFT], memory_order_relaxed) &
+		smph_bit(i)) != 0;
+}
+
+/* Number of 1 bits in [first, first+n). Relaxed snapshot. */
+uint32_t smph_bits_count(const smph_aword_t *map, uint32_t first, uint32_t n);
+
+#endif /* SMPH_BITMAP_H */

@@ -1,0 +1,109 @@
+/* hotplug.c - cores going down and coming back.
+ *
+ * core_down(c), in this order:
+ *   1. the shard goes offline (no new claims from stealers that look now);
+ *   2. the system heap is reset (exchange to DOWN|0: a racing bump fails);
+ *   3. a grace period: stealers that saw the shard online before step 1 are
+ *      inside an RCU read-side section (runtime.c, steal()); once the grace
+ *      period ends none can still be claiming from the shard;
+ *   4. every bank of the core's group whose blocks are all free is powered
+ *      off. Frees of the shard's blocks from other cores go on meanwhile (they
+ *      only set bitmap bits, which live outside the banks); a bank holding a
+ *      live block stays on, and smpheap_core_sweep() can release it later.
+ *
+ * Only one controller may take a given core down or up at a time, and no
+ * thread may allocate as that core meanwhile (see smpheap.h).
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+static bool heap_ok(const struct smpheap *h, unsigned core)
+{
+	return h && h->magic == SMPH_MAGIC && core < h->cores;
+}
+
+/* Powers off the free banks of core's group; returns how many. */
+static int release_free_banks(struct smpheap *h, unsigned core)
+{
+	size_t bank = h->layout->bank_size;
+	int released = 0;
+
+	for (uintptr_t lo = h->sys[core].base; lo < h->group_end[core]; lo += bank) {
+		uint32_t b = (uint32_t)((lo - h->zones_base) >> h->bank_shift);
+
+		if (h->bank_off[b] || !smph_runtime_range_free(h, core, lo, lo + bank))
+			continue;
+		smph_platform_bank_power((void *)lo, bank, false);
+		h->bank_off[b] = 1;
+		/* Relaxed: statistics. */
+		atomic_fetch_add_explicit(&h->banks_off, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&h->bank_release_count, 1, memory_order_relaxed);
+		released++;
+	}
+	return released;
+}
+
+int smpheap_core_down(struct smpheap *h, unsigned core)
+{
+	if (!heap_ok(h, core))
+		return -EINVAL;
+	/* seq_cst: the store must be visible to every read-side section that
+	 * begins after the grace period below starts (liburcu's synchronize
+	 * adds the barriers it needs; this keeps the order on any platform). */
+	if (!atomic_exchange_explicit(&h->shards[core].online, 0, memory_order_seq_cst))
+		return -EALREADY;
+	smph_sample_peak(h, SMPHEAP_ZONE_SYS);
+	/* Relaxed: no thread allocates as this core now (the contract), so
+	 * the exchange only has to beat nobody; the DOWN bit makes any
+	 * stray CAS fail. */
+	atomic_exchange_explicit(&h->sys[core].state, SMPH_SYS_DOWN, memory_order_relaxed);
+	smph_platform_synchronize();
+	release_free_banks(h, core);
+	return 0;
+}
+
+int smpheap_core_sweep(struct smpheap *h, unsigned core)
+{
+	if (!heap_ok(h, core))
+		return -EINVAL;
+	if (atomic_load_explicit(&h->shards[core].online, memory_order_relaxed))
+		return -EAGAIN;
+	return release_free_banks(h, core);
+}
+
+int smpheap_core_up(struct smpheap *h, unsigned core)
+{
+	size_t bank;
+
+	if (!heap_ok(h, core))
+		return -EINVAL;
+	if (atomic_load_explicit(&h->shards[core].online, memory_order_relaxed))
+		return -EALREADY;
+	bank = h->layout->bank_size;
+	for (uintptr_t lo = h->sys[core].base; lo < h->group_end[core]; lo += bank) {
+		uint32_t b = (uint32_t)((lo - h->zones_base) >> h->bank_shift);
+
+		if (!h->bank_off[b])
+			continue;
+		smph_platform_bank_power((void *)lo, bank, true);
+#ifdef SMPHEAP_POISON
+		/* Power-off lost the poison; every block here is free. */
+		smph_poison((void *)lo, bank);
+#endif
+		h->bank_off[b] = 0;
+		atomic_fetch_sub_explicit(&h->banks_off, 1, memory_order_relaxed);
+	}
+	atomic_store_explicit(&h->sys[core].state, 0, memory_order_relaxed);
+	/* Release: a stealer that sees the shard online (acquire) also sees
+	 * the banks powered on and any poison written above. */
+	atomic_store_explicit(&h->shards[core].online, 1, memory_order_release);
+	return 0;
+}
+
+int smpheap_core_is_up(const struct smpheap *h, unsigned core)
+{
+	if (!heap_ok(h, core))
+		return -EINVAL;
+	return (int)atomic_load_explicit(&h->shards[core].online, memory_order_relaxed);
+}

@@ -1,0 +1,219 @@
+/* internal.h - the heap's private state, shared by the files of lib/.
+ *
+ * Public names start with smpheap_, internal ones with smph_.
+ *
+ * Memory, as smpheap_init() lays it out (see plan.c-style comments in init.c):
+ *
+ *   base                                   zones_base (bank aligned)
+ *   | struct smpheap | metadata arrays ... | core 0: sys | shard | core 1 ... | buffer regions |
+ *
+ * Each core's group (its system heap, then its runtime shard) starts on a bank
+ * boundary, so that powering off a down core's banks touches no one else's
+ * memory; each buffer region starts on a bank boundary too. All metadata
+ * (bitmaps, counters) sits before zones_base, never inside a block.
+ *
+ * Invariants (smpheap_check() walks them):
+ * - a system heap's offset never exceeds its size; a down core's is 0;
+ * - in every runtime bitmap a leaf with a free bit has its summary bit set,
+ *   and no bit is set past the last block;
+ * - in a buffer region every page marked as a run start or end is in use, a
+ *   run start is followed (at or after it) by its end before the next start,
+ *   and every page in use belongs to exactly one run;
+ * - per zone, the bytes the counters say are live equal the bytes the
+ *   bitmaps say are in use (RUNTIME and BUFFER).
+ */
+#ifndef SMPH_INTERNAL_H
+#define SMPH_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+
+#include "bitmap.h"
+#include "smpheap/platform.h"
+#include "smpheap/smpheap.h"
+
+/* Error codes a minimal libc may lack (values as on Linux). */
+#ifndef EUCLEAN
+#define EUCLEAN 117
+#endif
+#ifndef EALREADY
+#define EALREADY 114
+#endif
+#ifndef EOVERFLOW
+#define EOVERFLOW 75
+#endif
+
+#define SMPH_MAGIC 0x534d5048u /* "SMPH" */
+#define SMPH_CACHE_LINE 64
+#define SMPH_MIN_ALIGN 16u /* every block and system allocation */
+
+#ifndef NDEBUG
+#define smph_assert(c) ((c) ? (void)0 : __builtin_trap())
+#else
+#define smph_assert(c) ((void)0)
+#endif
+
+#define smph_likely(x) __builtin_expect(!!(x), 1)
+#define smph_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Owner of a bank, in bank_owner[]: which part of the heap it holds. */
+#define SMPH_OWNER_CORE 0x0000u	  /* | core index: a core group (system heap + shard) */
+#define SMPH_OWNER_REGION 0x8000u /* | region index: a buffer region */
+#define SMPH_OWNER_INDEX 0x7fffu
+
+/* A system heap's state word: the offset of its free space, and DOWN while
+ * its core is down. One word so that core_down's reset and an allocation's
+ * CAS cannot interleave. */
+#define SMPH_SYS_DOWN ((size_t)1 << (sizeof(size_t) * 8 - 1))
+
+/* Operation counters of one zone as seen by one core. Only threads acting as
+ * that core write them (relaxed RMWs on a line no other core writes), and
+ * stats sums them over cores. */
+struct smph_counters {
+	_Alignas(SMPH_CACHE_LINE) _Atomic size_t allocs; /* successful allocations */
+	_Atomic size_t frees;				 /* successful frees */
+	_Atomic size_t failures;			 /* allocations that returned NULL */
+	_Atomic size_t bad_frees;			 /* rejected frees */
+	_Atomic size_t bytes_in;			 /* bytes handed out by this core */
+	_Atomic size_t bytes_out;			 /* bytes given back by this core */
+	_Atomic size_t hwm;				 /* highest bytes_in - bytes_out seen */
+	_Atomic size_t rising;				 /* 1 after a new hwm, until a free */
+	_Atomic size_t poison_errors;			 /* poisoned blocks found written */
+};
+
+/* One core's system heap. */
+struct smph_sys {
+	_Alignas(SMPH_CACHE_LINE) _Atomic size_t state; /* offset | SMPH_SYS_DOWN */
+	uintptr_t base;					/* first byte (bank aligned) */
+	size_t size;					/* bytes */
+};
+
+/* Geometry of one runtime class, the same in every shard. */
+struct smph_class_geom {
+	uint32_t offset;     /* start of the class's blocks within a shard */
+	uint32_t block_size; /* bytes per block */
+	uint32_t count;	     /* blocks per shard */
+	uint32_t shift;	     /* block_size = odd << shift */
+	uint32_t magic;	     /* ceil(2^32 / odd), 0 when odd == 1 */
+	uint32_t align;	     /* natural alignment: 1 << shift, capped at 4096 */
+	uint32_t cache_max;  /* word-claim cache cap (0: off) */
+};
+
+/* One core's runtime shard. */
+struct smph_shard {
+	_Alignas(SMPH_CACHE_LINE) _Atomic unsigned online; /* 1 while it serves allocations */
+	uintptr_t base;					   /* first block of class 0 */
+	struct smph_bitmap2 bm[SMPHEAP_MAX_CLASSES];	   /* free blocks per class */
+};
+
+/* One buffer region. */
+struct smph_region {
+	uintptr_t base;	     /* first page (bank aligned) */
+	uint32_t pages;	     /* pages */
+	uint32_t caps;	     /* SMPHEAP_CAP_* */
+	smph_aword_t *free;  /* 1 = page free */
+	smph_aword_t *start; /* 1 = a run starts at this page */
+	smph_aword_t *end;   /* 1 = a run ends at this page (its last page) */
+};
+
+struct smpheap {
+	uint32_t magic;				/* SMPH_MAGIC while the heap is usable */
+	unsigned cores;				/* layout->cores */
+	const struct smpheap_layout *layout;	/* as given to init; not owned */
+	uintptr_t base;				/* mem given to init */
+	uintptr_t zones_base;			/* first bank holding zone memory */
+	uintptr_t end;				/* one past the last zone byte */
+	unsigned bank_shift;			/* log2(bank size) */
+	unsigned page_shift;			/* log2(page size) */
+	uint32_t banks;				/* banks from zones_base to end */
+	uint16_t *bank_owner;			/* per bank: SMPH_OWNER_* | index */
+	uint8_t *bank_off;			/* per bank: 1 while powered off */
+	uint32_t zone_caps[SMPHEAP_ZONE_COUNT]; /* caps any region of the zone has */
+	struct smph_sys *sys;			/* [cores] */
+	uintptr_t *group_end;			/* [cores] end of each core group */
+	struct smph_shard *shards;		/* [cores] */
+	unsigned class_count;			/* runtime classes */
+	uint32_t shard_bytes;			/* bytes of blocks per shard */
+	uint32_t max_block;			/* largest runtime block size */
+	uint8_t *size_class;			/* [(max_block >> 4) + 1]: class by size */
+	struct smph_class_geom geom[SMPHEAP_MAX_CLASSES];	/* runtime classes */
+	unsigned region_count;					/* buffer regions */
+	struct smph_region regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* buffer regions */
+	struct smph_counters *counters;				/* [ZONE_COUNT * cores] */
+	_Atomic size_t peak[SMPHEAP_ZONE_COUNT];		/* sampled high-water marks */
+	_Atomic size_t banks_off;				/* banks powered off now */
+	_Atomic size_t bank_release_count;			/* banks powered off since init */
+};
+
+/* ---- helpers shared by the zone files ---- */
+
+static inline struct smph_counters *smph_ctr(const struct smpheap *h, unsigned zone, unsigned core)
+{
+	return &h->counters[zone * h->cores + core];
+}
+
+/* The calling core, reduced to the layout's core count. */
+static inline unsigned smph_core(const struct smpheap *h)
+{
+	unsigned c = smph_platform_core_id();
+
+	return smph_likely(c < h->cores) ? c : c % h->cores;
+}
+
+static inline size_t smph_align_up(size_t x, size_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+static inline bool smph_is_pow2(size_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+/* Counting (counters.c-style helpers live in stats.c). */
+void smph_count_alloc(struct smpheap *h, unsigned zone, unsigned core, size_t bytes);
+void smph_count_free(struct smpheap *h, unsigned zone, unsigned core, size_t bytes);
+void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
+		       size_t new_bytes);
+void smph_count_failure(struct smpheap *h, unsigned zone);
+void smph_sample_peak(struct smpheap *h, unsigned zone);
+int smph_count_bad_free(struct smpheap *h, unsigned zone, int err);
+
+/* Zones. Each returns NULL (or an error) without counting; alloc.c counts. */
+void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align);
+void *smph_runtime_alloc(struct smpheap *h, unsigned core, size_t size, size_t align,
+			 size_t *block);
+int smph_runtime_free(struct smpheap *h, unsigned core, uintptr_t p, size_t *block);
+size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live);
+void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t align, size_t *bytes);
+int smph_buffer_free(struct smpheap *h, unsigned region, uintptr_t p, size_t *bytes);
+size_t smph_buffer_run_bytes(const struct smpheap *h, uintptr_t p);
+/* Resizes the live run at p in place: 0, -ENOMEM (the pages after it are
+ * taken), -EINVAL (not a run start) or -EALREADY (a free page). */
+int smph_buffer_resize(struct smpheap *h, uintptr_t p, size_t size, size_t *old_bytes,
+		       size_t *new_bytes);
+
+/* Where a pointer lies. */
+enum smph_where {
+	SMPH_AT_FOREIGN, /* outside the zones */
+	SMPH_AT_SYS,	 /* in a system heap */
+	SMPH_AT_SHARD,	 /* in a runtime shard's blocks */
+	SMPH_AT_GAP,	 /* in a core group but in no heap (padding) */
+	SMPH_AT_REGION,	 /* in a buffer region */
+};
+enum smph_where smph_locate(const struct smpheap *h, uintptr_t p, unsigned *index);
+
+/* Runtime shard geometry helpers for hotplug. */
+bool smph_runtime_range_free(const struct smpheap *h, unsigned core, uintptr_t lo, uintptr_t hi);
+
+/* Poisoning (SMPHEAP_POISON builds). */
+#ifdef SMPHEAP_POISON
+#define SMPH_POISON_BYTE 0xdb
+void smph_poison(void *p, size_t n);
+bool smph_poison_intact(const void *p, size_t n);
+#endif
+
+#endif /* SMPH_INTERNAL_H */

@@ -1,0 +1,168 @@
+/* runtime.c - the runtime zone: per-core shards of size classes over
+ * two-level atomic bitmaps.
+ *
+ * Allocation: the smallest class that fits, in the caller's shard, then each
+ * larger class there, then the same in the other shards (stealing). Claiming
+ * is one CAS on a leaf word (bitmap.c). Stealing runs inside an RCU read-side
+ * section: smpheap_core_down() marks a shard offline and waits a grace
+ * period, after which no stealer can still be claiming from it.
+ *
+ * Free: any core, one atomic OR into the owning shard's bitmap. The block's
+ * shard, class and index come from its address alone (bank table, class
+ * offsets, a shift and a multiply), so a foreign, interior or double free is
+ * recognised without reading the block.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+/* Block index of offset `rel` into class `g`'s blocks, or SMPH_NO_BIT if
+ * `rel` is not the start of one of its blocks. */
+static uint32_t block_index(const struct smph_class_geom *g, uintptr_t rel)
+{
+	uint32_t q, idx;
+
+	if (rel >= (uintptr_t)g->block_size * g->count)
+		return SMPH_NO_BIT;
+	q = (uint32_t)(rel >> g->shift);
+	if (((uintptr_t)q << g->shift) != rel)
+		return SMPH_NO_BIT;
+	/* q / odd by multiplication; exact for every block start (proved for
+	 * the layout by smpheap_init()). */
+	idx = g->magic ? (uint32_t)(((uint64_t)q * g->magic) >> 32) : q;
+	if ((uint64_t)idx * (g->block_size >> g->shift) != q)
+		return SMPH_NO_BIT;
+	return idx;
+}
+
+/* Class holding shard offset `off`: the last class whose blocks start at or
+ * before it. */
+static unsigned class_at(const struct smpheap *h, uintptr_t off)
+{
+	unsigned k = h->class_count - 1;
+
+	while (k && h->geom[k].offset > off)
+		k--;
+	return k;
+}
+
+static void *claim_from(struct smpheap *h, struct smph_shard *s, unsigned k, size_t align,
+			size_t *block)
+{
+	for (; k < h->class_count; k++) {
+		const struct smph_class_geom *g = &h->geom[k];
+		uint32_t idx;
+
+		if (g->align < align)
+			continue;
+		idx = smph_bitmap2_claim(&s->bm[k]);
+		if (idx != SMPH_NO_BIT) {
+			*block = g->block_size;
+			return (void *)(s->base + g->offset + (uintptr_t)idx * g->block_size);
+		}
+	}
+	return NULL;
+}
+
+/* Out of line: the caller's shard had nothing that fits. */
+static __attribute__((noinline)) void *steal(struct smpheap *h, unsigned core, unsigned k,
+					     size_t align, size_t *block)
+{
+	void *p = NULL;
+
+	smph_platform_read_lock();
+	for (unsigned o = 1; o < h->cores && !p; o++) {
+		unsigned c = core + o < h->cores ? core + o : core + o - h->cores;
+		struct smph_shard *s = &h->shards[c];
+
+		/* Acquire: pairs with core_up's release, so a shard seen
+		 * online has its banks powered on. Against core_down the
+		 * read-side section is what protects us (see hotplug.c). */
+		if (atomic_load_explicit(&s->online, memory_order_acquire))
+			p = claim_from(h, s, k, align, block);
+	}
+	smph_platform_read_unlock();
+	return p;
+}
+
+void *smph_runtime_alloc(struct smpheap *h, unsigned core, size_t size, size_t align, size_t *block)
+{
+	struct smph_shard *s = &h->shards[core];
+	unsigned k;
+	void *p;
+
+	smph_assert(size && size <= h->max_block && core < h->cores);
+	k = h->size_class[(size + 15) >> 4];
+	/* Relaxed: a core's own shard cannot go down under it (the
+	 * core_down contract: no thread acts as a core while it goes down). */
+	if (smph_likely(atomic_load_explicit(&s->online, memory_order_relaxed))) {
+		p = claim_from(h, s, k, align, block);
+		if (smph_likely(p != NULL))
+			return p;
+	}
+	return steal(h, core, k, align, block);
+}
+
+int smph_runtime_free(struct smpheap *h, unsigned core, uintptr_t p, size_t *block)
+{
+	const struct smph_shard *s = &h->shards[core];
+	uintptr_t off = p - s->base;
+	unsigned k = class_at(h, off);
+	const struct smph_class_geom *g = &h->geom[k];
+	uint32_t idx = block_index(g, off - g->offset);
+
+	if (off < g->offset || idx == SMPH_NO_BIT)
+		return -EINVAL;
+	*block = g->block_size;
+#ifdef SMPHEAP_POISON
+	/* Poison only a block that is live now: poisoning a free block could
+	 * scribble over a racing allocation's new block. */
+	if (smph_bitmap2_is_free(&s->bm[k], idx))
+		return -EALREADY;
+	smph_poison((void *)p, g->block_size);
+#endif
+	return smph_bitmap2_release(&s->bm[k], idx);
+}
+
+size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)
+{
+	unsigned core;
+	const struct smph_shard *s;
+	uintptr_t off;
+	unsigned k;
+	uint32_t idx;
+
+	*live = false;
+	if (smph_locate(h, p, &core) != SMPH_AT_SHARD)
+		return 0;
+	s = &h->shards[core];
+	off = p - s->base;
+	k = class_at(h, off);
+	if (off < h->geom[k].offset)
+		return 0;
+	idx = block_index(&h->geom[k], off - h->geom[k].offset);
+	if (idx == SMPH_NO_BIT)
+		return 0;
+	*live = !smph_bitmap2_is_free(&s->bm[k], idx);
+	return h->geom[k].block_size;
+}
+
+bool smph_runtime_range_free(const struct smpheap *h, unsigned core, uintptr_t lo, uintptr_t hi)
+{
+	const struct smph_shard *s = &h->shards[core];
+
+	for (unsigned k = 0; k < h->class_count; k++) {
+		const struct smph_class_geom *g = &h->geom[k];
+		uintptr_t a = s->base + g->offset;
+		uintptr_t b = a + (uintptr_t)g->block_size * g->count;
+		uint32_t first, last;
+
+		if (b <= lo || a >= hi)
+			continue;
+		first = (uint32_t)((lo > a ? lo - a : 0) / g->block_size);
+		last = (uint32_t)(((hi < b ? hi : b) - a - 1) / g->block_size);
+		if (smph_bits_count(s->bm[k].leaf, first, last - first + 1) != last - first + 1)
+			return false;
+	}
+	return true;
+}

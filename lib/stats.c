@@ -1,0 +1,315 @@
+/* stats.c - counters, figures and invariant checks.
+ *
+ * Counters live per (zone, core) on their own cache lines and are updated
+ * with relaxed atomics by the threads acting as that core; reading sums them.
+ * A shared counter would serialise every core on one line.
+ *
+ * Peak: an exact peak of a sum of per-core figures needs a global
+ * serialisation point, which a lock-free heap refuses on its fast path. So the
+ * zone's peak is sampled: whenever a core's own net allocation reaches a new
+ * high and then frees (its local maximum), whenever it grows 1/8 beyond the
+ * last sample, at every failure and every stats call. On one thread that is
+ * exact; under concurrency it can miss a peak between samples by a little.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+static size_t zone_used(const struct smpheap *h, unsigned zone)
+{
+	size_t net = 0;
+
+	if (zone == SMPHEAP_ZONE_SYS) {
+		for (unsigned c = 0; c < h->cores; c++)
+			net += atomic_load_explicit(&h->sys[c].state, memory_order_relaxed) &
+			       ~SMPH_SYS_DOWN;
+		return net;
+	}
+	/* Relaxed throughout: statistics, not synchronisation. Unsigned
+	 * wrap-around makes the sum right although one core may have freed
+	 * more than it allocated. */
+	for (unsigned c = 0; c < h->cores; c++) {
+		const struct smph_counters *k = smph_ctr(h, zone, c);
+
+		net += atomic_load_explicit(&k->bytes_in, memory_order_relaxed) -
+		       atomic_load_explicit(&k->bytes_out, memory_order_relaxed);
+	}
+	return (intptr_t)net < 0 ? 0 : net;
+}
+
+static void sample_peak(struct smpheap *h, unsigned zone)
+{
+	size_t used = zone_used(h, zone);
+	size_t peak = atomic_load_explicit(&h->peak[zone], memory_order_relaxed);
+
+	while (used > peak &&
+	       !atomic_compare_exchange_weak_explicit(&h->peak[zone], &peak, used,
+						      memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+void smph_count_alloc(struct smpheap *h, unsigned zone, unsigned core, size_t bytes)
+{
+	struct smph_counters *k = smph_ctr(h, zone, core);
+	size_t in, net, hwm;
+
+	atomic_fetch_add_explicit(&k->allocs, 1, memory_order_relaxed);
+	if (zone == SMPHEAP_ZONE_SYS)
+		return; /* its bytes are read off the bump offsets */
+	in = atomic_fetch_add_explicit(&k->bytes_in, bytes, memory_order_relaxed) + bytes;
+	net = in - atomic_load_explicit(&k->bytes_out, memory_order_relaxed);
+	hwm = atomic_load_explicit(&k->hwm, memory_order_relaxed);
+	if (smph_unlikely((intptr_t)net > (intptr_t)hwm)) {
+		/* Plain stores: only threads acting as this core write these,
+		 * and a lost update between two of them only delays a sample. */
+		atomic_store_explicit(&k->hwm, net, memory_order_relaxed);
+		atomic_store_explicit(&k->rising, 1, memory_order_relaxed);
+		if (net - hwm > hwm / 8)
+			sample_peak(h, zone);
+	}
+}
+
+void smph_count_free(struct smpheap *h, unsigned zone, unsigned core, size_t bytes)
+{
+	struct smph_counters *k = smph_ctr(h, zone, core);
+
+	if (smph_unlikely(atomic_load_explicit(&k->rising, memory_order_relaxed))) {
+		/* This core just passed a local maximum: sample before it
+		 * drops. */
+		atomic_store_explicit(&k->rising, 0, memory_order_relaxed);
+		sample_peak(h, zone);
+	}
+	atomic_fetch_add_explicit(&k->frees, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&k->bytes_out, bytes, memory_order_relaxed);
+}
+
+void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
+		       size_t new_bytes)
+{
+	struct smph_counters *k = smph_ctr(h, zone, core);
+
+	if (new_bytes > old_bytes) {
+		atomic_fetch_add_explicit(&k->bytes_in, new_bytes - old_bytes,
+					  memory_order_relaxed);
+		sample_peak(h, zone);
+	} else if (new_bytes < old_bytes) {
+		sample_peak(h, zone);
+		atomic_fetch_add_explicit(&k->bytes_out, old_bytes - new_bytes,
+					  memory_order_relaxed);
+	}
+}
+
+void smph_count_failure(struct smpheap *h, unsigned zone)
+{
+	atomic_fetch_add_explicit(&smph_ctr(h, zone, smph_core(h))->failures, 1,
+				  memory_order_relaxed);
+	sample_peak(h, zone);
+}
+
+int smph_count_bad_free(struct smpheap *h, unsigned zone, int err)
+{
+	atomic_fetch_add_explicit(&smph_ctr(h, zone, smph_core(h))->bad_frees, 1,
+				  memory_order_relaxed);
+	return err;
+}
+
+void smph_sample_peak(struct smpheap *h, unsigned zone)
+{
+	sample_peak(h, zone);
+}
+
+static size_t zone_capacity(const struct smpheap *h, unsigned zone)
+{
+	size_t cap = 0;
+
+	switch (zone) {
+	case SMPHEAP_ZONE_SYS:
+		for (unsigned c = 0; c < h->cores; c++)
+			cap += h->sys[c].size;
+		break;
+	case SMPHEAP_ZONE_RUNTIME:
+		for (unsigned k = 0; k < h->class_count; k++)
+			cap += (size_t)h->geom[k].block_size * h->geom[k].count;
+		cap *= h->cores;
+		break;
+	default:
+		for (unsigned r = 0; r < h->region_count; r++)
+			cap += (size_t)h->regions[r].pages << h->page_shift;
+	}
+	return cap;
+}
+
+/* Longest run of 1 bits in map[0..bits). */
+static uint32_t longest_run(const smph_aword_t *map, uint32_t bits)
+{
+	uint32_t best = 0, i = smph_bits_find_set(map, bits, 0);
+
+	while (i != SMPH_NO_BIT) {
+		uint32_t j = i;
+
+		while (j < bits && smph_bit_test(map, j))
+			j++;
+		if (j - i > best)
+			best = j - i;
+		i = j < bits ? smph_bits_find_set(map, bits, j) : SMPH_NO_BIT;
+	}
+	return best;
+}
+
+static size_t zone_largest_free(const struct smpheap *h, unsigned zone)
+{
+	size_t best = 0;
+
+	switch (zone) {
+	case SMPHEAP_ZONE_SYS:
+		for (unsigned c = 0; c < h->cores; c++) {
+			size_t st = atomic_load_explicit(&h->sys[c].state, memory_order_relaxed);
+
+			if (!(st & SMPH_SYS_DOWN) && h->sys[c].size - st > best)
+				best = h->sys[c].size - st;
+		}
+		break;
+	case SMPHEAP_ZONE_RUNTIME:
+		for (unsigned c = 0; c < h->cores; c++) {
+			if (!atomic_load_explicit(&h->shards[c].online, memory_order_relaxed))
+				continue;
+			for (unsigned k = h->class_count; k-- > 0;) {
+				if (h->geom[k].block_size <= best)
+					break;
+				if (smph_bitmap2_count_free(&h->shards[c].bm[k]))
+					best = h->geom[k].block_size;
+			}
+		}
+		break;
+	default:
+		for (unsigned r = 0; r < h->region_count; r++) {
+			size_t run = (size_t)longest_run(h->regions[r].free, h->regions[r].pages)
+				     << h->page_shift;
+
+			if (run > best)
+				best = run;
+		}
+	}
+	return best;
+}
+
+int smpheap_stats(const struct smpheap *h, enum smpheap_zone zone, struct smpheap_stats *out)
+{
+	size_t peak;
+
+	if (!h || h->magic != SMPH_MAGIC || !out || (unsigned)zone >= SMPHEAP_ZONE_COUNT)
+		return -EINVAL;
+	__builtin_memset(out, 0, sizeof(*out));
+	for (unsigned c = 0; c < h->cores; c++) {
+		const struct smph_counters *k = smph_ctr(h, zone, c);
+
+		out->allocs += atomic_load_explicit(&k->allocs, memory_order_relaxed);
+		out->frees += atomic_load_explicit(&k->frees, memory_order_relaxed);
+		out->failures += atomic_load_explicit(&k->failures, memory_order_relaxed);
+		out->bad_frees += atomic_load_explicit(&k->bad_frees, memory_order_relaxed);
+		out->poison_errors += atomic_load_explicit(&k->poison_errors, memory_order_relaxed);
+	}
+	out->capacity = zone_capacity(h, zone);
+	out->used = zone_used(h, zone);
+	peak = atomic_load_explicit(&h->peak[zone], memory_order_relaxed);
+	out->peak = peak > out->used ? peak : out->used;
+	out->largest_free = zone_largest_free(h, zone);
+	out->banks_released = atomic_load_explicit(&h->banks_off, memory_order_relaxed);
+	out->bank_release_count =
+	    atomic_load_explicit(&h->bank_release_count, memory_order_relaxed);
+	return 0;
+}
+
+/* Pages in use, run by run: every page in use lies in exactly one run that
+ * opens with a start mark and closes with an end mark. */
+static int check_region(const struct smpheap *h, const struct smph_region *rg, size_t *used)
+{
+	bool in_run = false;
+
+	(void)h;
+	for (uint32_t i = 0; i < rg->pages; i++) {
+		bool s = smph_bit_test(rg->start, i), e = smph_bit_test(rg->end, i);
+		bool f = smph_bit_test(rg->free, i);
+
+		if (s) {
+			if (in_run)
+				return -EUCLEAN; /* a run opens inside another */
+			in_run = true;
+		}
+		if (f != !in_run)
+			return -EUCLEAN; /* a free page in a run, or a lost page */
+		if (!f)
+			(*used)++;
+		if (e) {
+			if (!in_run)
+				return -EUCLEAN; /* an end with no start */
+			in_run = false;
+		}
+	}
+	for (uint32_t w = smph_words_for(rg->pages) * SMPH_WORD_BITS, i = rg->pages; i < w; i++)
+		if (smph_bit_test(rg->free, i) || smph_bit_test(rg->start, i) ||
+		    smph_bit_test(rg->end, i))
+			return -EUCLEAN; /* bits past the region */
+	return in_run ? -EUCLEAN : 0;
+}
+
+int smpheap_check(const struct smpheap *h)
+{
+	size_t used_blocks = 0, used_pages = 0;
+	int rc;
+
+	if (!h || h->magic != SMPH_MAGIC || !h->layout || h->cores != h->layout->cores)
+		return -EFAULT;
+	for (unsigned c = 0; c < h->cores; c++) {
+		size_t st = atomic_load_explicit(&h->sys[c].state, memory_order_relaxed);
+		size_t off = st & ~SMPH_SYS_DOWN;
+
+		if (off > h->sys[c].size || ((st & SMPH_SYS_DOWN) && off))
+			return -EUCLEAN;
+		for (unsigned k = 0; k < h->class_count; k++) {
+			const struct smph_bitmap2 *bm = &h->shards[c].bm[k];
+
+			rc = smph_bitmap2_check(bm);
+			if (rc)
+				return rc;
+			used_blocks += (size_t)(bm->bits - smph_bitmap2_count_free(bm)) *
+				       h->geom[k].block_size;
+		}
+	}
+	for (unsigned r = 0; r < h->region_count; r++) {
+		rc = check_region(h, &h->regions[r], &used_pages);
+		if (rc)
+			return rc;
+	}
+	/* What the counters say is live must be what the bitmaps hold. */
+	if (used_blocks != zone_used(h, SMPHEAP_ZONE_RUNTIME) ||
+	    used_pages << h->page_shift != zone_used(h, SMPHEAP_ZONE_BUFFER))
+		return -EUCLEAN;
+	return 0;
+}
+
+const char *smpheap_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "success";
+	case -EFAULT:
+		return "pointer outside the heap";
+	case -EPERM:
+		return "system-zone memory is never freed";
+	case -EINVAL:
+		return "not the start of a block, or an invalid argument";
+	case -EALREADY:
+		return "block already free (double free)";
+	case -ENOMEM:
+		return "out of memory";
+	case -EUCLEAN:
+		return "heap invariant broken";
+	case -EAGAIN:
+		return "core is up";
+	case -EOVERFLOW:
+		return "layout too large";
+	default:
+		return "unknown error";
+	}
+}

@@ -1,0 +1,35 @@
+/* system.c - the system zone: one bump allocator per core.
+ *
+ * A system heap is a base, a size and one state word (the offset of its free
+ * space, with SMPH_SYS_DOWN set while the core is down). An allocation moves
+ * the offset forward with a CAS: lock-free, and safe against interrupts and
+ * preemption on the same core. Nothing is ever freed; smpheap_core_down()
+ * exchanges the word to DOWN|0, which resets the heap and makes every CAS
+ * that raced with it fail, so no allocation can land in a heap being reset.
+ */
+#include "internal.h"
+
+void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align)
+{
+	struct smph_sys *s = &h->sys[core];
+	/* Relaxed: the offset carries no data to publish; the CAS decides. */
+	size_t cur = atomic_load_explicit(&s->state, memory_order_relaxed);
+
+	smph_assert(core < h->cores && smph_is_pow2(align));
+	for (;;) {
+		size_t start, end;
+
+		if (smph_unlikely(cur & SMPH_SYS_DOWN))
+			return NULL;
+		start = smph_align_up(s->base + cur, align) - s->base;
+		end = start + smph_align_up(size, SMPH_MIN_ALIGN);
+		if (smph_unlikely(end > s->size || end < start))
+			return NULL;
+		/* Relaxed on both sides: system memory is fresh (never
+		 * handed out before in this up-period), so there is no
+		 * previous owner whose writes we must see. */
+		if (atomic_compare_exchange_weak_explicit(
+			&s->state, &cur, end, memory_order_relaxed, memory_order_relaxed))
+			return (void *)(s->base + start);
+	}
+}

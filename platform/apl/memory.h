@@ -1,0 +1,45 @@
+/* apl/memory.h - an Apollo Lake-like (cAVS 1.5) audio DSP: 2 cores, smaller.
+ *
+ * Where the numbers come from:
+ * - 2 DSP cores, 8 banks of 64 KiB HP SRAM (512 KiB) and 64 KiB of LP SRAM:
+ *   the shape of SOF's platform/apollolake memory map.
+ * - System heaps 16 KiB (primary) and 12 KiB: half of tgl's, as APL's
+ *   firmware runs fewer system components.
+ * - Runtime block sizes 64..2048 as in SOF's APL block maps; counts ours,
+ *   sized so each core's system heap and shard fit one bank.
+ * - Buffer zone: the remaining 6 HP banks in 256-byte pages, plus LP.
+ * The word-claim cache is off (few blocks per class).
+ */
+#ifndef SMPHEAP_LAYOUT_APL_H
+#define SMPHEAP_LAYOUT_APL_H
+
+#include "smpheap/layout.h"
+
+static const struct smpheap_layout smpheap_layout_apl = {
+    .name = "apl",
+    .origin = "SOF apollolake memory map shape; counts sized to 1 bank per core",
+    .cores = 2,
+    .bank_size = 64 * 1024,
+    .sys_size = {16 * 1024, 12 * 1024},
+    .sys_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED,
+    .class_count = 6,
+    .classes =
+	{
+	    {64, 64, 0},
+	    {128, 64, 0},
+	    {256, 32, 0},
+	    {512, 16, 0},
+	    {1024, 8, 0},
+	    {2048, 4, 0},
+	},
+    .runtime_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED | SMPHEAP_CAP_DMA,
+    .page_size = 256,
+    .buffer_region_count = 2,
+    .buffer_regions =
+	{
+	    {SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED, (6 * 64 * 1024) / 256},
+	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, (64 * 1024) / 256},
+	},
+};
+
+#endif

@@ -1,0 +1,173 @@
+/* host.c - the host platform: Linux threads act as cores.
+ *
+ * Core identity is a thread-local set by smpheap_host_bind() (or, for a
+ * thread that never binds, the CPU it first allocates on). Pinning and the
+ * topology come from hwloc, grace periods from liburcu's "bulletproof"
+ * flavour (no thread registration, so any thread may steal), and a powered-off
+ * bank is madvise(MADV_DONTNEED): its pages go back to the kernel, RSS shows
+ * it, and they read as zeros when touched again.
+ */
+#include <errno.h>
+#include <hwloc.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <urcu-bp.h>
+
+#include "smpheap/host.h"
+#include "smpheap/platform.h"
+
+static __thread unsigned thread_core = UINT_MAX;
+
+static pthread_once_t topo_once = PTHREAD_ONCE_INIT;
+static hwloc_topology_t topo;
+static unsigned topo_pus = 1, topo_cores = 1;
+static char topo_summary[512];
+
+static void topo_load(void)
+{
+	int pus, cores, packages;
+	hwloc_obj_t root;
+	const char *model = NULL;
+	unsigned long long l3 = 0;
+
+	if (hwloc_topology_init(&topo) || hwloc_topology_load(topo)) {
+		snprintf(topo_summary, sizeof(topo_summary), "hwloc: topology unavailable");
+		return;
+	}
+	pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+	cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+	packages = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
+	topo_pus = pus > 0 ? (unsigned)pus : 1;
+	topo_cores = cores > 0 ? (unsigned)cores : topo_pus;
+	root = hwloc_get_root_obj(topo);
+	if (packages > 0)
+		model = hwloc_obj_get_info_by_name(
+		    hwloc_get_obj_by_type(topo, HWLOC_OBJ_PACKAGE, 0), "CPUModel");
+	if (!model)
+		model = hwloc_obj_get_info_by_name(root, "CPUModel");
+	for (int i = 0; i < hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_L3CACHE); i++)
+		l3 += hwloc_get_obj_by_type(topo, HWLOC_OBJ_L3CACHE, i)->attr->cache.size;
+	snprintf(topo_summary, sizeof(topo_summary),
+		 "%d package(s), %u core(s), %u PU(s), L3 %llu KiB total, %s", packages, topo_cores,
+		 topo_pus, l3 / 1024, model ? model : "unknown CPU model");
+}
+
+static void topo_init(void)
+{
+	pthread_once(&topo_once, topo_load);
+}
+
+unsigned smpheap_host_pus(void)
+{
+	topo_init();
+	return topo_pus;
+}
+
+unsigned smpheap_host_cores(void)
+{
+	topo_init();
+	return topo_cores;
+}
+
+const char *smpheap_host_topology(void)
+{
+	topo_init();
+	return topo_summary;
+}
+
+int smpheap_host_bind(unsigned core)
+{
+	hwloc_obj_t pu;
+
+	if (core >= SMPHEAP_MAX_CORES)
+		return -EINVAL;
+	thread_core = core;
+	topo_init();
+	pu = topo ? hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, core % topo_pus) : NULL;
+	if (pu)
+		(void)hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD);
+	return 0;
+}
+
+static __attribute__((noinline)) unsigned bind_lazily(void)
+{
+	int cpu = sched_getcpu();
+
+	thread_core = cpu > 0 ? (unsigned)cpu % SMPHEAP_MAX_CORES : 0;
+	return thread_core;
+}
+
+unsigned smpheap_host_core(void)
+{
+	unsigned c = thread_core;
+
+	return __builtin_expect(c != UINT_MAX, 1) ? c : bind_lazily();
+}
+
+unsigned smph_platform_core_id(void)
+{
+	return smpheap_host_core();
+}
+
+void smph_platform_read_lock(void)
+{
+	urcu_bp_read_lock();
+}
+
+void smph_platform_read_unlock(void)
+{
+	urcu_bp_read_unlock();
+}
+
+void smph_platform_synchronize(void)
+{
+	urcu_bp_synchronize_rcu();
+}
+
+void smph_platform_bank_power(void *addr, size_t len, bool on)
+{
+	/* Powering on needs nothing: the kernel maps zeroed pages on touch. */
+	if (!on)
+		(void)madvise(addr, len, MADV_DONTNEED);
+}
+
+struct smpheap *smpheap_host_create(const struct smpheap_layout *layout)
+{
+	size_t size = smpheap_size(layout), align = smpheap_alignment(layout);
+	uintptr_t raw, aligned;
+	void *map;
+	struct smpheap *h;
+
+	if (!size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	map = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (map == MAP_FAILED)
+		return NULL;
+	/* Trim to exactly [aligned, aligned + size), so destroy can unmap
+	 * knowing only the heap and its layout. */
+	raw = (uintptr_t)map;
+	aligned = (raw + align - 1) & ~(uintptr_t)(align - 1);
+	if (aligned > raw)
+		munmap(map, aligned - raw);
+	if (raw + size + align > aligned + size)
+		munmap((void *)(aligned + size), raw + size + align - (aligned + size));
+	h = smpheap_init((void *)aligned, size, layout);
+	if (!h) {
+		munmap((void *)aligned, size);
+		errno = EINVAL;
+	}
+	return h;
+}
+
+void smpheap_host_destroy(struct smpheap *h)
+{
+	if (h)
+		munmap(h, smpheap_size(smpheap_layout(h)));
+}

@@ -1,0 +1,45 @@
+/* layouts.c - the built-in layouts, by name. */
+#include <pthread.h>
+#include <string.h>
+
+#include "smpheap/host.h"
+
+#include "apl/memory.h"
+#include "host/memory.h"
+#include "tgl/memory.h"
+
+static struct smpheap_layout host_layout;
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+static void host_layout_fill(void)
+{
+	unsigned cores = smpheap_host_cores();
+
+	host_layout = smpheap_layout_host_template;
+	host_layout.cores = cores < SMPHEAP_MAX_CORES ? (cores ? cores : 1) : SMPHEAP_MAX_CORES;
+	host_layout.sys_size[0] = SMPHEAP_HOST_SYS0;
+	for (unsigned c = 1; c < host_layout.cores; c++)
+		host_layout.sys_size[c] = SMPHEAP_HOST_SYSN;
+}
+
+static const char *const names[] = {"host", "tgl", "apl", NULL};
+
+const char *const *smpheap_layout_names(void)
+{
+	return names;
+}
+
+const struct smpheap_layout *smpheap_layout_by_name(const char *name)
+{
+	if (!name)
+		return NULL;
+	if (!strcmp(name, "host")) {
+		pthread_once(&host_once, host_layout_fill);
+		return &host_layout;
+	}
+	if (!strcmp(name, "tgl"))
+		return &smpheap_layout_tgl;
+	if (!strcmp(name, "apl"))
+		return &smpheap_layout_apl;
+	return NULL;
+}

@@ -1,0 +1,56 @@
+/* host/memory.h - the default layout for host SMP machines.
+ *
+ * Not a DSP: sizes are generous so benchmarks and stress tests measure the
+ * allocator, not exhaustion. The core count is the machine's (hwloc), so
+ * smpheap_layout_by_name("host") fills it in at run time from this template.
+ * - System heaps: 1 MiB for core 0, 256 KiB for the others.
+ * - Runtime classes: 16 B to 4 KiB in steps of 1x and 1.5x powers of two, so
+ *   no request wastes more than a third of its block (600 B takes 768 B).
+ * - Buffer zone: 64 MiB of HP in 1 KiB pages, and 4 MiB of LP.
+ * - 64 KiB banks, as on the DSPs, so power-off is exercised the same way.
+ */
+#ifndef SMPHEAP_LAYOUT_HOST_H
+#define SMPHEAP_LAYOUT_HOST_H
+
+#include "smpheap/layout.h"
+
+#define SMPHEAP_HOST_SYS0 (1024 * 1024)
+#define SMPHEAP_HOST_SYSN (256 * 1024)
+
+static const struct smpheap_layout smpheap_layout_host_template = {
+    .name = "host",
+    .origin = "generous host defaults; core count from hwloc",
+    .cores = 1, /* replaced by the machine's core count */
+    .bank_size = 64 * 1024,
+    .sys_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED,
+    .class_count = 16,
+    .classes =
+	{
+	    {16, 4096, 0},
+	    {32, 4096, 0},
+	    {48, 2048, 0},
+	    {64, 4096, 0},
+	    {96, 2048, 0},
+	    {128, 2048, 0},
+	    {192, 1024, 0},
+	    {256, 1024, 0},
+	    {384, 512, 0},
+	    {512, 512, 0},
+	    {768, 256, 0},
+	    {1024, 256, 0},
+	    {1536, 128, 0},
+	    {2048, 128, 0},
+	    {3072, 64, 0},
+	    {4096, 64, 0},
+	},
+    .runtime_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED | SMPHEAP_CAP_DMA,
+    .page_size = 1024,
+    .buffer_region_count = 2,
+    .buffer_regions =
+	{
+	    {SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED, 64 * 1024},
+	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, 4 * 1024},
+	},
+};
+
+#endif

@@ -1,0 +1,74 @@
+/* Console and exit over the Xtensa ISS semihosting calls (SIMCALL), which
+ * QEMU implements with -semihosting: a2 = call number, a3..a5 = arguments.
+ * picolibc's tinystdio writes through sim_putc(); on SMP builds each core
+ * has its own line buffer so that lines printed by different cores at the
+ * same time come out whole. A board would replace this file with its UART
+ * or its firmware's trace buffer. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "smpheap/xtensa.h"
+#include "xt_internal.h"
+
+#define SYS_EXIT 1
+#define SYS_WRITE 4
+#define LINE_MAX_BYTES 160
+
+static inline long simcall3(long nr, long a, long b, long c)
+{
+	register long a2 __asm__("a2") = nr;
+	register long a3 __asm__("a3") = a;
+	register long a4 __asm__("a4") = b;
+	register long a5 __asm__("a5") = c;
+	__asm__ volatile("simcall" : "+r"(a2), "+r"(a3) : "r"(a4), "r"(a5) : "memory");
+	return a2;
+}
+
+long smpheap_xtensa_write(const void *buf, size_t len)
+{
+	return simcall3(SYS_WRITE, 1, (long)buf, (long)len);
+}
+
+struct line {
+	char buf[LINE_MAX_BYTES]; /* pending bytes of this core's current line */
+	unsigned len;		  /* bytes used in buf */
+} __attribute__((aligned(32)));	  /* one core per cache line set: no false sharing */
+
+static struct line lines[SMPHEAP_XTENSA_CORES];
+
+static void flush(struct line *l)
+{
+	if (l->len) {
+		smpheap_xtensa_write(l->buf, l->len);
+		l->len = 0;
+	}
+}
+
+void smph_xt_console_flush_all(void)
+{
+	for (unsigned c = 0; c < SMPHEAP_XTENSA_CORES; c++)
+		flush(&lines[c]);
+}
+
+static int sim_putc(char c, FILE *f)
+{
+	(void)f;
+	struct line *l = &lines[smph_xt_core()];
+	l->buf[l->len++] = c;
+	if (c == '\n' || l->len == LINE_MAX_BYTES)
+		flush(l);
+	return (unsigned char)c;
+}
+
+static FILE sim_stdio = FDEV_SETUP_STREAM(sim_putc, NULL, NULL, _FDEV_SETUP_WRITE);
+FILE *const stdin = &sim_stdio;
+FILE *const stdout = &sim_stdio;
+FILE *const stderr = &sim_stdio;
+
+/* picolibc's exit() ends here; QEMU's exit status becomes `code`. */
+void _exit(int code)
+{
+	smph_xt_console_flush_all();
+	for (;;)
+		simcall3(SYS_EXIT, code, 0, 0);
+}

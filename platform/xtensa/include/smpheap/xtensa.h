@@ -1,0 +1,75 @@
+/* smpheap/xtensa.h - the bare-metal Xtensa platform (QEMU -M sim, or a board).
+ *
+ * Two builds of the same sources:
+ *   single core (target smpheap_platform): lx106 and any core without S32C1I;
+ *     atomics mask interrupts, the core id is always 0.
+ *   SMP (target smpheap_platform_smp, SMPHEAP_XTENSA_SMP=1): cores with S32C1I
+ *     (QEMU de212 or sample_controller, -smp N); atomics are S32C1I loops,
+ *     the core id is PRID, and every core starts at the reset vector.
+ *
+ * main() runs on core 0. The other cores park in a work loop until core 0
+ * hands them a function with smpheap_xtensa_run().
+ */
+#ifndef SMPHEAP_XTENSA_H
+#define SMPHEAP_XTENSA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The core this code runs on (PRID on SMP builds, 0 on single-core builds). */
+unsigned smpheap_xtensa_core(void);
+
+/* Cores this build drives (SMPHEAP_XTENSA_CORES, 1 on single-core builds). */
+unsigned smpheap_xtensa_cores(void);
+
+/* The CCOUNT cycle counter. Under QEMU with -icount shift=0 one tick is 25
+ * instructions on a 40 MHz core (lx106, de212); without -icount it follows
+ * host time. */
+static inline uint32_t smpheap_xtensa_ccount(void)
+{
+	uint32_t c;
+	__asm__ volatile("rsr.ccount %0" : "=a"(c));
+	return c;
+}
+
+/* Runs fn(core, arg) on `core` (1..cores-1), which must be idle. Waits (a
+ * bounded time) for the core to come out of reset first. 0, -EINVAL (no
+ * such core or core 0), -ENODEV (the core never started: QEMU was given
+ * fewer -smp cores than the build expects), -EBUSY (still running). */
+int smpheap_xtensa_run(unsigned core, void (*fn)(unsigned core, void *arg), void *arg);
+
+/* Waits until `core` has finished the function given by smpheap_xtensa_run(). */
+void smpheap_xtensa_join(unsigned core);
+
+/* Data-cache maintenance over [addr, addr+len): write back and invalidate,
+ * or invalidate only. Real instructions on cores with a data cache
+ * (SMPHEAP_XTENSA_DCACHE_LINE > 0: de212), nothing on lx106 (no cache). */
+void smpheap_xtensa_dcache_wbinv(const void *addr, size_t len);
+void smpheap_xtensa_dcache_inv(const void *addr, size_t len);
+
+/* The board's bank power switch, called by smph_platform_bank_power() after
+ * the cache work. The built-in one (weak: a board replaces it with its
+ * power-gating registers) emulates power-off under QEMU by overwriting the
+ * bank with SMPHEAP_XTENSA_LOST_WORD, so code that trusts the contents of a
+ * powered-off bank fails its tests here as it would on silicon. */
+void smpheap_xtensa_board_bank_power(uintptr_t addr, size_t len, bool on);
+#define SMPHEAP_XTENSA_LOST_WORD 0xdeadbeefu
+
+/* Bytes powered off / on through smph_platform_bank_power() since boot. */
+size_t smpheap_xtensa_bytes_powered_off(void);
+size_t smpheap_xtensa_bytes_powered_on(void);
+
+/* Writes to the semihosting console (stdout goes there too; on SMP builds
+ * each core's output is kept in its own line buffer, so lines don't mix). */
+long smpheap_xtensa_write(const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SMPHEAP_XTENSA_H */

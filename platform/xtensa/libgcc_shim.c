@@ -1,0 +1,94 @@
+/* Integer helpers that GCC calls on lx106 (no divide, no high multiply) but
+ * that Debian's gcc-xtensa-lx106 libgcc.a lacks: 32- and 64-bit division and
+ * the 64-bit multiply. libgcc.a does have __udivmoddi4 and __divmoddi4, so
+ * the 64-bit divisions are thin wrappers. Soft-float helpers are missing too:
+ * nothing that runs on Xtensa here uses floating point. */
+#include <stdint.h>
+
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+
+uint64_t __udivmoddi4(uint64_t n, uint64_t d, uint64_t *rem);
+int64_t __divmoddi4(int64_t n, int64_t d, int64_t *rem);
+
+/* Restoring shift-subtract division, one quotient bit per step, starting at
+ * the divisor's top so small quotients take few steps. Division by zero
+ * gives all ones, as GCC's own fallback does. */
+static uint32_t udivmod32(uint32_t n, uint32_t d, uint32_t *rem)
+{
+	if (d == 0) {
+		*rem = n;
+		return UINT32_MAX;
+	}
+	uint32_t q = 0, r = 0;
+	int top = n ? 31 - __builtin_clz(n) : -1;
+	for (int i = top; i >= 0; i--) {
+		r = (r << 1) | ((n >> i) & 1u);
+		if (r >= d) {
+			r -= d;
+			q |= 1u << i;
+		}
+	}
+	*rem = r;
+	return q;
+}
+
+uint32_t __udivsi3(uint32_t n, uint32_t d)
+{
+	uint32_t r;
+	return udivmod32(n, d, &r);
+}
+
+uint32_t __umodsi3(uint32_t n, uint32_t d)
+{
+	uint32_t r;
+	udivmod32(n, d, &r);
+	return r;
+}
+
+int32_t __divsi3(int32_t a, int32_t b)
+{
+	uint32_t ua = a < 0 ? -(uint32_t)a : (uint32_t)a;
+	uint32_t ub = b < 0 ? -(uint32_t)b : (uint32_t)b;
+	uint32_t r;
+	uint32_t q = udivmod32(ua, ub, &r);
+	return (a < 0) != (b < 0) ? (int32_t)-q : (int32_t)q;
+}
+
+/* libgcc's helpers store the remainder unconditionally: always pass one. */
+uint64_t __udivdi3(uint64_t n, uint64_t d)
+{
+	uint64_t r;
+	return __udivmoddi4(n, d, &r);
+}
+
+uint64_t __umoddi3(uint64_t n, uint64_t d)
+{
+	uint64_t r;
+	__udivmoddi4(n, d, &r);
+	return r;
+}
+
+int64_t __divdi3(int64_t n, int64_t d)
+{
+	int64_t r;
+	return __divmoddi4(n, d, &r);
+}
+
+/* 32x32 -> 64 from 16-bit partial products: lx106 has MULL (low 32 bits)
+ * but no MULUH. */
+uint64_t __umulsidi3(uint32_t a, uint32_t b)
+{
+	uint32_t a0 = a & 0xffff, a1 = a >> 16, b0 = b & 0xffff, b1 = b >> 16;
+	uint32_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+	uint32_t mid = (p00 >> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+	uint32_t lo = (p00 & 0xffff) | (mid << 16);
+	uint32_t hi = p11 + (p01 >> 16) + (p10 >> 16) + (mid >> 16);
+	return ((uint64_t)hi << 32) | lo;
+}
+
+uint64_t __muldi3(uint64_t a, uint64_t b)
+{
+	uint32_t al = (uint32_t)a, ah = (uint32_t)(a >> 32);
+	uint32_t bl = (uint32_t)b, bh = (uint32_t)(b >> 32);
+	return __umulsidi3(al, bl) + ((uint64_t)(al * bh + ah * bl) << 32);
+}
