@@ -30,7 +30,7 @@ static inline void irq_restore(unsigned ps)
 		irq_restore(ps_);                                                                   \
 	} while (0)
 
-#define XT_CAS(N, T, p, expected, desired, smo, fmo) xt_cas_##N((p), (expected), (desired))
+#define XT_CAS(N, T, p, expected, desired, smo, fmo) ((void)(smo), (void)(fmo), xt_cas_##N((p), (expected), (desired)))
 
 #define XT_DEFINE_CAS(N, T)                                                                         \
 	static inline T xt_cas_##N(volatile void *p, T expected, T desired)                         \

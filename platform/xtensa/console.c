@@ -6,6 +6,7 @@
  * or its firmware's trace buffer. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "smpheap/xtensa.h"
 #include "xt_internal.h"
