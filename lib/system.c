@@ -16,6 +16,8 @@ void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align
 	size_t cur = atomic_load_explicit(&s->state, memory_order_relaxed);
 
 	smph_assert(core < h->cores && smph_is_pow2(align));
+	if (smph_unlikely(size > s->size))
+		return NULL; /* also keeps the rounding below from wrapping */
 	for (;;) {
 		size_t start, end;
 

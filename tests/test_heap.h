@@ -17,6 +17,11 @@ static inline void test_heap_destroy(struct smpheap *h)
 {
 	smpheap_host_destroy(h);
 }
+/* Makes the calling thread act as `core`; 0, or -1 where it cannot. */
+static inline int test_act_as(unsigned core)
+{
+	return smpheap_host_bind(core) ? -1 : 0;
+}
 #else
 /* Bare metal: one static arena, enough for the tgl layout, reused by each
  * test in turn. */
@@ -31,6 +36,11 @@ static inline struct smpheap *test_heap_create(const struct smpheap_layout *l)
 static inline void test_heap_destroy(struct smpheap *h)
 {
 	(void)h;
+}
+/* One execution context per core: we are whichever core runs us. */
+static inline int test_act_as(unsigned core)
+{
+	return core == 0 ? 0 : -1;
 }
 #endif
 
