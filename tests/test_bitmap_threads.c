@@ -153,6 +153,8 @@ static void *runs(void *arg)
 int main(int argc, char **argv)
 {
 	iterations = argc > 1 ? (unsigned)atoi(argv[1]) : 200000;
+	for (int round = 0; round < 5; round++)
+		test_two_level(8);	/* one leaf, emptied and refilled all the time */
 	test_two_level(SMPH_WORD_BITS); /* one leaf, one summary bit */
 	test_two_level(BIG);		/* 64 leaves under one summary word */
 	test_two_level(BIG - 3);	/* a ragged last leaf */
