@@ -18,11 +18,14 @@ static inline void irq_restore(unsigned ps)
 }
 
 /* One core, interrupts masked: nothing can observe the RMW half-done, and
- * the "memory" clobbers keep the compiler from moving accesses across it. */
+ * the "memory" clobbers of RSIL and WSR.PS keep the compiler from moving or
+ * caching accesses across it. The pointer is deliberately not volatile: GCC
+ * puts a MEMW before every volatile access on Xtensa, two per operation
+ * that buy nothing on one core. */
 #define XT_RMW(N, T, p, old, new, EXPR, mo)                                                         \
 	do {                                                                                        \
 		(void)(mo);                                                                         \
-		volatile T *w_ = (volatile T *)(p);                                                 \
+		T *w_ = (T *)(p);                                                                   \
 		unsigned ps_ = irq_save();                                                          \
 		old = *w_;                                                                          \
 		new = (EXPR);                                                                       \
@@ -35,7 +38,7 @@ static inline void irq_restore(unsigned ps)
 #define XT_DEFINE_CAS(N, T)                                                                         \
 	static inline T xt_cas_##N(volatile void *p, T expected, T desired)                         \
 	{                                                                                           \
-		volatile T *w = (volatile T *)p;                                                    \
+		T *w = (T *)p;                                                                      \
 		unsigned ps = irq_save();                                                           \
 		T seen = *w;                                                                        \
 		if (seen == expected)                                                               \

@@ -1,9 +1,11 @@
 /* Console and exit over the Xtensa ISS semihosting calls (SIMCALL), which
  * QEMU implements with -semihosting: a2 = call number, a3..a5 = arguments.
- * picolibc's tinystdio writes through sim_putc(); on SMP builds each core
- * has its own line buffer so that lines printed by different cores at the
- * same time come out whole. A board would replace this file with its UART
- * or its firmware's trace buffer. */
+ * picolibc's tinystdio writes stdout and stderr through out_putc() and
+ * err_putc(), to the host's file descriptors 1 and 2 (so a benchmark's JSON
+ * on stdout stays clean of diagnostics). Each core has its own line buffer
+ * per stream so that lines printed by different cores at the same time come
+ * out whole. A board would replace this file with its UART or its
+ * firmware's trace buffer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -25,9 +27,14 @@ static inline long simcall3(long nr, long a, long b, long c)
 	return a2;
 }
 
+static long write_fd(int fd, const void *buf, size_t len)
+{
+	return simcall3(SYS_WRITE, fd, (long)buf, (long)len);
+}
+
 long smpheap_xtensa_write(const void *buf, size_t len)
 {
-	return simcall3(SYS_WRITE, 1, (long)buf, (long)len);
+	return write_fd(1, buf, len);
 }
 
 struct line {
@@ -35,36 +42,50 @@ struct line {
 	unsigned len;		  /* bytes used in buf */
 } __attribute__((aligned(32)));	  /* one core per cache line set: no false sharing */
 
-static struct line lines[SMPHEAP_XTENSA_CORES];
+static struct line lines[2][SMPHEAP_XTENSA_CORES]; /* [0] stdout, [1] stderr */
 
-static void flush(struct line *l)
+static void flush(struct line *l, int fd)
 {
 	if (l->len) {
-		smpheap_xtensa_write(l->buf, l->len);
+		write_fd(fd, l->buf, l->len);
 		l->len = 0;
 	}
 }
 
 void smph_xt_console_flush_all(void)
 {
-	for (unsigned c = 0; c < SMPHEAP_XTENSA_CORES; c++)
-		flush(&lines[c]);
+	for (unsigned c = 0; c < SMPHEAP_XTENSA_CORES; c++) {
+		flush(&lines[0][c], 1);
+		flush(&lines[1][c], 2);
+	}
 }
 
-static int sim_putc(char c, FILE *f)
+static int put(char c, unsigned stream)
 {
-	(void)f;
-	struct line *l = &lines[smph_xt_core()];
+	struct line *l = &lines[stream][smph_xt_core()];
 	l->buf[l->len++] = c;
 	if (c == '\n' || l->len == LINE_MAX_BYTES)
-		flush(l);
+		flush(l, (int)stream + 1);
 	return (unsigned char)c;
 }
 
-static FILE sim_stdio = FDEV_SETUP_STREAM(sim_putc, NULL, NULL, _FDEV_SETUP_WRITE);
-FILE *const stdin = &sim_stdio;
-FILE *const stdout = &sim_stdio;
-FILE *const stderr = &sim_stdio;
+static int out_putc(char c, FILE *f)
+{
+	(void)f;
+	return put(c, 0);
+}
+
+static int err_putc(char c, FILE *f)
+{
+	(void)f;
+	return put(c, 1);
+}
+
+static FILE sim_out = FDEV_SETUP_STREAM(out_putc, NULL, NULL, _FDEV_SETUP_WRITE);
+static FILE sim_err = FDEV_SETUP_STREAM(err_putc, NULL, NULL, _FDEV_SETUP_WRITE);
+FILE *const stdin = &sim_out; /* nothing to read: reads fail */
+FILE *const stdout = &sim_out;
+FILE *const stderr = &sim_err;
 
 /* picolibc's exit() ends here; QEMU's exit status becomes `code`. */
 void _exit(int code)

@@ -76,7 +76,7 @@ int64_t __divdi3(int64_t n, int64_t d)
 
 /* 32x32 -> 64 from 16-bit partial products: lx106 has MULL (low 32 bits)
  * but no MULUH. */
-uint64_t __umulsidi3(uint32_t a, uint32_t b)
+static inline uint64_t umul32x32(uint32_t a, uint32_t b)
 {
 	uint32_t a0 = a & 0xffff, a1 = a >> 16, b0 = b & 0xffff, b1 = b >> 16;
 	uint32_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
@@ -86,9 +86,19 @@ uint64_t __umulsidi3(uint32_t a, uint32_t b)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+uint64_t __umulsidi3(uint32_t a, uint32_t b)
+{
+	return umul32x32(a, b);
+}
+
+/* The heap's offset-to-index step multiplies two 32-bit values as 64-bit
+ * ones; GCC calls this for it, so the cross terms are skipped when zero. */
 uint64_t __muldi3(uint64_t a, uint64_t b)
 {
 	uint32_t al = (uint32_t)a, ah = (uint32_t)(a >> 32);
 	uint32_t bl = (uint32_t)b, bh = (uint32_t)(b >> 32);
-	return __umulsidi3(al, bl) + ((uint64_t)(al * bh + ah * bl) << 32);
+	uint64_t lo = umul32x32(al, bl);
+	if (ah | bh)
+		lo += (uint64_t)(al * bh + ah * bl) << 32;
+	return lo;
 }

@@ -1,0 +1,281 @@
+/* The benchmark suite on one emulated Xtensa core (lx106 under QEMU, run
+ * with -icount shift=0,sleep=off so that every count repeats exactly):
+ * bench/'s workloads through the bare-metal driver of the C shim, over
+ * smpheap and blockmap-lock on the tgl layout, printed as Google Benchmark
+ * JSON on stdout (diagnostics go to stderr).
+ *
+ * Clock: CCOUNT of the 40 MHz core. Under -icount shift=0 QEMU runs one
+ * instruction per virtual nanosecond, so one CCOUNT tick is 25 instructions
+ * and the JSON's nanoseconds (cycles_hz = 40 MHz) are instructions. The
+ * ratio is not taken on trust: calibrate() measures it on a loop of known
+ * length, and the figure is in the context (insns_per_tick_milli).
+ *
+ * The per-operation figures ("insns/<op>/<strategy>"): a tick is too coarse
+ * to time one 40-instruction operation, so each figure is the ticks of
+ * windows of OPS operations, minus the same loop around a strategy whose
+ * operations do nothing (call and return are the allocator's, the loop is
+ * not, as in bench/callgrind/icount.c on the host), times the measured
+ * instructions per tick, divided by the operations. The workloads' own
+ * per-operation histograms (pair/..., batch-sys/...) are in ticks, so their
+ * percentiles come in steps of 25 instructions. */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "smpheap/smpheap.h"
+#include "smpheap/xtensa.h"
+#include "strategy.h"
+#include "tgl/memory.h"
+#include "workloads.h"
+
+#ifndef SMPHEAP_GIT_REVISION
+#define SMPHEAP_GIT_REVISION "unknown"
+#endif
+#ifndef BENCH_C_FLAGS
+#define BENCH_C_FLAGS "unknown"
+#endif
+
+#define OPS 512	   /* operations per timed window */
+#define WINDOWS 16 /* windows per figure */
+#define CORE_HZ 40000000u
+
+static unsigned char smph_mem[4u << 20] __attribute__((aligned(64 * 1024)));
+static unsigned char bml_mem[4u << 20] __attribute__((aligned(64)));
+static struct strategy smph, bml, nul;
+
+static void out(int c)
+{
+	putchar(c);
+}
+
+/* ---- instructions per CCOUNT tick ----------------------------------------- */
+
+/* 10 x (1 + 1000 x 100) instructions: movi, then per pass addi, 98 nops, bnez. */
+static uint32_t calibration_ticks(void)
+{
+	uint32_t t0 = smpheap_xtensa_ccount();
+	for (int k = 0; k < 10; k++)
+		__asm__ volatile("movi a8, 1000\n"
+				 "1: addi a8, a8, -1\n"
+				 ".rept 98\n"
+				 "nop\n"
+				 ".endr\n"
+				 "bnez a8, 1b\n" ::
+				     : "a8", "memory");
+	return smpheap_xtensa_ccount() - t0;
+}
+#define CALIBRATION_INSNS (10u * (1u + 1000u * 100u))
+
+static uint64_t insns_per_tick_milli;
+static char ipt_text[24];
+
+static void calibrate(void)
+{
+	calibration_ticks(); /* first pass: translation, not execution */
+	uint32_t ticks = calibration_ticks();
+	insns_per_tick_milli = ticks ? (uint64_t)CALIBRATION_INSNS * 1000u / ticks : 0;
+	snprintf(ipt_text, sizeof(ipt_text), "%lu", (unsigned long)insns_per_tick_milli);
+}
+
+/* ---- the per-operation figures --------------------------------------------- */
+
+enum insn_op { OP_SYS, OP_RUNTIME, OP_BUFFER };
+
+static void *null_alloc(struct strategy *s, void *t, size_t size, enum strat_kind k)
+{
+	(void)t;
+	(void)size;
+	(void)k;
+	__asm__ volatile("" ::"r"(s) : "memory");
+	return s;
+}
+
+static void null_free(struct strategy *s, void *t, void *p, enum strat_kind k)
+{
+	(void)s;
+	(void)t;
+	(void)k;
+	__asm__ volatile("" ::"r"(p) : "memory");
+}
+
+static void *null_thread_init(struct strategy *s, unsigned thread, unsigned core)
+{
+	(void)thread;
+	(void)core;
+	return s;
+}
+
+static void null_thread_fini(struct strategy *s, void *t)
+{
+	(void)s;
+	(void)t;
+}
+
+static const struct strategy_ops null_ops = {
+    .thread_init = null_thread_init,
+    .thread_fini = null_thread_fini,
+    .alloc = null_alloc,
+    .free = null_free,
+};
+
+__attribute__((noinline)) static void loop_alloc(struct strategy *s, void *t, size_t size,
+						 enum strat_kind k, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		__asm__ volatile("" ::"r"(strategy_alloc(s, t, size, k)) : "memory");
+}
+
+__attribute__((noinline)) static void loop_pair(struct strategy *s, void *t, size_t size,
+						enum strat_kind k, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		strategy_free(s, t, strategy_alloc(s, t, size, k), k);
+}
+
+static const size_t op_size[] = {16, 64, 4096};
+static const enum strat_kind op_kind[] = {STRAT_SYS, STRAT_RUNTIME, STRAT_BUFFER};
+
+/* Ticks of WINDOWS windows of OPS operations (after one warm-up window). */
+static uint64_t op_ticks(struct strategy *s, enum insn_op op)
+{
+	void *t = s->ops->thread_init(s, 0, 0);
+	uint64_t sum = 0;
+	for (int w = -1; w < WINDOWS; w++) {
+		uint32_t t0 = smpheap_xtensa_ccount();
+		if (op == OP_SYS)
+			loop_alloc(s, t, op_size[op], op_kind[op], OPS);
+		else
+			loop_pair(s, t, op_size[op], op_kind[op], OPS);
+		uint32_t dt = smpheap_xtensa_ccount() - t0;
+		if (w >= 0)
+			sum += dt;
+		if (op == OP_SYS && s->ops->sys_reset)
+			s->ops->sys_reset(s, 0); /* untimed: the core's teardown */
+	}
+	s->ops->thread_fini(s, t);
+	return sum;
+}
+
+struct insn_def {
+	struct strategy *s;
+	enum insn_op op;
+	char name[48];
+};
+static struct insn_def insn_defs[6];
+
+static void bm_insns(struct bench_state *st)
+{
+	struct insn_def *d = bench_user(st);
+	uint64_t ticks = 0, base = 0;
+	while (bench_keep_running(st)) {
+		ticks = op_ticks(d->s, d->op);
+		base = op_ticks(&nul, d->op);
+		bench_set_iteration_cycles(st, ticks > base ? ticks - base : 0);
+	}
+	uint64_t ops = (uint64_t)OPS * WINDOWS;
+	uint64_t net = ticks > base ? ticks - base : 0;
+	bench_counter_milli(st, "insns_per_op", (int64_t)(net * insns_per_tick_milli / ops),
+			    BENCH_COUNTER_DEFAULT);
+	bench_counter_milli(st, "ticks_per_op", (int64_t)(net * 1000u / ops), BENCH_COUNTER_DEFAULT);
+	bench_counter_milli(st, "baseline_insns_per_op",
+			    (int64_t)(base * insns_per_tick_milli / ops), BENCH_COUNTER_DEFAULT);
+	bench_counter(st, "ops", (int64_t)ops, BENCH_COUNTER_DEFAULT);
+	bench_counter(st, "size", (int64_t)op_size[d->op], BENCH_COUNTER_DEFAULT);
+	bench_set_items(st, (int64_t)ops);
+}
+
+static void register_insns(unsigned i, struct strategy *s, enum insn_op op)
+{
+	static const char *const op_name[] = {"sys_alloc", "runtime_pair", "buffer_pair"};
+	struct insn_def *d = &insn_defs[i];
+	d->s = s;
+	d->op = op;
+	snprintf(d->name, sizeof(d->name), "insns/%s/%s", op_name[op], s->name);
+	struct bench_def *b = bench_register(d->name, bm_insns, d);
+	if (b) {
+		bench_manual_time(b);
+		bench_iterations(b, 1);
+	}
+}
+
+/* Each strategy must hand out memory of its own, or its figures would be
+ * some other allocator's. */
+static int owns_check(struct strategy *s)
+{
+	void *t = s->ops->thread_init(s, 0, 0);
+	int bad = 0;
+	for (unsigned op = 0; op < 3; op++) {
+		void *p = strategy_alloc(s, t, op_size[op], op_kind[op]);
+		if (!p || !s->ops->owns(s, p)) {
+			fprintf(stderr, "xtensa bench: %s does not own its %lu-byte block\n", s->name,
+				(unsigned long)op_size[op]);
+			bad = 1;
+		}
+		if (p && op_kind[op] != STRAT_SYS)
+			strategy_free(s, t, p, op_kind[op]);
+	}
+	if (s->ops->sys_reset)
+		s->ops->sys_reset(s, 0);
+	s->ops->thread_fini(s, t);
+	return bad;
+}
+
+int main(void)
+{
+	const struct smpheap_layout *l = &smpheap_layout_tgl;
+	size_t need = smpheap_size(l);
+	struct smpheap *h = need && need <= sizeof(smph_mem) ? smpheap_init(smph_mem, need, l) : NULL;
+	size_t bml_len = blockmap_lock_size(l);
+	if (!h || !bml_len || bml_len > sizeof(bml_mem) ||
+	    strategy_blockmap_lock_init(&bml, bml_mem, bml_len, l)) {
+		fprintf(stderr, "xtensa bench: cannot build the tgl strategies (%lu, %lu bytes)\n",
+			(unsigned long)need, (unsigned long)bml_len);
+		return 1;
+	}
+	strategy_smpheap_init(&smph, h, SMPHEAP_GIT_REVISION);
+	nul = (struct strategy){.name = "null", .ops = &null_ops, .cores = 1};
+	if (owns_check(&smph) || owns_check(&bml))
+		return 1;
+
+	calibrate();
+	wl_calibrate_timer();
+	bench_context("platform", "qemu-system-xtensa -M sim -cpu lx106 -icount shift=0,sleep=off "
+				  "(one core, bare metal, picolibc)");
+	bench_context("compiler", "xtensa-lx106-elf-gcc " __VERSION__);
+	bench_context("compiler_flags", BENCH_C_FLAGS);
+	bench_context("git_revision", SMPHEAP_GIT_REVISION);
+	bench_context("layout", l->name);
+	bench_context("cycles", "CCOUNT ticks of a 40 MHz core; with -icount shift=0 one tick is "
+				"insns_per_tick_milli/1000 instructions and the reported ns are "
+				"instructions");
+	bench_context("insns_per_tick_milli", ipt_text);
+	bench_context("strategy.smpheap", smph.version);
+	bench_context("strategy.blockmap-lock", bml.version);
+
+	struct strategy *set[] = {&smph, &bml};
+	for (unsigned i = 0; i < 2; i++)
+		for (unsigned op = 0; op < 3; op++)
+			register_insns(i * 3 + op, set[i], (enum insn_op)op);
+	for (unsigned i = 0; i < 2; i++) {
+		wl_register(WL_PAIR, set[i], false);
+		wl_register(WL_BATCH_SYS, set[i], false);
+		wl_register(WL_BATCH, set[i], false);
+	}
+
+	struct bench_baremetal_platform p = {
+	    .putchar = out,
+	    .cycles_hz = CORE_HZ,
+	    .min_cycles = CORE_HZ / 200, /* 5 ms of virtual time: 5 M instructions */
+	};
+	int rc = bench_baremetal_run(&p);
+	fflush(stdout);
+	int hc = smpheap_check(h);
+	if (hc) {
+		fprintf(stderr, "xtensa bench: smpheap_check after the run: %d\n", hc);
+		return 1;
+	}
+	if (insns_per_tick_milli == 0) {
+		fprintf(stderr, "xtensa bench: CCOUNT did not move\n");
+		return 1;
+	}
+	return rc;
+}
