@@ -1,0 +1,321 @@
+/* bench_main.c - the host benchmark suite: every workload over every
+ * strategy, run by Google Benchmark through the C shim.
+ *
+ *   smpheap-bench [--bench_full] [--bench_traces=DIR] [--benchmark_* flags]
+ *
+ * Strategies: smpheap and blockmap-lock on the `host` layout (pair, batch,
+ * threads, handoff, replay) and on the `tgl` layout (pipeline, churn: where
+ * running out of memory is the point), glibc, jemalloc, mimalloc and
+ * tcmalloc (peers.c: each through its own library), and the two floors.
+ * Everything about the run (topology, CPU, compiler, layouts, git revision,
+ * library versions, timer calibration) goes into the JSON context. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "bench_host.h"
+#include "peers.h"
+#include "smpheap/host.h"
+#include "workloads.h"
+
+#ifndef BENCH_TRACE_DIR
+#define BENCH_TRACE_DIR "results/traces"
+#endif
+#ifndef BENCH_SOURCE_DIR
+#define BENCH_SOURCE_DIR "."
+#endif
+#ifndef BENCH_C_FLAGS
+#define BENCH_C_FLAGS "?"
+#endif
+
+static void host_bind(unsigned core)
+{
+	smpheap_host_bind(core);
+}
+
+static void die(const char *what, const char *why)
+{
+	fprintf(stderr, "smpheap-bench: %s: %s\n", what, why);
+	exit(1);
+}
+
+/* jemalloc and tcmalloc use initial-exec TLS; dlopen() can place it only in
+ * glibc's static-TLS surplus (512 bytes by default, too small for both).
+ * Re-execute once with a larger surplus; nothing else changes. */
+static void ensure_static_tls(char **argv)
+{
+	const char *t = getenv("GLIBC_TUNABLES");
+	char buf[1024];
+
+	if (t && strstr(t, "glibc.rtld.optional_static_tls"))
+		return;
+	snprintf(buf, sizeof(buf), "%s%sglibc.rtld.optional_static_tls=65536", t ? t : "",
+		 t ? ":" : "");
+	setenv("GLIBC_TUNABLES", buf, 1);
+	execv("/proc/self/exe", argv);
+	fprintf(stderr,
+		"smpheap-bench: re-exec with GLIBC_TUNABLES failed (%s); "
+		"jemalloc/tcmalloc may not load\n",
+		strerror(errno));
+}
+
+static char *read_cmd(const char *cmd)
+{
+	static char out[8][256];
+	static unsigned n;
+	char *buf = out[n++ % 8];
+	FILE *f = popen(cmd, "r");
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, 256, f))
+			buf[0] = 0;
+		pclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+	return buf[0] ? buf : "unknown";
+}
+
+static char *cpu_model(void)
+{
+	static char model[256] = "unknown";
+	char line[512];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return model;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+			snprintf(model, sizeof(model), "%s", strchr(line, ':') + 2);
+			model[strcspn(model, "\n")] = 0;
+			break;
+		}
+	fclose(f);
+	return model;
+}
+
+static void *map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static struct strategy s_floor_atomic, s_floor_plain;
+static struct strategy s_smph_host, s_smph_tgl, s_bml_host, s_bml_tgl;
+static struct strategy s_peers[PEER_COUNT];
+static bool have_peer[PEER_COUNT];
+
+#define MAX_TRACES 8
+static struct trace traces[MAX_TRACES];
+static unsigned ntraces;
+
+static void load_traces(const char *dir)
+{
+	static const char *const files[] = {"sof-pipelines-2core", "kpb-handoff-4core"};
+
+	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]) && ntraces < MAX_TRACES; i++) {
+		char path[1024];
+		FILE *f;
+		long len;
+		char *text;
+		struct trace_op *ops;
+		unsigned line;
+		int r;
+
+		snprintf(path, sizeof(path), "%s/%s.trace", dir, files[i]);
+		f = fopen(path, "rb");
+		if (!f)
+			die(path, strerror(errno));
+		fseek(f, 0, SEEK_END);
+		len = ftell(f);
+		fseek(f, 0, SEEK_SET);
+		text = malloc((size_t)len + 1);
+		ops = calloc((size_t)len / 8 + 1, sizeof(*ops)); /* a line is > 8 bytes */
+		if (!text || !ops || fread(text, 1, (size_t)len, f) != (size_t)len)
+			die(path, "cannot read");
+		fclose(f);
+		r = trace_parse(text, (size_t)len, ops, (size_t)len / 8 + 1, &traces[ntraces],
+				&line);
+		if (r) {
+			fprintf(stderr, "smpheap-bench: %s:%u: bad trace (%d)\n", path, line, r);
+			exit(1);
+		}
+		traces[ntraces].name = files[i];
+		ntraces++;
+		free(text);
+	}
+}
+
+static void check_owned(struct strategy *s)
+{
+	void *t = s->ops->thread_init(s, 0, 0);
+	void *p = strategy_alloc(s, t, 64, STRAT_RUNTIME);
+
+	if (!p || !s->ops->owns(s, p))
+		die(s->name, "a block it returned is not its own");
+	strategy_free(s, t, p, STRAT_RUNTIME);
+	s->ops->thread_fini(s, t);
+}
+
+static void make_bounded(const char *layout_name, struct strategy *smph, struct strategy *bml,
+			 const char *rev)
+{
+	const struct smpheap_layout *l = smpheap_layout_by_name(layout_name);
+	struct smpheap *h;
+	size_t len;
+	void *mem;
+
+	if (!l)
+		die(layout_name, "no such layout");
+	h = smpheap_host_create(l);
+	if (!h)
+		die("smpheap_host_create", strerror(errno));
+	strategy_smpheap_init(smph, h, rev);
+	len = blockmap_lock_size(l);
+	mem = map(len);
+	if (!mem || strategy_blockmap_lock_init(bml, mem, len, l))
+		die("blockmap-lock", "cannot build it on the layout");
+	check_owned(smph);
+	check_owned(bml);
+}
+
+int main(int argc, char **argv)
+{
+	bool full = false, allow_missing = false;
+	const char *trace_dir = BENCH_TRACE_DIR;
+	static char buf[16][512];
+	char err[256];
+	int n = 1;
+
+	ensure_static_tls(argv);
+	/* our own flags; the rest go to Google Benchmark */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--bench_full"))
+			full = true;
+		else if (!strcmp(argv[i], "--bench_allow_missing"))
+			allow_missing = true;
+		else if (!strncmp(argv[i], "--bench_traces=", 15))
+			trace_dir = argv[i] + 15;
+		else
+			argv[n++] = argv[i];
+	}
+	argc = n;
+	argv[argc] = NULL;
+
+	wl_platform.bind = host_bind;
+	bench_cycles_hz();
+	wl_calibrate_timer();
+
+	const char *rev =
+	    read_cmd("git -C " BENCH_SOURCE_DIR " describe --always --dirty 2>/dev/null");
+
+	strategy_floor_atomic_init(&s_floor_atomic);
+	strategy_floor_plain_init(&s_floor_plain);
+	make_bounded("host", &s_smph_host, &s_bml_host, rev);
+	make_bounded("tgl", &s_smph_tgl, &s_bml_tgl, rev);
+	for (int i = 0; i < PEER_COUNT; i++) {
+		if (strategy_peer_init(&s_peers[i], (enum peer_id)i, err, sizeof(err)) == 0) {
+			have_peer[i] = true;
+			continue;
+		}
+		if (!allow_missing)
+			die(peer_name((enum peer_id)i), err);
+		fprintf(stderr, "smpheap-bench: %s left out: %s\n", peer_name((enum peer_id)i),
+			err);
+	}
+	load_traces(trace_dir);
+
+	/* the context: everything needed to tell what ran where */
+	bench_context("topology", smpheap_host_topology());
+	bench_context("cpu_model", cpu_model());
+	snprintf(buf[0], sizeof(buf[0]), "%llu", (unsigned long long)bench_cycles_hz());
+	bench_context("cycles_hz", buf[0]);
+	bench_context("cycle_counter",
+#if defined(__x86_64__)
+		      "rdtsc between lfences"
+#else
+		      "platform counter"
+#endif
+	);
+	snprintf(buf[1], sizeof(buf[1]), "%llu", (unsigned long long)wl_timer_overhead());
+	bench_context("timer_overhead_cycles", buf[1]);
+	snprintf(buf[2], sizeof(buf[2]), "gcc-compatible %s", __VERSION__);
+	bench_context("compiler", buf[2]);
+	bench_context("c_flags", BENCH_C_FLAGS);
+	bench_context("git_revision", rev);
+	bench_context("layouts", "host: pair batch batch-sys threads handoff replay; "
+				 "tgl: pipeline churn");
+	bench_context("suite", full ? "full" : "default");
+	bench_context("machine", read_cmd("hostname"));
+	bench_context("kernel", read_cmd("uname -sr"));
+	bench_context("pinning", "thread i acts as core i, pinned by hwloc to PU i mod PUs "
+				 "(smpheap_host_bind) for every strategy");
+	bench_context("strategy.smpheap", s_smph_host.version);
+	bench_context("strategy.blockmap-lock", s_bml_host.version);
+	bench_context("strategy.floor-atomic", s_floor_atomic.version);
+	bench_context("strategy.floor-plain", s_floor_plain.version);
+	for (int i = 0; i < PEER_COUNT; i++) {
+		snprintf(buf[3 + i], sizeof(buf[3 + i]), "strategy.%s", peer_name((enum peer_id)i));
+		bench_context(buf[3 + i], have_peer[i] ? s_peers[i].version : "not available");
+	}
+	snprintf(buf[8], sizeof(buf[8]),
+		 "smpheap %zu/%zu/%zu B, blockmap-lock %zu/%zu/%zu B (sys/runtime/buffer)",
+		 s_smph_tgl.ops->capacity(&s_smph_tgl, STRAT_SYS),
+		 s_smph_tgl.ops->capacity(&s_smph_tgl, STRAT_RUNTIME),
+		 s_smph_tgl.ops->capacity(&s_smph_tgl, STRAT_BUFFER),
+		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_SYS),
+		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_RUNTIME),
+		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_BUFFER));
+	bench_context("tgl_capacity", buf[8]);
+	bench_context("percentiles", "p* counters: cycles (_cyc) and ns (_ns) per operation, timer "
+				     "overhead subtracted; see bench/README.md per workload");
+
+	/* the registrations: every workload over every strategy it applies to */
+	struct strategy *host_set[8], *tgl_set[8];
+	unsigned nh = 0, nt = 0;
+
+	host_set[nh++] = &s_smph_host;
+	host_set[nh++] = &s_bml_host;
+	tgl_set[nt++] = &s_smph_tgl;
+	tgl_set[nt++] = &s_bml_tgl;
+	for (int i = 0; i < PEER_COUNT; i++)
+		if (have_peer[i]) {
+			host_set[nh++] = &s_peers[i];
+			tgl_set[nt++] = &s_peers[i];
+		}
+
+	wl_register(WL_PAIR, &s_floor_atomic, full);
+	wl_register(WL_PAIR, &s_floor_plain, full);
+	for (unsigned i = 0; i < nh; i++)
+		wl_register(WL_PAIR, host_set[i], full);
+	wl_register(WL_THREADS, &s_floor_atomic, full);
+	for (unsigned i = 0; i < nh; i++)
+		wl_register(WL_THREADS, host_set[i], full);
+	for (unsigned i = 0; i < nh; i++)
+		wl_register(WL_HANDOFF, host_set[i], full);
+	for (unsigned i = 0; i < nh; i++)
+		wl_register(WL_BATCH, host_set[i], full);
+	for (unsigned i = 0; i < nh; i++)
+		wl_register(WL_BATCH_SYS, host_set[i], full);
+	for (unsigned i = 0; i < nt; i++)
+		wl_register(WL_PIPELINE, tgl_set[i], full);
+	for (unsigned i = 0; i < nt; i++) {
+		struct wl_def *d = wl_register(WL_CHURN, tgl_set[i], full);
+
+		/* the unbounded peers churn over the same bytes smpheap has */
+		for (int k = 0; d && k < STRAT_KINDS; k++)
+			d->ref_capacity[k] =
+			    s_smph_tgl.ops->capacity(&s_smph_tgl, (enum strat_kind)k);
+	}
+	for (unsigned t = 0; t < ntraces; t++)
+		for (unsigned i = 0; i < nh; i++)
+			wl_register_replay(host_set[i], &traces[t]);
+
+	return bench_main(argc, argv);
+}

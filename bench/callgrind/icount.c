@@ -1,0 +1,160 @@
+/* icount.c - instructions per operation, counted by callgrind (stable on
+ * noisy machines, unlike times). Run it under
+ *
+ *	valgrind --tool=callgrind --collect-atstart=no ... smpheap-bench-icount
+ *
+ * (bench/callgrind/icount.py does, and turns the dumps into figures). Each
+ * phase runs N operations between CALLGRIND_ZERO_STATS and
+ * CALLGRIND_DUMP_STATS_AT("<phase>"); a baseline phase runs the same loop
+ * around an empty function of the same shape, and the script subtracts it,
+ * so a figure is the allocator's own instructions per operation (call and
+ * return included, loop excluded). Host layout, one thread, warmed up.
+ *
+ * Phases (issue 2's figures, then the peers' 64 B pair for scale):
+ *   sys_alloc            smpheap_alloc(SYS, 16)            vs base_direct
+ *   runtime64_pair       smpheap_alloc(RUNTIME, 64) + free  vs base_direct_pair
+ *   buffer4k_pair        smpheap_alloc(BUFFER, 4096) + free vs base_direct_pair
+ *   <strategy>_64_pair   through the strategy interface     vs base_iface_pair
+ * Without valgrind the client requests are no-ops and it just runs. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <valgrind/callgrind.h>
+
+#include "peers.h"
+#include "smpheap/host.h"
+#include "strategy.h"
+
+#define N 20000
+#define WARM 2000
+
+/* the empty stand-ins the baselines call: same arguments, same call shape */
+__attribute__((noinline)) static void *null_alloc(struct smpheap *h, enum smpheap_zone z,
+						  uint32_t caps, size_t size)
+{
+	__asm__ __volatile__("" ::"r"(h), "r"(z), "r"(caps), "r"(size) : "memory");
+	return h;
+}
+
+__attribute__((noinline)) static int null_free(struct smpheap *h, void *p)
+{
+	__asm__ __volatile__("" ::"r"(h), "r"(p) : "memory");
+	return 0;
+}
+
+static void *(*volatile alloc_fn)(struct smpheap *, enum smpheap_zone, uint32_t, size_t);
+static int (*volatile free_fn)(struct smpheap *, void *);
+
+/* Calls go through volatile function pointers in both the measured and
+ * the baseline loops, so both loops compile to the same code. */
+__attribute__((noinline)) static void loop_alloc(struct smpheap *h, enum smpheap_zone z,
+						 size_t size, unsigned n)
+{
+	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
+
+	for (unsigned i = 0; i < n; i++)
+		__asm__ __volatile__("" ::"r"(a(h, z, 0, size)) : "memory");
+}
+
+__attribute__((noinline)) static void loop_pair(struct smpheap *h, enum smpheap_zone z, size_t size,
+						unsigned n)
+{
+	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
+	int (*f)(struct smpheap *, void *) = free_fn;
+
+	for (unsigned i = 0; i < n; i++)
+		f(h, a(h, z, 0, size));
+}
+
+__attribute__((noinline)) static void loop_iface(struct strategy *s, size_t size, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		strategy_free(s, NULL, strategy_alloc(s, NULL, size, STRAT_RUNTIME), STRAT_RUNTIME);
+}
+
+static void *iface_null_alloc(struct strategy *s, void *t, size_t size, enum strat_kind k)
+{
+	(void)t;
+	(void)size;
+	(void)k;
+	__asm__ __volatile__("" ::"r"(s) : "memory");
+	return s;
+}
+
+static void iface_null_free(struct strategy *s, void *t, void *p, enum strat_kind k)
+{
+	(void)s;
+	(void)t;
+	(void)k;
+	__asm__ __volatile__("" ::"r"(p) : "memory");
+}
+
+static const struct strategy_ops null_ops = {.alloc = iface_null_alloc, .free = iface_null_free};
+
+static void phase_direct(const char *name, struct smpheap *h, enum smpheap_zone z, size_t size,
+			 int pair, int real)
+{
+	alloc_fn = real ? smpheap_alloc : null_alloc;
+	free_fn = real ? smpheap_free : null_free;
+	if (pair)
+		loop_pair(h, z, size, WARM);
+	else if (real)
+		smpheap_alloc(h, z, 0, size); /* first touch of the region */
+	CALLGRIND_ZERO_STATS;
+	if (pair)
+		loop_pair(h, z, size, N);
+	else
+		loop_alloc(h, z, size, N);
+	CALLGRIND_DUMP_STATS_AT(name);
+}
+
+static void phase_iface(const char *name, struct strategy *s)
+{
+	loop_iface(s, 64, WARM);
+	CALLGRIND_ZERO_STATS;
+	loop_iface(s, 64, N);
+	CALLGRIND_DUMP_STATS_AT(name);
+}
+
+int main(int argc, char **argv)
+{
+	const struct smpheap_layout *l = smpheap_layout_by_name("host");
+	struct smpheap *h;
+	struct strategy smph, null = {.name = "null", .ops = &null_ops}, peer;
+	char err[256], name[64];
+
+	(void)argc;
+	(void)argv;
+	smpheap_host_bind(0);
+	h = l ? smpheap_host_create(l) : NULL;
+	if (!h) {
+		fprintf(stderr, "smpheap-bench-icount: cannot create the host heap\n");
+		return 1;
+	}
+	printf("icount: N=%d operations per phase\n", N);
+	phase_direct("base_direct", h, SMPHEAP_ZONE_SYS, 16, 0, 0);
+	phase_direct("sys_alloc", h, SMPHEAP_ZONE_SYS, 16, 0, 1);
+	phase_direct("base_direct_pair", h, SMPHEAP_ZONE_RUNTIME, 64, 1, 0);
+	phase_direct("runtime64_pair", h, SMPHEAP_ZONE_RUNTIME, 64, 1, 1);
+	phase_direct("buffer4k_pair", h, SMPHEAP_ZONE_BUFFER, 4096, 1, 1);
+
+	phase_iface("base_iface_pair", &null);
+	strategy_smpheap_init(&smph, h, NULL);
+	phase_iface("smpheap_64_pair", &smph);
+	for (int i = 0; i < PEER_COUNT; i++) {
+		if (strategy_peer_init(&peer, (enum peer_id)i, err, sizeof(err))) {
+			fprintf(stderr, "icount: %s left out: %s\n", peer_name((enum peer_id)i),
+				err);
+			continue;
+		}
+		snprintf(name, sizeof(name), "%s_64_pair", peer_name((enum peer_id)i));
+		phase_iface(name, &peer);
+		printf("icount: %s = %s\n", peer_name((enum peer_id)i), peer.version);
+	}
+	if (smpheap_check(h)) {
+		fprintf(stderr, "icount: smpheap_check failed\n");
+		return 1;
+	}
+	return 0;
+}

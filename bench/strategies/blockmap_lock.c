@@ -1,0 +1,435 @@
+/* blockmap_lock.c - the legacy DSP firmware heap, written from its
+ * description, to measure smpheap against what it replaces:
+ *
+ *   - per-heap maps of fixed-size blocks, one map per block size, each with
+ *     a `first_free` index and a linear scan for the next free block after
+ *     every allocation;
+ *   - multi-block buffers found by a first-fit linear scan for a run of free
+ *     blocks (the buffer map's blocks are the layout's pages);
+ *   - ONE global spinlock around every allocation and free.
+ *
+ * It is sized from the same smpheap layout, so both hold the same bytes: the
+ * runtime maps have every shard's blocks of a class (the legacy heap is one
+ * shared heap), the buffer map has every buffer region's pages, and the
+ * system heaps are per-core bump regions (never freed, reset per core).
+ * Block headers live outside the blocks, as the legacy heap's did.
+ *
+ * The spinlock is test-and-test-and-set with a CAS on an int (C11 atomics;
+ * never atomic_flag, which some Xtensa toolchains compile non-atomically).
+ * It never yields: on a DSP the holder cannot be preempted by another
+ * allocating thread, and on an oversubscribed host that is exactly the cost
+ * the `threads` workload is there to show. */
+#include <stdatomic.h>
+
+#include "smpheap/layout.h"
+#include "strategy.h"
+
+struct bml_hdr {
+	uint32_t used; /* 1 when the block is part of a live allocation */
+	uint32_t run;  /* blocks in the allocation that starts here, else 0 */
+};
+
+struct bml_map {
+	uint32_t block_size; /* bytes per block */
+	uint32_t count;	     /* blocks */
+	uint32_t free_count; /* free blocks */
+	uint32_t first_free; /* index of the first free block (count: none) */
+	unsigned char *base; /* first block */
+	struct bml_hdr *hdr; /* one per block */
+};
+
+struct bml {
+	_Alignas(64) _Atomic int lock;		  /* the one global lock: 0 free, 1 held */
+	_Alignas(64) unsigned nmaps;		  /* runtime maps in use */
+	struct bml_map maps[SMPHEAP_MAX_CLASSES]; /* runtime, ascending block size */
+	struct bml_map buf;			  /* buffer pages */
+	unsigned cores;				  /* system heaps */
+	unsigned char *sys_base[SMPHEAP_MAX_CORES];
+	size_t sys_size[SMPHEAP_MAX_CORES];
+	size_t sys_off[SMPHEAP_MAX_CORES];
+	size_t used[STRAT_KINDS];		 /* bytes in live blocks */
+	size_t capacity[STRAT_KINDS];		 /* bytes each kind can hand out */
+	unsigned thread_core[STRAT_MAX_THREADS]; /* per-thread context: its core */
+	unsigned char *mem_end;			 /* end of the memory given */
+};
+
+static void bml_lock(struct bml *b)
+{
+	for (;;) {
+		int expected = 0;
+
+		/* test first, with plain loads: spinning on a CAS would take
+		 * the line exclusive on every try and slow the holder down */
+		while (atomic_load_explicit(&b->lock, memory_order_relaxed))
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#else
+			;
+#endif
+		if (atomic_compare_exchange_weak_explicit(
+			&b->lock, &expected, 1, memory_order_acquire, memory_order_relaxed))
+			return;
+	}
+}
+
+static void bml_unlock(struct bml *b)
+{
+	atomic_store_explicit(&b->lock, 0, memory_order_release);
+}
+
+static size_t align_up(size_t v, size_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+static size_t natural_align(uint32_t block_size)
+{
+	size_t a = (size_t)block_size & (0 - (size_t)block_size);
+
+	return a > 4096 ? 4096 : a < 16 ? 16 : a;
+}
+
+static size_t bml_layout(const struct smpheap_layout *l, unsigned char *mem, struct bml *b)
+{
+	/* One pass computes the size (mem == NULL) or carves the memory. */
+	size_t off = align_up(sizeof(struct bml), 64);
+	size_t pages = 0;
+
+	for (unsigned r = 0; r < l->buffer_region_count; r++)
+		pages += l->buffer_regions[r].pages;
+	for (unsigned c = 0; c < l->class_count; c++) {
+		size_t n = (size_t)l->classes[c].count * l->cores;
+
+		if (b)
+			b->maps[c].hdr = (struct bml_hdr *)(mem + off);
+		off += n * sizeof(struct bml_hdr);
+	}
+	if (b)
+		b->buf.hdr = (struct bml_hdr *)(mem + off);
+	off += pages * sizeof(struct bml_hdr);
+	for (unsigned c = 0; c < l->cores; c++) {
+		off = align_up(off, 64);
+		if (b) {
+			b->sys_base[c] = mem + off;
+			b->sys_size[c] = l->sys_size[c];
+		}
+		off += l->sys_size[c];
+	}
+	for (unsigned c = 0; c < l->class_count; c++) {
+		size_t n = (size_t)l->classes[c].count * l->cores;
+
+		off = align_up(off, natural_align(l->classes[c].block_size));
+		if (b) {
+			b->maps[c].base = mem + off;
+			b->maps[c].block_size = l->classes[c].block_size;
+			b->maps[c].count = (uint32_t)n;
+		}
+		off += n * l->classes[c].block_size;
+	}
+	off = align_up(off, l->page_size);
+	if (b) {
+		b->buf.base = mem + off;
+		b->buf.block_size = (uint32_t)l->page_size;
+		b->buf.count = (uint32_t)pages;
+	}
+	off += pages * l->page_size;
+	return off + l->page_size; /* slack to page-align the buffer map */
+}
+
+size_t blockmap_lock_size(const struct smpheap_layout *layout)
+{
+	return bml_layout(layout, NULL, NULL);
+}
+
+/* The legacy scan: after taking first_free, walk on to the next free block. */
+static void bml_advance(struct bml_map *m, uint32_t from)
+{
+	uint32_t i;
+
+	for (i = from; i < m->count; i++)
+		if (!m->hdr[i].used)
+			break;
+	m->first_free = i;
+}
+
+static void *bml_alloc_runtime(struct bml *b, size_t size)
+{
+	for (unsigned c = 0; c < b->nmaps; c++) {
+		struct bml_map *m = &b->maps[c];
+		uint32_t i;
+
+		if (m->block_size < size || !m->free_count)
+			continue;
+		i = m->first_free;
+		m->hdr[i].used = 1;
+		m->hdr[i].run = 1;
+		m->free_count--;
+		b->used[STRAT_RUNTIME] += m->block_size;
+		bml_advance(m, i + 1);
+		return m->base + (size_t)i * m->block_size;
+	}
+	return NULL;
+}
+
+static void *bml_alloc_buffer(struct bml *b, size_t size)
+{
+	struct bml_map *m = &b->buf;
+	uint32_t n = (uint32_t)((size + m->block_size - 1) / m->block_size);
+	uint32_t start = m->first_free, len = 0;
+
+	if (n == 0 || n > m->free_count)
+		return NULL;
+	/* first fit: the first run of n free blocks from first_free on */
+	for (uint32_t i = m->first_free; i < m->count; i++) {
+		if (m->hdr[i].used) {
+			len = 0;
+			start = i + 1;
+			continue;
+		}
+		if (++len < n)
+			continue;
+		for (uint32_t j = start; j < start + n; j++)
+			m->hdr[j].used = 1;
+		m->hdr[start].run = n;
+		m->free_count -= n;
+		b->used[STRAT_BUFFER] += (size_t)n * m->block_size;
+		if (start == m->first_free)
+			bml_advance(m, start + n);
+		return m->base + (size_t)start * m->block_size;
+	}
+	return NULL;
+}
+
+static void *bml_alloc(struct strategy *s, void *t, size_t size, enum strat_kind kind)
+{
+	struct bml *b = s->impl;
+	void *p = NULL;
+
+	if (size == 0)
+		return NULL;
+	bml_lock(b);
+	if (kind == STRAT_SYS) {
+		unsigned core = t ? *(unsigned *)t : 0;
+		size_t off = align_up(b->sys_off[core], 16);
+
+		if (off + size <= b->sys_size[core]) {
+			p = b->sys_base[core] + off;
+			b->used[STRAT_SYS] += off + size - b->sys_off[core];
+			b->sys_off[core] = off + size;
+		}
+	} else if (kind == STRAT_RUNTIME && size <= s->max_runtime) {
+		p = bml_alloc_runtime(b, size);
+	} else {
+		p = bml_alloc_buffer(b, size);
+	}
+	bml_unlock(b);
+	return p;
+}
+
+static int bml_find(struct bml *b, const unsigned char *p, struct bml_map **mp, uint32_t *ip)
+{
+	for (unsigned c = 0; c <= b->nmaps; c++) {
+		struct bml_map *m = c < b->nmaps ? &b->maps[c] : &b->buf;
+		size_t off;
+
+		if (p < m->base || p >= m->base + (size_t)m->count * m->block_size)
+			continue;
+		off = (size_t)(p - m->base);
+		if (off % m->block_size)
+			return -1;
+		*mp = m;
+		*ip = (uint32_t)(off / m->block_size);
+		return 0;
+	}
+	return -1;
+}
+
+static void bml_free(struct strategy *s, void *t, void *p, enum strat_kind kind)
+{
+	struct bml *b = s->impl;
+	struct bml_map *m;
+	uint32_t i, n;
+
+	(void)t;
+	if (!p || kind == STRAT_SYS)
+		return;
+	bml_lock(b);
+	if (bml_find(b, p, &m, &i) == 0 && m->hdr[i].used && m->hdr[i].run) {
+		n = m->hdr[i].run;
+		for (uint32_t j = i; j < i + n; j++) {
+			m->hdr[j].used = 0;
+			m->hdr[j].run = 0;
+		}
+		m->free_count += n;
+		b->used[m == &b->buf ? STRAT_BUFFER : STRAT_RUNTIME] -= (size_t)n * m->block_size;
+		if (i < m->first_free)
+			m->first_free = i;
+	}
+	bml_unlock(b);
+}
+
+static void bml_sys_reset(struct strategy *s, unsigned core)
+{
+	struct bml *b = s->impl;
+
+	bml_lock(b);
+	b->used[STRAT_SYS] -= b->sys_off[core % b->cores];
+	b->sys_off[core % b->cores] = 0;
+	bml_unlock(b);
+}
+
+static void *bml_thread_init(struct strategy *s, unsigned thread, unsigned core)
+{
+	struct bml *b = s->impl;
+	unsigned *c = &b->thread_core[thread % STRAT_MAX_THREADS];
+
+	*c = core % b->cores;
+	return c;
+}
+
+static void bml_thread_fini(struct strategy *s, void *t)
+{
+	(void)s;
+	(void)t;
+}
+
+static size_t bml_capacity(struct strategy *s, enum strat_kind kind)
+{
+	return ((struct bml *)s->impl)->capacity[kind];
+}
+
+static size_t bml_used(struct strategy *s, enum strat_kind kind)
+{
+	struct bml *b = s->impl;
+	size_t u;
+
+	bml_lock(b);
+	u = b->used[kind];
+	bml_unlock(b);
+	return u;
+}
+
+static size_t bml_largest_free(struct strategy *s, enum strat_kind kind)
+{
+	struct bml *b = s->impl;
+	size_t best = 0;
+
+	bml_lock(b);
+	if (kind == STRAT_RUNTIME) {
+		for (unsigned c = 0; c < b->nmaps; c++)
+			if (b->maps[c].free_count)
+				best = b->maps[c].block_size;
+	} else if (kind == STRAT_BUFFER) {
+		uint32_t len = 0, max = 0;
+
+		for (uint32_t i = 0; i < b->buf.count; i++) {
+			len = b->buf.hdr[i].used ? 0 : len + 1;
+			if (len > max)
+				max = len;
+		}
+		best = (size_t)max * b->buf.block_size;
+	} else {
+		for (unsigned c = 0; c < b->cores; c++)
+			if (b->sys_size[c] - b->sys_off[c] > best)
+				best = b->sys_size[c] - b->sys_off[c];
+	}
+	bml_unlock(b);
+	return best;
+}
+
+static int bml_owns(struct strategy *s, const void *p)
+{
+	struct bml *b = s->impl;
+	const unsigned char *c = p;
+
+	return c >= (const unsigned char *)b && c < b->mem_end;
+}
+
+static int bml_check(struct strategy *s)
+{
+	struct bml *b = s->impl;
+	int bad = 0;
+
+	bml_lock(b);
+	for (unsigned c = 0; c <= b->nmaps; c++) {
+		struct bml_map *m = c < b->nmaps ? &b->maps[c] : &b->buf;
+		uint32_t free = 0, first = m->count;
+
+		for (uint32_t i = 0; i < m->count; i++) {
+			if (!m->hdr[i].used) {
+				free++;
+				if (first == m->count)
+					first = i;
+			}
+		}
+		if (free != m->free_count || m->first_free > first)
+			bad = -1;
+	}
+	bml_unlock(b);
+	return bad;
+}
+
+static const struct strategy_ops bml_ops = {
+    .thread_init = bml_thread_init,
+    .thread_fini = bml_thread_fini,
+    .alloc = bml_alloc,
+    .free = bml_free,
+    .sys_reset = bml_sys_reset,
+    .capacity = bml_capacity,
+    .used = bml_used,
+    .largest_free = bml_largest_free,
+    .owns = bml_owns,
+    .check = bml_check,
+};
+
+int strategy_blockmap_lock_init(struct strategy *s, void *mem, size_t len,
+				const struct smpheap_layout *layout)
+{
+	struct bml *b = mem;
+	static const char version[] = "legacy block maps, first_free + linear scan, "
+				      "one TTAS spinlock (this repo)";
+
+	if (!mem || ((uintptr_t)mem & 63) || len < blockmap_lock_size(layout) ||
+	    layout->cores == 0 || layout->cores > SMPHEAP_MAX_CORES ||
+	    layout->class_count > SMPHEAP_MAX_CLASSES)
+		return -1;
+	{
+		struct bml zero = {0};
+		*b = zero;
+	}
+	bml_layout(layout, mem, b);
+	b->nmaps = layout->class_count;
+	b->cores = layout->cores;
+	b->mem_end = (unsigned char *)mem + len;
+	for (unsigned c = 0; c <= b->nmaps; c++) {
+		struct bml_map *m = c < b->nmaps ? &b->maps[c] : &b->buf;
+
+		/* the buffer map's base was aligned in bml_layout() only relative
+		 * to mem; pages must be page aligned in absolute terms */
+		if (m == &b->buf)
+			m->base =
+			    (unsigned char *)align_up((size_t)(uintptr_t)m->base, m->block_size);
+		for (uint32_t i = 0; i < m->count; i++) {
+			m->hdr[i].used = 0;
+			m->hdr[i].run = 0;
+		}
+		m->free_count = m->count;
+		m->first_free = 0;
+		if (m != &b->buf)
+			b->capacity[STRAT_RUNTIME] += (size_t)m->count * m->block_size;
+	}
+	b->capacity[STRAT_BUFFER] = (size_t)b->buf.count * b->buf.block_size;
+	for (unsigned c = 0; c < b->cores; c++)
+		b->capacity[STRAT_SYS] += b->sys_size[c];
+	atomic_store_explicit(&b->lock, 0, memory_order_release);
+	s->name = "blockmap-lock";
+	for (unsigned i = 0; i < sizeof(version) && i < sizeof(s->version); i++)
+		s->version[i] = version[i];
+	s->version[sizeof(s->version) - 1] = 0;
+	s->ops = &bml_ops;
+	s->impl = b;
+	s->bounded = true;
+	s->max_runtime = b->nmaps ? b->maps[b->nmaps - 1].block_size : 0;
+	s->cores = b->cores;
+	return 0;
+}

@@ -1,0 +1,147 @@
+/* smpheap_strategy.c - smpheap behind the strategy interface: each kind goes
+ * to the zone made for it (SYS -> system heap, RUNTIME -> the runtime shards,
+ * BUFFER and runtime requests above the largest class -> the buffer zone).
+ * Portable C: the heap is built by the caller (smpheap_host_create() on the
+ * host, smpheap_init() on static memory on bare metal). */
+#include "smpheap/smpheap.h"
+#include "strategy.h"
+
+static enum smpheap_zone smph_zone(struct strategy *s, size_t size, enum strat_kind kind)
+{
+	if (kind == STRAT_SYS)
+		return SMPHEAP_ZONE_SYS;
+	if (kind == STRAT_RUNTIME && size <= s->max_runtime)
+		return SMPHEAP_ZONE_RUNTIME;
+	return SMPHEAP_ZONE_BUFFER;
+}
+
+static void *smph_alloc(struct strategy *s, void *t, size_t size, enum strat_kind kind)
+{
+	(void)t;
+	return smpheap_alloc(s->impl, smph_zone(s, size, kind), 0, size);
+}
+
+static void smph_free(struct strategy *s, void *t, void *p, enum strat_kind kind)
+{
+	(void)t;
+	if (kind != STRAT_SYS)
+		smpheap_free(s->impl, p);
+}
+
+static void smph_sys_reset(struct strategy *s, unsigned core)
+{
+	/* the design's only way to drop system memory: the core goes down */
+	smpheap_core_down(s->impl, core % s->cores);
+	smpheap_core_up(s->impl, core % s->cores);
+}
+
+static void *smph_thread_init(struct strategy *s, unsigned thread, unsigned core)
+{
+	/* the calling thread already acts as `core` (the workload bound it) */
+	(void)s;
+	(void)thread;
+	(void)core;
+	return NULL;
+}
+
+static void smph_thread_fini(struct strategy *s, void *t)
+{
+	(void)s;
+	(void)t;
+}
+
+static size_t smph_stat(struct strategy *s, enum strat_kind kind, int which)
+{
+	struct smpheap_stats st;
+	enum smpheap_zone z = kind == STRAT_SYS	      ? SMPHEAP_ZONE_SYS
+			      : kind == STRAT_RUNTIME ? SMPHEAP_ZONE_RUNTIME
+						      : SMPHEAP_ZONE_BUFFER;
+
+	if (smpheap_stats(s->impl, z, &st))
+		return 0;
+	return which == 0 ? st.capacity : which == 1 ? st.used : st.largest_free;
+}
+
+static size_t smph_capacity(struct strategy *s, enum strat_kind kind)
+{
+	return smph_stat(s, kind, 0);
+}
+
+static size_t smph_used(struct strategy *s, enum strat_kind kind)
+{
+	return smph_stat(s, kind, 1);
+}
+
+static size_t smph_largest_free(struct strategy *s, enum strat_kind kind)
+{
+	return smph_stat(s, kind, 2);
+}
+
+static int smph_owns(struct strategy *s, const void *p)
+{
+	return smpheap_zone_of(s->impl, p) >= 0;
+}
+
+static int smph_check(struct strategy *s)
+{
+	return smpheap_check(s->impl);
+}
+
+static const struct strategy_ops smph_ops = {
+    .thread_init = smph_thread_init,
+    .thread_fini = smph_thread_fini,
+    .alloc = smph_alloc,
+    .free = smph_free,
+    .sys_reset = smph_sys_reset,
+    .capacity = smph_capacity,
+    .used = smph_used,
+    .largest_free = smph_largest_free,
+    .owns = smph_owns,
+    .check = smph_check,
+};
+
+static void put_dec(char *buf, unsigned *n, unsigned size, unsigned v)
+{
+	char tmp[12];
+	int k = 0;
+
+	do {
+		tmp[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (k && *n < size - 1)
+		buf[(*n)++] = tmp[--k];
+	buf[*n] = 0;
+}
+
+static void put_str(char *buf, unsigned *n, unsigned size, const char *s)
+{
+	while (*s && *n < size - 1)
+		buf[(*n)++] = *s++;
+	buf[*n] = 0;
+}
+
+void strategy_smpheap_init(struct strategy *s, struct smpheap *h, const char *extra)
+{
+	const struct smpheap_layout *l = smpheap_layout(h);
+	unsigned n = 0;
+
+	s->name = "smpheap";
+	s->ops = &smph_ops;
+	s->impl = h;
+	s->bounded = true;
+	s->cores = l->cores;
+	s->max_runtime = l->class_count ? l->classes[l->class_count - 1].block_size : 0;
+	put_str(s->version, &n, sizeof(s->version), "smpheap ");
+	put_dec(s->version, &n, sizeof(s->version), SMPHEAP_VERSION_MAJOR);
+	put_str(s->version, &n, sizeof(s->version), ".");
+	put_dec(s->version, &n, sizeof(s->version), SMPHEAP_VERSION_MINOR);
+	put_str(s->version, &n, sizeof(s->version), ".");
+	put_dec(s->version, &n, sizeof(s->version), SMPHEAP_VERSION_PATCH);
+	put_str(s->version, &n, sizeof(s->version), " layout ");
+	put_str(s->version, &n, sizeof(s->version), l->name);
+	if (extra) {
+		put_str(s->version, &n, sizeof(s->version), " ");
+		put_str(s->version, &n, sizeof(s->version), extra);
+	}
+}

@@ -1,0 +1,107 @@
+/* strategy.h - one small interface over every allocator the suite measures.
+ *
+ * Plain C, no OS calls: the workloads (bench/workloads/) call allocators only
+ * through this, so the same workload code runs over smpheap, the legacy
+ * block-map heap, the floors, and (on the host) the peers.
+ *
+ * The per-operation calls go through function pointers for every strategy
+ * alike (floors included), so the indirect call costs each figure the same.
+ */
+#ifndef BENCH_STRATEGY_H
+#define BENCH_STRATEGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the workload says about an allocation: which smpheap zone it would
+ * use. Strategies without zones ignore it, except that SYS memory is never
+ * freed one by one (strategy_sys_reset() drops it all). */
+enum strat_kind {
+	STRAT_SYS = 0,	   /* lives until its core goes down */
+	STRAT_RUNTIME = 1, /* small block, malloc/free */
+	STRAT_BUFFER = 2,  /* large (audio) buffer */
+};
+#define STRAT_KINDS 3
+#define STRAT_MAX_THREADS 16 /* threads a strategy serves at once */
+
+struct strategy;
+
+struct strategy_ops {
+	/* Per-thread set-up for a benchmark thread acting as `core`; returns the
+	 * context passed to alloc/free (NULL is allowed). */
+	void *(*thread_init)(struct strategy *s, unsigned thread, unsigned core);
+	void (*thread_fini)(struct strategy *s, void *tctx);
+	void *(*alloc)(struct strategy *s, void *tctx, size_t size, enum strat_kind kind);
+	void (*free)(struct strategy *s, void *tctx, void *p, enum strat_kind kind);
+	/* Drops all SYS memory of `core` (NULL: SYS blocks are freed one by one). */
+	void (*sys_reset)(struct strategy *s, unsigned core);
+	/* Bounded strategies only (NULL otherwise): bytes the kind's zone can
+	 * hand out, bytes in live blocks, largest allocation possible now. */
+	size_t (*capacity)(struct strategy *s, enum strat_kind kind);
+	size_t (*used)(struct strategy *s, enum strat_kind kind);
+	size_t (*largest_free)(struct strategy *s, enum strat_kind kind);
+	/* 1 if `p` (returned by alloc) belongs to this allocator; checked at
+	 * start-up so that no figure is silently another allocator's. */
+	int (*owns)(struct strategy *s, const void *p);
+	/* 0 if the strategy's own invariants hold (NULL: none to check). */
+	int (*check)(struct strategy *s);
+};
+
+struct strategy {
+	const char *name; /* as it appears in benchmark names */
+	char version[96]; /* recorded in the JSON context */
+	const struct strategy_ops *ops;
+	void *impl;	    /* the strategy's own state */
+	bool bounded;	    /* fixed memory (a layout): can fail, has capacity */
+	size_t max_runtime; /* largest RUNTIME block (bounded strategies), else 0 */
+	unsigned cores;	    /* cores of its layout (1 for the peers) */
+};
+
+static inline void *strategy_alloc(struct strategy *s, void *t, size_t size, enum strat_kind k)
+{
+	return s->ops->alloc(s, t, size, k);
+}
+
+static inline void strategy_free(struct strategy *s, void *t, void *p, enum strat_kind k)
+{
+	s->ops->free(s, t, p, k);
+}
+
+/* The kind a request of `size` bytes takes: RUNTIME up to the strategy's
+ * largest block (4 KiB when it has none), BUFFER above. */
+static inline enum strat_kind strategy_kind_for(const struct strategy *s, size_t size)
+{
+	size_t max = s->max_runtime ? s->max_runtime : 4096;
+
+	return size <= max ? STRAT_RUNTIME : STRAT_BUFFER;
+}
+
+/* The floors: "allocators" that cost what the hardware allows.
+ *   floor-atomic: claim = CAS clearing one bit of a private word, release =
+ *                 atomic OR setting it again (the lock-free path's two atomics);
+ *   floor-plain:  the same with a plain (non-atomic) clear and set. */
+void strategy_floor_atomic_init(struct strategy *s);
+void strategy_floor_plain_init(struct strategy *s);
+
+/* The legacy DSP design (blockmap_lock.c). `mem` must hold
+ * blockmap_lock_size(layout) bytes, aligned to 64. */
+struct smpheap_layout;
+struct smpheap;
+/* smpheap over a heap built by the caller (smpheap_strategy.c); `extra` is
+ * appended to the version text (e.g. the git revision), may be NULL. */
+void strategy_smpheap_init(struct strategy *s, struct smpheap *h, const char *extra);
+
+size_t blockmap_lock_size(const struct smpheap_layout *layout);
+int strategy_blockmap_lock_init(struct strategy *s, void *mem, size_t len,
+				const struct smpheap_layout *layout);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BENCH_STRATEGY_H */

@@ -1,0 +1,84 @@
+/* workloads.h - the suite's workloads, plain C over the strategy interface
+ * and the bench shim. No threads are created here and no OS is called: the
+ * shim's driver runs a benchmark on N threads, and the platform supplies the
+ * hooks below (pinning). Cross-thread handoff goes through a lock-free SPSC
+ * ring in C11 atomics. Shared by the host suite and the Xtensa driver.
+ *
+ * Every workload times each operation with bench_cycles() and records it in
+ * a histogram (hist.h); the run's last thread merges all threads' histograms
+ * and reports p50/p90/p99/p99.9/p99.99/max in cycles and ns. The cost of the
+ * timer itself (calibrated once, wl_calibrate_timer()) is subtracted from
+ * every sample, so a sample is the operation's own cycles. */
+#ifndef BENCH_WORKLOADS_H
+#define BENCH_WORKLOADS_H
+
+#include <stdatomic.h>
+
+#include "bench_shim.h"
+#include "strategy.h"
+#include "trace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum wl_kind {
+	WL_PAIR,      /* alloc+free of one size, every operation timed */
+	WL_BATCH,     /* N allocations then N frees */
+	WL_BATCH_SYS, /* N system allocations, then the core's system heap is reset */
+	WL_THREADS,   /* every thread pairs on its own: throughput and sampled latency */
+	WL_HANDOFF,   /* even threads allocate, odd threads free (SPSC ring) */
+	WL_PIPELINE,  /* synthetic audio pipelines until the heap is full */
+	WL_CHURN,     /* random sizes and lifetimes at a fill level */
+	WL_REPLAY,    /* a trace */
+};
+
+/* One registration: a workload over a strategy. */
+struct wl_def {
+	enum wl_kind kind;
+	struct strategy *s;
+	enum strat_kind zone;		  /* BATCH: the kind allocated (SYS: batch-sys) */
+	const struct trace *trace;	  /* REPLAY */
+	size_t ref_capacity[STRAT_KINDS]; /* CHURN on an unbounded strategy: the
+					   * bytes the bounded ones have */
+	char name[64];			  /* "pair/smpheap" */
+};
+
+struct wl_platform {
+	/* Makes the calling thread act as `core` and pins it (host:
+	 * smpheap_host_bind). NULL: nothing to do. */
+	void (*bind)(unsigned core);
+};
+extern struct wl_platform wl_platform;
+
+/* Measures the timer's own cost (the minimum of many back-to-back reads) and
+ * stores it as the amount subtracted from each sample. Returns it. */
+uint64_t wl_calibrate_timer(void);
+uint64_t wl_timer_overhead(void);
+
+/* Registers `kind` over `s` as "<workload>/<strategy>" with the suite's
+ * arguments and thread counts (full: the long suite). Returns the def (from
+ * a static pool) or NULL. */
+struct wl_def *wl_register(enum wl_kind kind, struct strategy *s, bool full);
+/* The same for REPLAY with one trace: "replay/<strategy>/<trace name>". */
+struct wl_def *wl_register_replay(struct strategy *s, const struct trace *t);
+
+/* Runs the body of a def's benchmark (the shim's bench_fn). */
+void wl_run(struct bench_state *st);
+
+/* The lock-free single-producer single-consumer ring of the handoff
+ * workload (exposed for its test): WL_RING_SIZE slots, free-running indices. */
+#define WL_RING_SIZE 64
+struct wl_ring {
+	_Alignas(64) _Atomic unsigned head; /* next slot to pop; consumer writes */
+	_Alignas(64) _Atomic unsigned tail; /* next slot to push; producer writes */
+	_Alignas(64) void *slot[WL_RING_SIZE];
+};
+bool wl_ring_push(struct wl_ring *r, void *p);
+bool wl_ring_pop(struct wl_ring *r, void **p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
