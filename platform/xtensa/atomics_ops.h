@@ -21,70 +21,69 @@
 
 #pragma GCC diagnostic ignored "-Wbuiltin-declaration-mismatch"
 
-
-#define XT_FETCH_OP(N, T, name, EXPR, RET)                                                          \
-	T __atomic_##name##_##N(volatile void *p, T v, int mo)                                      \
-	{                                                                                           \
-		T old, new;                                                                         \
-		XT_RMW(N, T, p, old, new, EXPR, mo);                                                \
-		(void)new;                                                                          \
-		(void)old;                                                                          \
-		return RET;                                                                         \
+#define XT_FETCH_OP(N, T, name, EXPR, RET)                                                         \
+	T __atomic_##name##_##N(volatile void *p, T v, int mo)                                     \
+	{                                                                                          \
+		T old, new;                                                                        \
+		XT_RMW(N, T, p, old, new, EXPR, mo);                                               \
+		(void)new;                                                                         \
+		(void)old;                                                                         \
+		return RET;                                                                        \
 	}
 
-#define XT_DEFINE_ATOMICS(N, T)                                                                     \
-	XT_FETCH_OP(N, T, exchange, v, old)                                                         \
-	XT_FETCH_OP(N, T, fetch_add, (T)(old + v), old)                                             \
-	XT_FETCH_OP(N, T, fetch_sub, (T)(old - v), old)                                             \
-	XT_FETCH_OP(N, T, fetch_and, (T)(old & v), old)                                             \
-	XT_FETCH_OP(N, T, fetch_or, (T)(old | v), old)                                              \
-	XT_FETCH_OP(N, T, fetch_xor, (T)(old ^ v), old)                                             \
-	XT_FETCH_OP(N, T, fetch_nand, (T) ~(old & v), old)                                          \
-	XT_FETCH_OP(N, T, add_fetch, (T)(old + v), new)                                             \
-	XT_FETCH_OP(N, T, sub_fetch, (T)(old - v), new)                                             \
-	XT_FETCH_OP(N, T, and_fetch, (T)(old & v), new)                                             \
-	XT_FETCH_OP(N, T, or_fetch, (T)(old | v), new)                                              \
-	XT_FETCH_OP(N, T, xor_fetch, (T)(old ^ v), new)                                             \
-	XT_FETCH_OP(N, T, nand_fetch, (T) ~(old & v), new)                                          \
-                                                                                                    \
-	bool __atomic_compare_exchange_##N(volatile void *p, void *expected, T desired, int smo,    \
-					   int fmo)                                                 \
-	{                                                                                           \
-		T exp = *(T *)expected;                                                             \
-		T seen = XT_CAS(N, T, p, exp, desired, smo, fmo);                                   \
-		if (seen == exp)                                                                    \
-			return true;                                                                \
-		*(T *)expected = seen;                                                              \
-		return false;                                                                       \
-	}                                                                                           \
-                                                                                                    \
-	T __atomic_load_##N(const volatile void *p, int mo)                                         \
-	{                                                                                           \
-		if (XT_MO(mo) == __ATOMIC_SEQ_CST)                                              \
-			__asm__ volatile("memw" ::: "memory");                                      \
-		T v = *(const volatile T *)p;                                                       \
-		if (XT_MO_ACQUIRES(mo))                                                             \
-			__asm__ volatile("memw" ::: "memory");                                      \
-		return v;                                                                           \
-	}                                                                                           \
-                                                                                                    \
-	void __atomic_store_##N(volatile void *p, T v, int mo)                                      \
-	{                                                                                           \
-		if (XT_MO_RELEASES(mo))                                                             \
-			__asm__ volatile("memw" ::: "memory");                                      \
-		*(volatile T *)p = v;                                                               \
-		if (XT_MO(mo) == __ATOMIC_SEQ_CST)                                              \
-			__asm__ volatile("memw" ::: "memory");                                      \
-	}                                                                                           \
-                                                                                                    \
-	T __sync_val_compare_and_swap_##N(volatile void *p, T oldv, T newv)                         \
-	{                                                                                           \
-		return XT_CAS(N, T, p, oldv, newv, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);             \
-	}                                                                                           \
-                                                                                                    \
-	bool __sync_bool_compare_and_swap_##N(volatile void *p, T oldv, T newv)                     \
-	{                                                                                           \
-		return XT_CAS(N, T, p, oldv, newv, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) == oldv;     \
+#define XT_DEFINE_ATOMICS(N, T)                                                                    \
+	XT_FETCH_OP(N, T, exchange, v, old)                                                        \
+	XT_FETCH_OP(N, T, fetch_add, (T)(old + v), old)                                            \
+	XT_FETCH_OP(N, T, fetch_sub, (T)(old - v), old)                                            \
+	XT_FETCH_OP(N, T, fetch_and, (T)(old & v), old)                                            \
+	XT_FETCH_OP(N, T, fetch_or, (T)(old | v), old)                                             \
+	XT_FETCH_OP(N, T, fetch_xor, (T)(old ^ v), old)                                            \
+	XT_FETCH_OP(N, T, fetch_nand, (T) ~(old & v), old)                                         \
+	XT_FETCH_OP(N, T, add_fetch, (T)(old + v), new)                                            \
+	XT_FETCH_OP(N, T, sub_fetch, (T)(old - v), new)                                            \
+	XT_FETCH_OP(N, T, and_fetch, (T)(old & v), new)                                            \
+	XT_FETCH_OP(N, T, or_fetch, (T)(old | v), new)                                             \
+	XT_FETCH_OP(N, T, xor_fetch, (T)(old ^ v), new)                                            \
+	XT_FETCH_OP(N, T, nand_fetch, (T) ~(old & v), new)                                         \
+                                                                                                   \
+	bool __atomic_compare_exchange_##N(volatile void *p, void *expected, T desired, int smo,   \
+					   int fmo)                                                \
+	{                                                                                          \
+		T exp = *(T *)expected;                                                            \
+		T seen = XT_CAS(N, T, p, exp, desired, smo, fmo);                                  \
+		if (seen == exp)                                                                   \
+			return true;                                                               \
+		*(T *)expected = seen;                                                             \
+		return false;                                                                      \
+	}                                                                                          \
+                                                                                                   \
+	T __atomic_load_##N(const volatile void *p, int mo)                                        \
+	{                                                                                          \
+		if (XT_MO(mo) == __ATOMIC_SEQ_CST)                                                 \
+			__asm__ volatile("memw" ::: "memory");                                     \
+		T v = *(const volatile T *)p;                                                      \
+		if (XT_MO_ACQUIRES(mo))                                                            \
+			__asm__ volatile("memw" ::: "memory");                                     \
+		return v;                                                                          \
+	}                                                                                          \
+                                                                                                   \
+	void __atomic_store_##N(volatile void *p, T v, int mo)                                     \
+	{                                                                                          \
+		if (XT_MO_RELEASES(mo))                                                            \
+			__asm__ volatile("memw" ::: "memory");                                     \
+		*(volatile T *)p = v;                                                              \
+		if (XT_MO(mo) == __ATOMIC_SEQ_CST)                                                 \
+			__asm__ volatile("memw" ::: "memory");                                     \
+	}                                                                                          \
+                                                                                                   \
+	T __sync_val_compare_and_swap_##N(volatile void *p, T oldv, T newv)                        \
+	{                                                                                          \
+		return XT_CAS(N, T, p, oldv, newv, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);            \
+	}                                                                                          \
+                                                                                                   \
+	bool __sync_bool_compare_and_swap_##N(volatile void *p, T oldv, T newv)                    \
+	{                                                                                          \
+		return XT_CAS(N, T, p, oldv, newv, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) == oldv;    \
 	}
 
 XT_DEFINE_ATOMICS(1, unsigned char)

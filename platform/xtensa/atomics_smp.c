@@ -43,26 +43,26 @@ static inline void fence_after(int mo)
 /* Changes the bytes of a 1- or 2-byte object inside its aligned word;
  * returns the object's value seen. Only the object's bytes are compared, so
  * a concurrent change of a neighbour just retries. */
-#define XT_DEFINE_SUBWORD_CAS(N, T)                                                                 \
-	static inline T xt_cas_##N(volatile void *p, T expected, T desired)                         \
-	{                                                                                           \
-		uintptr_t a = (uintptr_t)p;                                                         \
-		volatile unsigned *w = (volatile unsigned *)(a & ~(uintptr_t)3);                    \
-		unsigned shift = (unsigned)(a & 3) * 8;                                             \
-		if (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)                                          \
-			shift = (unsigned)(4 - N - (a & 3)) * 8;                                    \
-		unsigned mask = ((1u << (8 * N)) - 1) << shift;                                     \
-		unsigned cur = *w;                                                                  \
-		for (;;) {                                                                          \
-			T seen = (T)((cur & mask) >> shift);                                        \
-			if (seen != expected)                                                       \
-				return seen;                                                        \
-			unsigned next = (cur & ~mask) | ((unsigned)desired << shift);               \
-			unsigned got = s32c1i(w, cur, next);                                        \
-			if (got == cur)                                                             \
-				return expected;                                                    \
-			cur = got;                                                                  \
-		}                                                                                   \
+#define XT_DEFINE_SUBWORD_CAS(N, T)                                                                \
+	static inline T xt_cas_##N(volatile void *p, T expected, T desired)                        \
+	{                                                                                          \
+		uintptr_t a = (uintptr_t)p;                                                        \
+		volatile unsigned *w = (volatile unsigned *)(a & ~(uintptr_t)3);                   \
+		unsigned shift = (unsigned)(a & 3) * 8;                                            \
+		if (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)                                        \
+			shift = (unsigned)(4 - N - (a & 3)) * 8;                                   \
+		unsigned mask = ((1u << (8 * N)) - 1) << shift;                                    \
+		unsigned cur = *w;                                                                 \
+		for (;;) {                                                                         \
+			T seen = (T)((cur & mask) >> shift);                                       \
+			if (seen != expected)                                                      \
+				return seen;                                                       \
+			unsigned next = (cur & ~mask) | ((unsigned)desired << shift);              \
+			unsigned got = s32c1i(w, cur, next);                                       \
+			if (got == cur)                                                            \
+				return expected;                                                   \
+			cur = got;                                                                 \
+		}                                                                                  \
 	}
 XT_DEFINE_SUBWORD_CAS(1, unsigned char)
 XT_DEFINE_SUBWORD_CAS(2, unsigned short)
@@ -72,8 +72,8 @@ static inline unsigned xt_cas_4(volatile void *p, unsigned expected, unsigned de
 	return s32c1i((volatile unsigned *)p, expected, desired);
 }
 
-static inline unsigned char xt_cas_ord_1(volatile void *p, unsigned char e, unsigned char d, int smo,
-					 int fmo)
+static inline unsigned char xt_cas_ord_1(volatile void *p, unsigned char e, unsigned char d,
+					 int smo, int fmo)
 {
 	fence_before(smo);
 	unsigned char seen = xt_cas_1(p, e, d);
@@ -98,23 +98,24 @@ static inline unsigned xt_cas_ord_4(volatile void *p, unsigned e, unsigned d, in
 	return seen;
 }
 
-#define XT_CAS(N, T, p, expected, desired, smo, fmo) xt_cas_ord_##N((p), (expected), (desired), (smo), (fmo))
+#define XT_CAS(N, T, p, expected, desired, smo, fmo)                                               \
+	xt_cas_ord_##N((p), (expected), (desired), (smo), (fmo))
 
 /* Load, compute, conditional store; on a lost race the CAS hands back the
  * current value, so the next try needs no extra load. */
-#define XT_RMW(N, T, p, old, new, EXPR, mo)                                                         \
-	do {                                                                                        \
-		volatile T *w_ = (volatile T *)(p);                                                 \
-		fence_before(mo);                                                                   \
-		old = *w_;                                                                          \
-		for (;;) {                                                                          \
-			new = (EXPR);                                                               \
-			T seen_ = xt_cas_##N(w_, old, new);                                         \
-			if (seen_ == old)                                                           \
-				break;                                                              \
-			old = seen_;                                                                \
-		}                                                                                   \
-		fence_after(mo);                                                                    \
+#define XT_RMW(N, T, p, old, new, EXPR, mo)                                                        \
+	do {                                                                                       \
+		volatile T *w_ = (volatile T *)(p);                                                \
+		fence_before(mo);                                                                  \
+		old = *w_;                                                                         \
+		for (;;) {                                                                         \
+			new = (EXPR);                                                              \
+			T seen_ = xt_cas_##N(w_, old, new);                                        \
+			if (seen_ == old)                                                          \
+				break;                                                             \
+			old = seen_;                                                               \
+		}                                                                                  \
+		fence_after(mo);                                                                   \
 	} while (0)
 
 #include "atomics_ops.h"

@@ -22,29 +22,30 @@ static inline void irq_restore(unsigned ps)
  * caching accesses across it. The pointer is deliberately not volatile: GCC
  * puts a MEMW before every volatile access on Xtensa, two per operation
  * that buy nothing on one core. */
-#define XT_RMW(N, T, p, old, new, EXPR, mo)                                                         \
-	do {                                                                                        \
-		(void)(mo);                                                                         \
-		T *w_ = (T *)(p);                                                                   \
-		unsigned ps_ = irq_save();                                                          \
-		old = *w_;                                                                          \
-		new = (EXPR);                                                                       \
-		*w_ = new;                                                                          \
-		irq_restore(ps_);                                                                   \
+#define XT_RMW(N, T, p, old, new, EXPR, mo)                                                        \
+	do {                                                                                       \
+		(void)(mo);                                                                        \
+		T *w_ = (T *)(p);                                                                  \
+		unsigned ps_ = irq_save();                                                         \
+		old = *w_;                                                                         \
+		new = (EXPR);                                                                      \
+		*w_ = new;                                                                         \
+		irq_restore(ps_);                                                                  \
 	} while (0)
 
-#define XT_CAS(N, T, p, expected, desired, smo, fmo) ((void)(smo), (void)(fmo), xt_cas_##N((p), (expected), (desired)))
+#define XT_CAS(N, T, p, expected, desired, smo, fmo)                                               \
+	((void)(smo), (void)(fmo), xt_cas_##N((p), (expected), (desired)))
 
-#define XT_DEFINE_CAS(N, T)                                                                         \
-	static inline T xt_cas_##N(volatile void *p, T expected, T desired)                         \
-	{                                                                                           \
-		T *w = (T *)p;                                                                      \
-		unsigned ps = irq_save();                                                           \
-		T seen = *w;                                                                        \
-		if (seen == expected)                                                               \
-			*w = desired;                                                               \
-		irq_restore(ps);                                                                    \
-		return seen;                                                                        \
+#define XT_DEFINE_CAS(N, T)                                                                        \
+	static inline T xt_cas_##N(volatile void *p, T expected, T desired)                        \
+	{                                                                                          \
+		T *w = (T *)p;                                                                     \
+		unsigned ps = irq_save();                                                          \
+		T seen = *w;                                                                       \
+		if (seen == expected)                                                              \
+			*w = desired;                                                              \
+		irq_restore(ps);                                                                   \
+		return seen;                                                                       \
 	}
 XT_DEFINE_CAS(1, unsigned char)
 XT_DEFINE_CAS(2, unsigned short)

@@ -175,7 +175,8 @@ static void bm_insns(struct bench_state *st)
 	uint64_t net = ticks > base ? ticks - base : 0;
 	bench_counter_milli(st, "insns_per_op", (int64_t)(net * insns_per_tick_milli / ops),
 			    BENCH_COUNTER_DEFAULT);
-	bench_counter_milli(st, "ticks_per_op", (int64_t)(net * 1000u / ops), BENCH_COUNTER_DEFAULT);
+	bench_counter_milli(st, "ticks_per_op", (int64_t)(net * 1000u / ops),
+			    BENCH_COUNTER_DEFAULT);
 	bench_counter_milli(st, "baseline_insns_per_op",
 			    (int64_t)(base * insns_per_tick_milli / ops), BENCH_COUNTER_DEFAULT);
 	bench_counter(st, "ops", (int64_t)ops, BENCH_COUNTER_DEFAULT);
@@ -206,8 +207,8 @@ static int owns_check(struct strategy *s)
 	for (unsigned op = 0; op < 3; op++) {
 		void *p = strategy_alloc(s, t, op_size[op], op_kind[op]);
 		if (!p || !s->ops->owns(s, p)) {
-			fprintf(stderr, "xtensa bench: %s does not own its %lu-byte block\n", s->name,
-				(unsigned long)op_size[op]);
+			fprintf(stderr, "xtensa bench: %s does not own its %lu-byte block\n",
+				s->name, (unsigned long)op_size[op]);
 			bad = 1;
 		}
 		if (p && op_kind[op] != STRAT_SYS)
@@ -223,7 +224,8 @@ int main(void)
 {
 	const struct smpheap_layout *l = &smpheap_layout_tgl;
 	size_t need = smpheap_size(l);
-	struct smpheap *h = need && need <= sizeof(smph_mem) ? smpheap_init(smph_mem, need, l) : NULL;
+	struct smpheap *h =
+	    need && need <= sizeof(smph_mem) ? smpheap_init(smph_mem, need, l) : NULL;
 	size_t bml_len = blockmap_lock_size(l);
 	if (!h || !bml_len || bml_len > sizeof(bml_mem) ||
 	    strategy_blockmap_lock_init(&bml, bml_mem, bml_len, l)) {

@@ -20,8 +20,8 @@
 #include "xt_internal.h"
 
 struct rcu_core {
-	_Atomic uint32_t seq; /* odd while this core is inside a read-side section */
-	uint32_t nesting;     /* read_lock depth; touched by this core only */
+	_Atomic uint32_t seq;	/* odd while this core is inside a read-side section */
+	uint32_t nesting;	/* read_lock depth; touched by this core only */
 } __attribute__((aligned(32))); /* one per line: synchronize polls them all */
 
 static struct rcu_core rcu[SMPHEAP_XTENSA_CORES];
@@ -78,9 +78,11 @@ static void dcache_op(const void *addr, size_t len, bool writeback)
 	for (; a < end; a += line) {
 		register uintptr_t a2 __asm__("a2") = a;
 		if (writeback)
-			__asm__ volatile(".byte 0x52, 0x72, 0x00" ::"r"(a2) : "memory"); /* dhwbi a2, 0 */
+			__asm__ volatile(".byte 0x52, 0x72, 0x00" ::"r"(a2)
+					 : "memory"); /* dhwbi a2, 0 */
 		else
-			__asm__ volatile(".byte 0x62, 0x72, 0x00" ::"r"(a2) : "memory"); /* dhi a2, 0 */
+			__asm__ volatile(".byte 0x62, 0x72, 0x00" ::"r"(a2)
+					 : "memory"); /* dhi a2, 0 */
 	}
 	__asm__ volatile("memw" ::: "memory");
 #else

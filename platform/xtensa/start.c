@@ -25,10 +25,10 @@ enum {
 };
 
 struct mailbox {
-	_Atomic uint32_t state;		       /* MB_*; release/acquire hand fn, arg and results over */
+	_Atomic uint32_t state; /* MB_*; release/acquire hand fn, arg and results over */
 	void (*fn)(unsigned core, void *arg); /* work for this core */
-	void *arg;			       /* its argument */
-} __attribute__((aligned(32)));		       /* each on its own line: cores poll them */
+	void *arg;			      /* its argument */
+} __attribute__((aligned(32)));		      /* each on its own line: cores poll them */
 
 static volatile uint32_t boot_gate __attribute__((section(".noinit")));
 static struct mailbox mailboxes[SMPHEAP_XTENSA_CORES];

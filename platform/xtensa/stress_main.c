@@ -23,17 +23,17 @@
 #ifndef STRESS_ROUNDS
 #define STRESS_ROUNDS 3000 /* controller rounds: about 5 s on 2 host cores */
 #endif
-#define STEPS_PER_ROUND 40   /* worker 0 operations between controller steps */
-#define QUIESCE_EVERY 60     /* rounds between full checks of the books */
-#define HOTPLUG_EVERY 45     /* rounds between core down/sweep/up cycles */
+#define STEPS_PER_ROUND 40 /* worker 0 operations between controller steps */
+#define QUIESCE_EVERY 60   /* rounds between full checks of the books */
+#define HOTPLUG_EVERY 45   /* rounds between core down/sweep/up cycles */
 #define WORKERS 4
 
 static unsigned char arena[4u << 20] __attribute__((aligned(64 * 1024)));
 static struct stress s;
 static struct stress_worker workers[WORKERS];
 static struct stress_ring rings[WORKERS * WORKERS];
-static struct stress_span spans[WORKERS * (STRESS_LIVE_SLOTS + STRESS_SYS_SLOTS) +
-				WORKERS * WORKERS * STRESS_RING_SLOTS];
+static struct stress_span
+    spans[WORKERS * (STRESS_LIVE_SLOTS + STRESS_SYS_SLOTS) + WORKERS * WORKERS * STRESS_RING_SLOTS];
 
 /* CCOUNT widened to 64 bits per core: each core reads its own counter often
  * (every operation), far more often than the 107 s it takes to wrap. */
@@ -67,10 +67,10 @@ static void print_failure(void)
 	const struct stress_failure *f = stress_failure(&s);
 	if (!f)
 		return;
-	printf("FAIL: %s (worker %d, op %lu, ptr %p, len %lu, offset %lu, expected %llu, got %llu)\n",
-	       f->what, f->worker, (unsigned long)f->op, f->ptr, (unsigned long)f->len,
-	       (unsigned long)f->offset, (unsigned long long)f->expected,
-	       (unsigned long long)f->got);
+	printf(
+	    "FAIL: %s (worker %d, op %lu, ptr %p, len %lu, offset %lu, expected %llu, got %llu)\n",
+	    f->what, f->worker, (unsigned long)f->op, f->ptr, (unsigned long)f->len,
+	    (unsigned long)f->offset, (unsigned long long)f->expected, (unsigned long long)f->got);
 }
 
 int main(void)
@@ -129,7 +129,8 @@ int main(void)
 			if (stress_core_down(&s, c) != 0 ||
 			    !stress_worker_steps(&s, 0, STEPS_PER_ROUND) ||
 			    stress_core_sweep(&s, c) != 0 ||
-			    !stress_worker_steps(&s, 0, STEPS_PER_ROUND) || stress_core_up(&s, c) != 0)
+			    !stress_worker_steps(&s, 0, STEPS_PER_ROUND) ||
+			    stress_core_up(&s, c) != 0)
 				break;
 		}
 	}

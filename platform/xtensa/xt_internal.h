@@ -23,12 +23,13 @@ void smph_xt_console_flush_all(void);
 
 /* Memory orders as GCC passes them to the atomic library calls (the high
  * bits may carry target flags). */
-#define XT_MO(mo) ((mo) & 0xffff)
-#define XT_MO_ACQUIRES(mo)                                                                          \
-	(XT_MO(mo) == __ATOMIC_ACQUIRE || XT_MO(mo) == __ATOMIC_CONSUME ||                           \
+#define XT_MO(mo) ((mo)&0xffff)
+#define XT_MO_ACQUIRES(mo)                                                                         \
+	(XT_MO(mo) == __ATOMIC_ACQUIRE || XT_MO(mo) == __ATOMIC_CONSUME ||                         \
 	 XT_MO(mo) == __ATOMIC_ACQ_REL || XT_MO(mo) == __ATOMIC_SEQ_CST)
-#define XT_MO_RELEASES(mo)                                                                          \
-	(XT_MO(mo) == __ATOMIC_RELEASE || XT_MO(mo) == __ATOMIC_ACQ_REL || XT_MO(mo) == __ATOMIC_SEQ_CST)
+#define XT_MO_RELEASES(mo)                                                                         \
+	(XT_MO(mo) == __ATOMIC_RELEASE || XT_MO(mo) == __ATOMIC_ACQ_REL ||                         \
+	 XT_MO(mo) == __ATOMIC_SEQ_CST)
 
 static inline unsigned smph_xt_core(void)
 {

@@ -17,9 +17,9 @@ static _Atomic uint32_t ready, cas_ctr, add_ctr, sub_ctr, flips, slot, interleav
 static _Atomic uint32_t owned_bits;
 static _Atomic uint32_t tokens_out[16];
 static _Atomic uint32_t bad_or[16], bad_and[16];
-static _Atomic uint8_t byte_ctr[4];   /* four counters in one word: sub-word CAS */
-static _Atomic uint16_t half_ctr[2];  /* two in one word */
-static volatile uint32_t racy;	      /* not atomic: only shows the cores overlapped */
+static _Atomic uint8_t byte_ctr[4];  /* four counters in one word: sub-word CAS */
+static _Atomic uint16_t half_ctr[2]; /* two in one word */
+static volatile uint32_t racy;	     /* not atomic: only shows the cores overlapped */
 
 static void worker(unsigned core, void *arg)
 {
@@ -32,9 +32,8 @@ static void worker(unsigned core, void *arg)
 	uint32_t sum_out = 0;
 	for (uint32_t i = 0; i < ITERS; i++) {
 		uint32_t seen = atomic_load_explicit(&cas_ctr, memory_order_relaxed);
-		while (!atomic_compare_exchange_weak_explicit(&cas_ctr, &seen, seen + 1,
-							      memory_order_acq_rel,
-							      memory_order_relaxed))
+		while (!atomic_compare_exchange_weak_explicit(
+		    &cas_ctr, &seen, seen + 1, memory_order_acq_rel, memory_order_relaxed))
 			;
 		uint32_t before = atomic_fetch_add_explicit(&add_ctr, 1, memory_order_relaxed);
 		uint32_t after = atomic_load_explicit(&add_ctr, memory_order_relaxed);
@@ -137,7 +136,8 @@ int main(void)
 			users += (c & 1) == k;
 		CHECK_EQ(atomic_load(&half_ctr[k]), (uint16_t)(ITERS * users));
 	}
-	printf("cores=%u iters=%u: interleaved increments seen %lu times, racy plain counter %lu of %lu\n",
+	printf("cores=%u iters=%u: interleaved increments seen %lu times, racy plain counter %lu "
+	       "of %lu\n",
 	       n, ITERS, (unsigned long)atomic_load(&interleaved), (unsigned long)racy,
 	       (unsigned long)(ITERS * n));
 	if (n > 1)

@@ -1,0 +1,25 @@
+# Xtensa under QEMU (platform/xtensa): the cross compiler, picolibc and
+# qemu-system-xtensa, all from Debian. Included by the top-level Makefile.
+#
+#   make test-xtensa    build the `xtensa` preset, run its CTests under QEMU
+#                       (unit tests on one lx106 core, atomics, platform
+#                       hooks and the stress driver on 4 de212 cores)
+#   make bench-xtensa   the benchmark harness on one lx106 core with
+#                       -icount shift=0,sleep=off (repeatable counts); the
+#                       Google Benchmark JSON goes to
+#                       results/xtensa-qemu-lx106/<UTC date>.json
+DEB_PACKAGES += gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc
+
+XTENSA_RESULTS := results/xtensa-qemu-lx106
+XTENSA_BENCH_ELF := build/xtensa/platform/xtensa/xtensa_bench
+XTENSA_REV = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+
+.PHONY: bench-xtensa
+bench-xtensa: deps
+	@cmake --preset xtensa -DSMPHEAP_GIT_REVISION=$(XTENSA_REV) >/dev/null
+	@cmake --build --preset xtensa -j $(JOBS) --target xtensa_bench
+	@mkdir -p $(XTENSA_RESULTS)
+	@out=$(XTENSA_RESULTS)/$$(date -u +%Y-%m-%d).json; \
+	  SMPHEAP_QEMU_TIMEOUT=600 SMPHEAP_QEMU_ARGS="-icount shift=0,sleep=off" \
+	    platform/xtensa/qemu-lx106.sh $(XTENSA_BENCH_ELF) > $$out.tmp && mv $$out.tmp $$out && \
+	  echo "bench-xtensa: wrote $$out" || { rm -f $$out.tmp; echo "bench-xtensa: the run failed" >&2; exit 1; }
