@@ -6,26 +6,7 @@
  */
 #include <errno.h>
 
-#include "internal.h"
-
-enum smph_where smph_locate(const struct smpheap *h, uintptr_t p, unsigned *index)
-{
-	uint16_t owner;
-	unsigned c;
-
-	if (p < h->zones_base || p >= h->end)
-		return SMPH_AT_FOREIGN;
-	owner = h->bank_owner[(p - h->zones_base) >> h->bank_shift];
-	*index = owner & SMPH_OWNER_INDEX;
-	if (owner & SMPH_OWNER_REGION)
-		return SMPH_AT_REGION;
-	c = *index;
-	if (p - h->sys[c].base < h->sys[c].size)
-		return SMPH_AT_SYS;
-	if (p - h->shards[c].base < h->shard_bytes)
-		return SMPH_AT_SHARD;
-	return SMPH_AT_GAP;
-}
+#include "runtime.h"
 
 static bool heap_ok(const struct smpheap *h)
 {
@@ -106,27 +87,43 @@ fail:
 
 void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size)
 {
+	/* The fast path: a runtime block of an ordinary size. */
+	if (smph_likely(zone == SMPHEAP_ZONE_RUNTIME && heap_ok(h) && size - 1 < h->max_block &&
+			!(caps & ~h->zone_caps[SMPHEAP_ZONE_RUNTIME]))) {
+		unsigned core = smph_core(h);
+		size_t bytes;
+		void *p = smph_runtime_alloc_fast(h, core, size, &bytes);
+
+		if (smph_likely(p != NULL)) {
+#ifdef SMPHEAP_POISON
+			check_poison(h, zone, core, p, bytes);
+#endif
+			smph_count_alloc(h, zone, core, bytes);
+			return p;
+		}
+		smph_count_failure(h, zone);
+		return NULL;
+	}
 	return smpheap_alloc_aligned(h, zone, caps, size, 1);
 }
 
 int smpheap_free(struct smpheap *h, void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr;
-	unsigned index, core;
+	unsigned index;
 	size_t bytes = 0;
 	int rc;
 
 	if (!ptr)
 		return 0;
-	if (!heap_ok(h))
+	if (smph_unlikely(!heap_ok(h)))
 		return -EFAULT;
 	switch (smph_locate(h, p, &index)) {
 	case SMPH_AT_SHARD:
 		rc = smph_runtime_free(h, index, p, &bytes);
 		if (smph_unlikely(rc))
 			return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, rc);
-		core = smph_core(h);
-		smph_count_free(h, SMPHEAP_ZONE_RUNTIME, core, bytes);
+		smph_count_free(h, SMPHEAP_ZONE_RUNTIME, smph_core(h), bytes);
 		return 0;
 	case SMPH_AT_REGION:
 		rc = smph_buffer_free(h, index, p, &bytes);

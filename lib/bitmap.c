@@ -40,7 +40,7 @@ void smph_bitmap2_init(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t 
  * one word, so if its OR came first in the word's modification order our AND
  * synchronises with it and the re-read sees its leaf OR. If its OR came
  * after our AND, its OR sets the bit itself. Either way the invariant holds. */
-static void summary_clear(const struct smph_bitmap2 *bm, uint32_t li)
+void smph_bitmap2_summary_clear(const struct smph_bitmap2 *bm, uint32_t li)
 {
 	smph_aword_t *sum = &bm->summary[li >> SMPH_WORD_SHIFT];
 	smph_word_t b = smph_bit(li);
@@ -72,30 +72,14 @@ uint32_t smph_bitmap2_claim(const struct smph_bitmap2 *bm)
 									  memory_order_acquire,
 									  memory_order_relaxed)) {
 					if ((w & ~low) == 0)
-						summary_clear(bm, li);
+						smph_bitmap2_summary_clear(bm, li);
 					return (li << SMPH_WORD_SHIFT) + smph_ctz(low);
 				}
 			}
-			summary_clear(bm, li);
+			smph_bitmap2_summary_clear(bm, li);
 		}
 	}
 	return SMPH_NO_BIT;
-}
-
-int smph_bitmap2_release(const struct smph_bitmap2 *bm, uint32_t i)
-{
-	uint32_t li = i >> SMPH_WORD_SHIFT;
-	smph_word_t b = smph_bit(i);
-	/* Release: the owner's writes to the block happen before the next
-	 * claimer's acquire CAS reads this word. */
-	smph_word_t old = atomic_fetch_or_explicit(&bm->leaf[li], b, memory_order_release);
-
-	if (old & b)
-		return -EALREADY;
-	if (old == 0)
-		atomic_fetch_or_explicit(&bm->summary[li >> SMPH_WORD_SHIFT], smph_bit(li),
-					 memory_order_release);
-	return 0;
 }
 
 smph_word_t smph_bitmap2_claim_word(const struct smph_bitmap2 *bm, uint32_t *first)
@@ -110,7 +94,7 @@ smph_word_t smph_bitmap2_claim_word(const struct smph_bitmap2 *bm, uint32_t *fir
 			    atomic_exchange_explicit(&bm->leaf[li], 0, memory_order_acquire);
 
 			sum &= sum - 1;
-			summary_clear(bm, li);
+			smph_bitmap2_summary_clear(bm, li);
 			if (got) {
 				*first = li << SMPH_WORD_SHIFT;
 				return got;

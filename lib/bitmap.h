@@ -23,10 +23,22 @@
 #ifndef SMPH_BITMAP_H
 #define SMPH_BITMAP_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Error codes a minimal libc may lack (values as on Linux). */
+#ifndef EUCLEAN
+#define EUCLEAN 117
+#endif
+#ifndef EALREADY
+#define EALREADY 114
+#endif
+#ifndef EOVERFLOW
+#define EOVERFLOW 75
+#endif
 
 #ifndef SMPHEAP_WORD_BITS
 #if UINTPTR_MAX > 0xffffffffu
@@ -94,9 +106,55 @@ void smph_bitmap2_init(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t 
  * SMPH_NO_BIT if none was free when looked at. Lock-free. */
 uint32_t smph_bitmap2_claim(const struct smph_bitmap2 *bm);
 
+/* Called by a claimer that emptied leaf `li` (or found it empty): clears the
+ * leaf's summary bit without hiding a concurrent release (see bitmap.c). */
+void smph_bitmap2_summary_clear(const struct smph_bitmap2 *bm, uint32_t li);
+
+/* The claim fast path: one try at the first leaf the summary points to, the
+ * full search out of line when that fails. Same contract as
+ * smph_bitmap2_claim(). */
+static inline uint32_t smph_bitmap2_claim_fast(const struct smph_bitmap2 *bm)
+{
+	/* Relaxed: the summary is a hint; the leaf CAS takes ownership. */
+	smph_word_t sum = atomic_load_explicit(&bm->summary[0], memory_order_relaxed);
+
+	if (__builtin_expect(sum != 0, 1)) {
+		uint32_t li = smph_ctz(sum);
+		smph_aword_t *leaf = &bm->leaf[li];
+		smph_word_t w = atomic_load_explicit(leaf, memory_order_relaxed);
+		smph_word_t low = w & (~w + 1);
+
+		/* Acquire on success: see smph_bitmap2_claim(). */
+		if (__builtin_expect(w != 0, 1) &&
+		    atomic_compare_exchange_weak_explicit(leaf, &w, w & ~low, memory_order_acquire,
+							  memory_order_relaxed)) {
+			if (__builtin_expect((w & ~low) == 0, 0))
+				smph_bitmap2_summary_clear(bm, li);
+			return (li << SMPH_WORD_SHIFT) + smph_ctz(low);
+		}
+	}
+	return smph_bitmap2_claim(bm);
+}
+
 /* Frees bit `i`. 0, or -EALREADY if it was free already (nothing changes:
  * of two racing releases of one bit exactly one gets 0). Lock-free. */
-int smph_bitmap2_release(const struct smph_bitmap2 *bm, uint32_t i);
+static inline int smph_bitmap2_release(const struct smph_bitmap2 *bm, uint32_t i)
+{
+	uint32_t li = i >> SMPH_WORD_SHIFT;
+	smph_word_t b = smph_bit(i);
+	/* Release: the owner's writes to the block happen before the next
+	 * claimer's acquire CAS reads this word. */
+	smph_word_t old = atomic_fetch_or_explicit(&bm->leaf[li], b, memory_order_release);
+
+	if (__builtin_expect((old & b) != 0, 0))
+		return -EALREADY;
+	/* The leaf was empty, so its summary bit may be clear: set it
+	 * (release, pairing with summary_clear's acq_rel AND). */
+	if (__builtin_expect(old == 0, 0))
+		atomic_fetch_or_explicit(&bm->summary[li >> SMPH_WORD_SHIFT], smph_bit(li),
+					 memory_order_release);
+	return 0;
+}
 
 /* Claims every free bit of the leaf word that holds the lowest free bit, in
  * one atomic exchange, and returns them (0: none free); *first gets the index

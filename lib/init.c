@@ -24,6 +24,7 @@ struct plan {
 	size_t off_bank_owner;				    /* uint16_t[banks] */
 	size_t off_bank_off;				    /* uint8_t[banks] */
 	size_t off_size_class;				    /* uint8_t[(max_block >> 4) + 1] */
+	size_t off_granule_class;			    /* uint8_t[(shard_bytes >> 8) + 1] */
 	size_t zones_off;				    /* first zone byte (bank aligned) */
 	size_t group_off[SMPHEAP_MAX_CORES];		    /* core group starts, from zones_off */
 	size_t group_len[SMPHEAP_MAX_CORES];		    /* core group lengths (whole banks) */
@@ -105,6 +106,7 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 		struct smph_class_geom *g = &p->geom[k];
 		uint32_t bs = l->classes[k].block_size;
 		uint32_t shift = (uint32_t)__builtin_ctz(bs), odd = bs >> shift;
+		uint64_t granule;
 
 		g->block_size = bs;
 		g->count = l->classes[k].count;
@@ -112,7 +114,11 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 		g->magic = odd == 1 ? 0 : (uint32_t)(((uint64_t)1 << 32) / odd + 1);
 		g->align = shift > 12 ? 4096u : 1u << shift;
 		g->cache_max = l->classes[k].cache_max;
-		shard = (shard + g->align - 1) & ~(uint64_t)(g->align - 1);
+		/* Class areas start on granules, so free finds a block's
+		 * class with one table lookup. */
+		granule =
+		    g->align > (1u << SMPH_GRANULE_SHIFT) ? g->align : (1u << SMPH_GRANULE_SHIFT);
+		shard = (shard + granule - 1) & ~(uint64_t)(granule - 1);
 		if (shard > UINT32_MAX)
 			return -EOVERFLOW;
 		g->offset = (uint32_t)shard;
@@ -169,6 +175,8 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 	off += banks;
 	p->off_size_class = off;
 	off += (p->max_block >> 4) + 1;
+	p->off_granule_class = off;
+	off += (p->shard_bytes >> SMPH_GRANULE_SHIFT) + 1;
 	p->zones_off = smph_align_up(off, bank);
 	if (p->zones_off + p->zones_len < p->zones_off)
 		return -EOVERFLOW;
@@ -240,6 +248,7 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	h->shards = (struct smph_shard *)(base + p.off_shards);
 	h->counters = (struct smph_counters *)(base + p.off_counters);
 	h->size_class = (uint8_t *)(base + p.off_size_class);
+	h->granule_class = (uint8_t *)(base + p.off_granule_class);
 	h->class_count = l->class_count;
 	h->shard_bytes = p.shard_bytes;
 	h->max_block = l->class_count ? p.max_block : 0;
@@ -291,6 +300,10 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 			k++;
 		h->size_class[s] = (uint8_t)k;
 	}
+	for (unsigned k = 0; k < h->class_count; k++)
+		for (uint32_t g = h->geom[k].offset >> SMPH_GRANULE_SHIFT;
+		     g <= (p.shard_bytes >> SMPH_GRANULE_SHIFT); g++)
+			h->granule_class[g] = (uint8_t)k;
 #ifdef SMPHEAP_POISON
 	for (unsigned c = 0; c < l->cores; c++)
 		smph_poison((void *)h->shards[c].base, h->shard_bytes);

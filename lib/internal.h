@@ -35,20 +35,10 @@
 #include "smpheap/platform.h"
 #include "smpheap/smpheap.h"
 
-/* Error codes a minimal libc may lack (values as on Linux). */
-#ifndef EUCLEAN
-#define EUCLEAN 117
-#endif
-#ifndef EALREADY
-#define EALREADY 114
-#endif
-#ifndef EOVERFLOW
-#define EOVERFLOW 75
-#endif
-
 #define SMPH_MAGIC 0x534d5048u /* "SMPH" */
 #define SMPH_CACHE_LINE 64
-#define SMPH_MIN_ALIGN 16u /* every block and system allocation */
+#define SMPH_MIN_ALIGN 16u   /* every block and system allocation */
+#define SMPH_GRANULE_SHIFT 8 /* class areas in a shard start on 256-byte granules */
 
 #ifndef NDEBUG
 #define smph_assert(c) ((c) ? (void)0 : __builtin_trap())
@@ -139,6 +129,7 @@ struct smpheap {
 	uint32_t shard_bytes;			/* bytes of blocks per shard */
 	uint32_t max_block;			/* largest runtime block size */
 	uint8_t *size_class;			/* [(max_block >> 4) + 1]: class by size */
+	uint8_t *granule_class;			/* [shard_bytes >> 8]: class by shard offset */
 	struct smph_class_geom geom[SMPHEAP_MAX_CLASSES];	/* runtime classes */
 	unsigned region_count;					/* buffer regions */
 	struct smph_region regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* buffer regions */
@@ -174,8 +165,36 @@ static inline bool smph_is_pow2(size_t x)
 }
 
 /* Counting (counters.c-style helpers live in stats.c). */
-void smph_count_alloc(struct smpheap *h, unsigned zone, unsigned core, size_t bytes);
-void smph_count_free(struct smpheap *h, unsigned zone, unsigned core, size_t bytes);
+void smph_count_new_high(struct smpheap *h, unsigned zone, struct smph_counters *k, size_t net);
+void smph_count_local_max(struct smpheap *h, unsigned zone, struct smph_counters *k);
+
+/* Counts a successful allocation of `bytes` by `core`. Relaxed RMWs on the
+ * core's own line; peak sampling out of line, on a new local high only. */
+static inline void smph_count_alloc(struct smpheap *h, unsigned zone, unsigned core, size_t bytes)
+{
+	struct smph_counters *k = smph_ctr(h, zone, core);
+	size_t net;
+
+	atomic_fetch_add_explicit(&k->allocs, 1, memory_order_relaxed);
+	if (zone == SMPHEAP_ZONE_SYS)
+		return; /* its bytes are read off the bump offsets */
+	net = atomic_fetch_add_explicit(&k->bytes_in, bytes, memory_order_relaxed) + bytes -
+	      atomic_load_explicit(&k->bytes_out, memory_order_relaxed);
+	if (smph_unlikely((intptr_t)net >
+			  (intptr_t)atomic_load_explicit(&k->hwm, memory_order_relaxed)))
+		smph_count_new_high(h, zone, k, net);
+}
+
+/* Counts a successful free of `bytes` by `core`. */
+static inline void smph_count_free(struct smpheap *h, unsigned zone, unsigned core, size_t bytes)
+{
+	struct smph_counters *k = smph_ctr(h, zone, core);
+
+	if (smph_unlikely(atomic_load_explicit(&k->rising, memory_order_relaxed)))
+		smph_count_local_max(h, zone, k);
+	atomic_fetch_add_explicit(&k->frees, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&k->bytes_out, bytes, memory_order_relaxed);
+}
 void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
 		       size_t new_bytes);
 void smph_count_failure(struct smpheap *h, unsigned zone);
@@ -184,9 +203,6 @@ int smph_count_bad_free(struct smpheap *h, unsigned zone, int err);
 
 /* Zones. Each returns NULL (or an error) without counting; alloc.c counts. */
 void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align);
-void *smph_runtime_alloc(struct smpheap *h, unsigned core, size_t size, size_t align,
-			 size_t *block);
-int smph_runtime_free(struct smpheap *h, unsigned core, uintptr_t p, size_t *block);
 size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live);
 void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t align, size_t *bytes);
 int smph_buffer_free(struct smpheap *h, unsigned region, uintptr_t p, size_t *bytes);
@@ -204,7 +220,26 @@ enum smph_where {
 	SMPH_AT_GAP,	 /* in a core group but in no heap (padding) */
 	SMPH_AT_REGION,	 /* in a buffer region */
 };
-enum smph_where smph_locate(const struct smpheap *h, uintptr_t p, unsigned *index);
+
+/* Where p lies, from the bank table; *index gets the core or region. */
+static inline enum smph_where smph_locate(const struct smpheap *h, uintptr_t p, unsigned *index)
+{
+	uint16_t owner;
+	unsigned c;
+
+	if (smph_unlikely(p < h->zones_base || p >= h->end))
+		return SMPH_AT_FOREIGN;
+	owner = h->bank_owner[(p - h->zones_base) >> h->bank_shift];
+	*index = owner & SMPH_OWNER_INDEX;
+	if (owner & SMPH_OWNER_REGION)
+		return SMPH_AT_REGION;
+	c = *index;
+	if (smph_likely(p - h->shards[c].base < h->shard_bytes))
+		return SMPH_AT_SHARD;
+	if (p - h->sys[c].base < h->sys[c].size)
+		return SMPH_AT_SYS;
+	return SMPH_AT_GAP;
+}
 
 /* Runtime shard geometry helpers for hotplug. */
 bool smph_runtime_range_free(const struct smpheap *h, unsigned core, uintptr_t lo, uintptr_t hi);

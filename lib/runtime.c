@@ -14,37 +14,7 @@
  */
 #include <errno.h>
 
-#include "internal.h"
-
-/* Block index of offset `rel` into class `g`'s blocks, or SMPH_NO_BIT if
- * `rel` is not the start of one of its blocks. */
-static uint32_t block_index(const struct smph_class_geom *g, uintptr_t rel)
-{
-	uint32_t q, idx;
-
-	if (rel >= (uintptr_t)g->block_size * g->count)
-		return SMPH_NO_BIT;
-	q = (uint32_t)(rel >> g->shift);
-	if (((uintptr_t)q << g->shift) != rel)
-		return SMPH_NO_BIT;
-	/* q / odd by multiplication; exact for every block start (proved for
-	 * the layout by smpheap_init()). */
-	idx = g->magic ? (uint32_t)(((uint64_t)q * g->magic) >> 32) : q;
-	if ((uint64_t)idx * (g->block_size >> g->shift) != q)
-		return SMPH_NO_BIT;
-	return idx;
-}
-
-/* Class holding shard offset `off`: the last class whose blocks start at or
- * before it. */
-static unsigned class_at(const struct smpheap *h, uintptr_t off)
-{
-	unsigned k = h->class_count - 1;
-
-	while (k && h->geom[k].offset > off)
-		k--;
-	return k;
-}
+#include "runtime.h"
 
 static void *claim_from(struct smpheap *h, struct smph_shard *s, unsigned k, size_t align,
 			size_t *block)
@@ -103,27 +73,6 @@ void *smph_runtime_alloc(struct smpheap *h, unsigned core, size_t size, size_t a
 	return steal(h, core, k, align, block);
 }
 
-int smph_runtime_free(struct smpheap *h, unsigned core, uintptr_t p, size_t *block)
-{
-	const struct smph_shard *s = &h->shards[core];
-	uintptr_t off = p - s->base;
-	unsigned k = class_at(h, off);
-	const struct smph_class_geom *g = &h->geom[k];
-	uint32_t idx = block_index(g, off - g->offset);
-
-	if (off < g->offset || idx == SMPH_NO_BIT)
-		return -EINVAL;
-	*block = g->block_size;
-#ifdef SMPHEAP_POISON
-	/* Poison only a block that is live now: poisoning a free block could
-	 * scribble over a racing allocation's new block. */
-	if (smph_bitmap2_is_free(&s->bm[k], idx))
-		return -EALREADY;
-	smph_poison((void *)p, g->block_size);
-#endif
-	return smph_bitmap2_release(&s->bm[k], idx);
-}
-
 size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)
 {
 	unsigned core;
@@ -137,10 +86,10 @@ size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)
 		return 0;
 	s = &h->shards[core];
 	off = p - s->base;
-	k = class_at(h, off);
+	k = smph_class_at(h, off);
 	if (off < h->geom[k].offset)
 		return 0;
-	idx = block_index(&h->geom[k], off - h->geom[k].offset);
+	idx = smph_block_index(&h->geom[k], off - h->geom[k].offset);
 	if (idx == SMPH_NO_BIT)
 		return 0;
 	*live = !smph_bitmap2_is_free(&s->bm[k], idx);

@@ -48,39 +48,23 @@ static void sample_peak(struct smpheap *h, unsigned zone)
 		;
 }
 
-void smph_count_alloc(struct smpheap *h, unsigned zone, unsigned core, size_t bytes)
+void smph_count_new_high(struct smpheap *h, unsigned zone, struct smph_counters *k, size_t net)
 {
-	struct smph_counters *k = smph_ctr(h, zone, core);
-	size_t in, net, hwm;
+	size_t hwm = atomic_load_explicit(&k->hwm, memory_order_relaxed);
 
-	atomic_fetch_add_explicit(&k->allocs, 1, memory_order_relaxed);
-	if (zone == SMPHEAP_ZONE_SYS)
-		return; /* its bytes are read off the bump offsets */
-	in = atomic_fetch_add_explicit(&k->bytes_in, bytes, memory_order_relaxed) + bytes;
-	net = in - atomic_load_explicit(&k->bytes_out, memory_order_relaxed);
-	hwm = atomic_load_explicit(&k->hwm, memory_order_relaxed);
-	if (smph_unlikely((intptr_t)net > (intptr_t)hwm)) {
-		/* Plain stores: only threads acting as this core write these,
-		 * and a lost update between two of them only delays a sample. */
-		atomic_store_explicit(&k->hwm, net, memory_order_relaxed);
-		atomic_store_explicit(&k->rising, 1, memory_order_relaxed);
-		if (net - hwm > hwm / 8)
-			sample_peak(h, zone);
-	}
+	/* Plain stores: only threads acting as this core write these, and a
+	 * lost update between two of them only delays a sample. */
+	atomic_store_explicit(&k->hwm, net, memory_order_relaxed);
+	atomic_store_explicit(&k->rising, 1, memory_order_relaxed);
+	if (net - hwm > hwm / 8)
+		sample_peak(h, zone);
 }
 
-void smph_count_free(struct smpheap *h, unsigned zone, unsigned core, size_t bytes)
+void smph_count_local_max(struct smpheap *h, unsigned zone, struct smph_counters *k)
 {
-	struct smph_counters *k = smph_ctr(h, zone, core);
-
-	if (smph_unlikely(atomic_load_explicit(&k->rising, memory_order_relaxed))) {
-		/* This core just passed a local maximum: sample before it
-		 * drops. */
-		atomic_store_explicit(&k->rising, 0, memory_order_relaxed);
-		sample_peak(h, zone);
-	}
-	atomic_fetch_add_explicit(&k->frees, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&k->bytes_out, bytes, memory_order_relaxed);
+	/* This core just passed a local maximum: sample before it drops. */
+	atomic_store_explicit(&k->rising, 0, memory_order_relaxed);
+	sample_peak(h, zone);
 }
 
 void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
