@@ -23,3 +23,4 @@ bench-xtensa: deps
 	  SMPHEAP_QEMU_TIMEOUT=600 SMPHEAP_QEMU_ARGS="-icount shift=0,sleep=off" \
 	    platform/xtensa/qemu-lx106.sh $(XTENSA_BENCH_ELF) > $$out.tmp && mv $$out.tmp $$out && \
 	  echo "bench-xtensa: wrote $$out" || { rm -f $$out.tmp; echo "bench-xtensa: the run failed" >&2; exit 1; }
+EXTRA_TEST_PRESETS += xtensa
