@@ -10,25 +10,34 @@
 uint64_t __udivmoddi4(uint64_t n, uint64_t d, uint64_t *rem);
 int64_t __divmoddi4(int64_t n, int64_t d, int64_t *rem);
 
-/* Restoring shift-subtract division, one quotient bit per step, starting at
- * the divisor's top so small quotients take few steps. Division by zero
- * gives all ones, as GCC's own fallback does. */
+/* Shift-subtract division over the quotient's bits only: the divisor is
+ * first shifted up to the dividend's top bit (NSAU), so a small quotient
+ * (an offset divided by a block size) takes a few steps, not 32. Division by
+ * zero gives all ones, as GCC's own fallback does. */
 static uint32_t udivmod32(uint32_t n, uint32_t d, uint32_t *rem)
 {
 	if (d == 0) {
 		*rem = n;
 		return UINT32_MAX;
 	}
-	uint32_t q = 0, r = 0;
-	int top = n ? 31 - __builtin_clz(n) : -1;
-	for (int i = top; i >= 0; i--) {
-		r = (r << 1) | ((n >> i) & 1u);
-		if (r >= d) {
-			r -= d;
-			q |= 1u << i;
-		}
+	if (n < d) {
+		*rem = n;
+		return 0;
 	}
-	*rem = r;
+	unsigned shift = (unsigned)(__builtin_clz(d) - __builtin_clz(n));
+	uint32_t q = 0;
+	d <<= shift;
+	for (;;) {
+		if (n >= d) {
+			n -= d;
+			q |= 1;
+		}
+		if (shift-- == 0)
+			break;
+		q <<= 1;
+		d >>= 1;
+	}
+	*rem = n;
 	return q;
 }
 

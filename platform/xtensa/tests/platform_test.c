@@ -79,6 +79,28 @@ static void libgcc_helpers(void)
 	CHECK(SA / SB == -123456789012ll);
 	CHECK(SA % SB == -345);
 	CHECK_EQ(a / 0x10001u, 61034u);
+	/* Edge cases, then q * d + r == n with r < d over many pseudo-random
+	 * pairs (multiplication is native, so it checks the division). */
+	volatile uint32_t one = 1, big = 0xffffffffu, top = 0x80000000u, z = 0;
+	CHECK_EQ(big / one, 0xffffffffu);
+	CHECK_EQ(big / big, 1);
+	CHECK_EQ(big % top, 0x7fffffffu);
+	CHECK_EQ(top / big, 0);
+	CHECK_EQ(z / big, 0);
+	unsigned bad = 0;
+	uint32_t x = 0x12345678u;
+	for (unsigned i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		volatile uint32_t n = x, d = (x * 2654435761u) >> (x & 31);
+		if (d == 0)
+			continue;
+		uint32_t q = n / d, r = n % d;
+		if (r >= d || q * d + r != n)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
 }
 
 int main(void)
