@@ -107,3 +107,8 @@ void smpheap_xtensa_join(unsigned core)
 	while (atomic_load_explicit(&mailboxes[core].state, memory_order_acquire) == MB_POSTED)
 		;
 }
+
+__attribute__((noinline)) void smpheap_xtensa_mark(void)
+{
+	__asm__ volatile("" ::: "memory");
+}

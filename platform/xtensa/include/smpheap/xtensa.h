@@ -64,6 +64,10 @@ void smpheap_xtensa_board_bank_power(uintptr_t addr, size_t len, bool on);
 size_t smpheap_xtensa_bytes_powered_off(void);
 size_t smpheap_xtensa_bytes_powered_on(void);
 
+/* Does nothing, out of line: xt-profile.py splits an instruction trace at
+ * its calls and counts the instructions of each function in between. */
+void smpheap_xtensa_mark(void);
+
 /* Writes to the semihosting console (stdout goes there too; on SMP builds
  * each core's output is kept in its own line buffer, so lines don't mix). */
 long smpheap_xtensa_write(const void *buf, size_t len);
