@@ -85,15 +85,35 @@ fail:
 	return NULL;
 }
 
+/* The system zone's fast path: default alignment, so no rounding of the
+ * start (offsets are always multiples of 16). */
+static inline void *sys_alloc_fast(struct smpheap *h, unsigned core, size_t size)
+{
+	struct smph_sys *s = &h->sys[core];
+	size_t need = smph_align_up(size, SMPH_MIN_ALIGN);
+	/* Relaxed: as in smph_sys_alloc(). */
+	size_t cur = atomic_load_explicit(&s->state, memory_order_relaxed);
+
+	while (smph_likely(cur + need <= s->size)) { /* false when DOWN is set */
+		if (atomic_compare_exchange_weak_explicit(
+			&s->state, &cur, cur + need, memory_order_relaxed, memory_order_relaxed))
+			return (void *)(s->base + cur);
+	}
+	return NULL;
+}
+
 void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size)
 {
-	/* The fast path: a runtime block of an ordinary size. */
-	if (smph_likely(zone == SMPHEAP_ZONE_RUNTIME && heap_ok(h) && size - 1 < h->max_block &&
-			!(caps & ~h->zone_caps[SMPHEAP_ZONE_RUNTIME]))) {
-		unsigned core = smph_core(h);
-		size_t bytes;
-		void *p = smph_runtime_alloc_fast(h, core, size, &bytes);
+	unsigned core;
+	size_t bytes;
+	void *p;
 
+	if (smph_unlikely(!heap_ok(h) || size - 1 >= h->fast_max[zone & 3] ||
+			  (caps & ~h->zone_caps[zone & 3])))
+		return smpheap_alloc_aligned(h, zone, caps, size, 1);
+	core = smph_core(h);
+	if (smph_likely(zone == SMPHEAP_ZONE_RUNTIME)) {
+		p = smph_runtime_alloc_fast(h, core, size, &bytes);
 		if (smph_likely(p != NULL)) {
 #ifdef SMPHEAP_POISON
 			check_poison(h, zone, core, p, bytes);
@@ -101,10 +121,16 @@ void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, si
 			smph_count_alloc(h, zone, core, bytes);
 			return p;
 		}
-		smph_count_failure(h, zone);
-		return NULL;
+	} else {
+		p = sys_alloc_fast(h, core, size);
+		if (smph_likely(p != NULL)) {
+			atomic_fetch_add_explicit(&smph_ctr(h, zone, core)->allocs, 1,
+						  memory_order_relaxed);
+			return p;
+		}
 	}
-	return smpheap_alloc_aligned(h, zone, caps, size, 1);
+	smph_count_failure(h, zone);
+	return NULL;
 }
 
 int smpheap_free(struct smpheap *h, void *ptr)

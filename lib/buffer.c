@@ -21,6 +21,70 @@
 
 #define CLAIM_PASSES 4 /* full searches before a conflicted search gives up */
 
+/* Marks the claimed run [i, i+n) as a live run: end first, then the start
+ * bit, which publishes it. */
+static void publish_run(struct smph_region *rg, uint32_t i, uint32_t n)
+{
+	/* Relaxed: only whoever takes the start bit (with acquire, after our
+	 * release below) reads this end bit. */
+	smph_bit_test_and_set(rg->end, i + n - 1, memory_order_relaxed);
+	/* Release: publishes the end bit with the run. */
+	smph_bit_test_and_set(rg->start, i, memory_order_release);
+}
+
+/* Bit i of the result is set iff bits i..i+n-1 of x are all set (1 <= n <= W). */
+static inline smph_word_t run_starts(smph_word_t x, uint32_t n)
+{
+	for (uint32_t have = 1; have < n && x;) {
+		uint32_t step = have < n - have ? have : n - have;
+
+		x &= x >> step;
+		have += step;
+	}
+	return x;
+}
+
+/* A run that fits in one word, claimed with one CAS: the common case for
+ * audio periods. Word by word from the region start (first fit among
+ * one-word placements); SMPH_NO_BIT sends the caller to the general search,
+ * which also finds runs that straddle words. */
+static uint32_t claim_in_word(struct smph_region *rg, uint32_t n, uint32_t align_pages)
+{
+	uint32_t words = smph_words_for(rg->pages);
+	/* Bits at multiples of align_pages (a power of two): all ones / (2^a - 1)
+	 * is 1 + 2^a + 2^2a + ..., e.g. 0x5555... for a = 2. */
+	smph_word_t aligned = SMPH_WORD_ONES;
+
+	if (align_pages >= SMPH_WORD_BITS)
+		aligned = 1;
+	else if (align_pages > 1)
+		aligned = SMPH_WORD_ONES / (smph_bit(align_pages) - 1);
+	for (uint32_t w = 0; w < words; w++) {
+		smph_aword_t *word = &rg->free[w];
+		/* Relaxed: a snapshot; the CAS decides. */
+		smph_word_t cur = atomic_load_explicit(word, memory_order_relaxed);
+
+		for (;;) {
+			smph_word_t starts = run_starts(cur, n) & aligned;
+			unsigned bit;
+
+			if (!starts)
+				break;
+			bit = smph_ctz(starts);
+			/* Acquire on success: as every claim (bitmap.h). */
+			if (atomic_compare_exchange_weak_explicit(
+				word, &cur, cur & ~smph_mask(bit, n), memory_order_acquire,
+				memory_order_relaxed)) {
+				uint32_t i = (w << SMPH_WORD_SHIFT) + bit;
+
+				publish_run(rg, i, n);
+				return i;
+			}
+		}
+	}
+	return SMPH_NO_BIT;
+}
+
 static uint32_t claim_in(struct smph_region *rg, uint32_t n, uint32_t align_pages)
 {
 	for (int pass = 0; pass < CLAIM_PASSES; pass++) {
@@ -35,12 +99,7 @@ static uint32_t claim_in(struct smph_region *rg, uint32_t n, uint32_t align_page
 				break;
 			busy = smph_bits_claim_run(rg->free, i, n);
 			if (busy == SMPH_NO_BIT) {
-				/* Relaxed: only whoever takes the start bit
-				 * (with acquire, after our release below)
-				 * reads this end bit. */
-				smph_bit_test_and_set(rg->end, i + n - 1, memory_order_relaxed);
-				/* Release: publishes the end bit with the run. */
-				smph_bit_test_and_set(rg->start, i, memory_order_release);
+				publish_run(rg, i, n);
 				return i;
 			}
 			/* Every start from i up to the busy page would cover
@@ -66,7 +125,11 @@ void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t al
 		if ((rg->caps & caps) != caps || size > (size_t)rg->pages << h->page_shift)
 			continue;
 		n = (uint32_t)((size + page - 1) >> h->page_shift);
-		i = claim_in(rg, n, align_pages);
+		i = SMPH_NO_BIT;
+		if (n <= SMPH_WORD_BITS && align_pages <= SMPH_WORD_BITS)
+			i = claim_in_word(rg, n, align_pages);
+		if (i == SMPH_NO_BIT)
+			i = claim_in(rg, n, align_pages);
 		if (i != SMPH_NO_BIT) {
 			*bytes = (size_t)n << h->page_shift;
 			return (void *)(rg->base + ((uintptr_t)i << h->page_shift));

@@ -255,6 +255,13 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	__builtin_memcpy(h->geom, p.geom, sizeof(h->geom));
 	h->zone_caps[SMPHEAP_ZONE_SYS] = l->sys_caps;
 	h->zone_caps[SMPHEAP_ZONE_RUNTIME] = l->runtime_caps;
+	/* smpheap_alloc() takes the inline path for SYS up to the largest
+	 * heap and RUNTIME up to the largest block; BUFFER and anything out of
+	 * range go through the general path (fast_max 0 sends every size). */
+	for (unsigned c = 0; c < l->cores; c++)
+		if (l->sys_size[c] > h->fast_max[SMPHEAP_ZONE_SYS])
+			h->fast_max[SMPHEAP_ZONE_SYS] = l->sys_size[c];
+	h->fast_max[SMPHEAP_ZONE_RUNTIME] = h->max_block;
 
 	for (unsigned c = 0; c < l->cores; c++) {
 		uintptr_t g = h->zones_base + p.group_off[c];

@@ -110,26 +110,27 @@ struct smph_region {
 };
 
 struct smpheap {
-	uint32_t magic;				/* SMPH_MAGIC while the heap is usable */
-	unsigned cores;				/* layout->cores */
-	const struct smpheap_layout *layout;	/* as given to init; not owned */
-	uintptr_t base;				/* mem given to init */
-	uintptr_t zones_base;			/* first bank holding zone memory */
-	uintptr_t end;				/* one past the last zone byte */
-	unsigned bank_shift;			/* log2(bank size) */
-	unsigned page_shift;			/* log2(page size) */
-	uint32_t banks;				/* banks from zones_base to end */
-	uint16_t *bank_owner;			/* per bank: SMPH_OWNER_* | index */
-	uint8_t *bank_off;			/* per bank: 1 while powered off */
-	uint32_t zone_caps[SMPHEAP_ZONE_COUNT]; /* caps any region of the zone has */
-	struct smph_sys *sys;			/* [cores] */
-	uintptr_t *group_end;			/* [cores] end of each core group */
-	struct smph_shard *shards;		/* [cores] */
-	unsigned class_count;			/* runtime classes */
-	uint32_t shard_bytes;			/* bytes of blocks per shard */
-	uint32_t max_block;			/* largest runtime block size */
-	uint8_t *size_class;			/* [(max_block >> 4) + 1]: class by size */
-	uint8_t *granule_class;			/* [shard_bytes >> 8]: class by shard offset */
+	uint32_t magic;			     /* SMPH_MAGIC while the heap is usable */
+	unsigned cores;			     /* layout->cores */
+	const struct smpheap_layout *layout; /* as given to init; not owned */
+	uintptr_t base;			     /* mem given to init */
+	uintptr_t zones_base;		     /* first bank holding zone memory */
+	uintptr_t end;			     /* one past the last zone byte */
+	unsigned bank_shift;		     /* log2(bank size) */
+	unsigned page_shift;		     /* log2(page size) */
+	uint32_t banks;			     /* banks from zones_base to end */
+	uint16_t *bank_owner;		     /* per bank: SMPH_OWNER_* | index */
+	uint8_t *bank_off;		     /* per bank: 1 while powered off */
+	uint32_t zone_caps[4];		     /* caps any region of the zone has; [3] stays 0 */
+	size_t fast_max[4];		     /* sizes smpheap_alloc() serves inline, per zone */
+	struct smph_sys *sys;		     /* [cores] */
+	uintptr_t *group_end;		     /* [cores] end of each core group */
+	struct smph_shard *shards;	     /* [cores] */
+	unsigned class_count;		     /* runtime classes */
+	uint32_t shard_bytes;		     /* bytes of blocks per shard */
+	uint32_t max_block;		     /* largest runtime block size */
+	uint8_t *size_class;		     /* [(max_block >> 4) + 1]: class by size */
+	uint8_t *granule_class;		     /* [shard_bytes >> 8]: class by shard offset */
 	struct smph_class_geom geom[SMPHEAP_MAX_CLASSES];	/* runtime classes */
 	unsigned region_count;					/* buffer regions */
 	struct smph_region regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* buffer regions */
