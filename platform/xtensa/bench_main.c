@@ -155,20 +155,80 @@ static uint64_t op_ticks(struct strategy *s, enum insn_op op)
 	return sum;
 }
 
+/* The same through smpheap's own API, as bench/callgrind/icount.c counts it
+ * on the host (issue 2's figures): calls through volatile function pointers,
+ * against a loop of the same shape around empty functions. */
+static struct smpheap *heap;
+static const enum smpheap_zone op_zone[] = {SMPHEAP_ZONE_SYS, SMPHEAP_ZONE_RUNTIME,
+					    SMPHEAP_ZONE_BUFFER};
+
+__attribute__((noinline)) static void *null_heap_alloc(struct smpheap *h, enum smpheap_zone z,
+						       uint32_t caps, size_t size)
+{
+	__asm__ volatile("" ::"r"(h), "r"(z), "r"(caps), "r"(size) : "memory");
+	return h;
+}
+
+__attribute__((noinline)) static int null_heap_free(struct smpheap *h, void *p)
+{
+	__asm__ volatile("" ::"r"(h), "r"(p) : "memory");
+	return 0;
+}
+
+static void *(*volatile alloc_fn)(struct smpheap *, enum smpheap_zone, uint32_t, size_t);
+static int (*volatile free_fn)(struct smpheap *, void *);
+
+__attribute__((noinline)) static void direct_alloc(enum smpheap_zone z, size_t size, unsigned n)
+{
+	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
+	for (unsigned i = 0; i < n; i++)
+		__asm__ volatile("" ::"r"(a(heap, z, 0, size)) : "memory");
+}
+
+__attribute__((noinline)) static void direct_pair(enum smpheap_zone z, size_t size, unsigned n)
+{
+	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
+	int (*f)(struct smpheap *, void *) = free_fn;
+	for (unsigned i = 0; i < n; i++)
+		f(heap, a(heap, z, 0, size));
+}
+
+static uint64_t direct_ticks(enum insn_op op, bool real)
+{
+	alloc_fn = real ? smpheap_alloc : null_heap_alloc;
+	free_fn = real ? smpheap_free : null_heap_free;
+	uint64_t sum = 0;
+	for (int w = -1; w < WINDOWS; w++) {
+		uint32_t t0 = smpheap_xtensa_ccount();
+		if (op == OP_SYS)
+			direct_alloc(op_zone[op], op_size[op], OPS);
+		else
+			direct_pair(op_zone[op], op_size[op], OPS);
+		uint32_t dt = smpheap_xtensa_ccount() - t0;
+		if (w >= 0)
+			sum += dt;
+		if (op == OP_SYS && real) { /* untimed: the core's teardown */
+			smpheap_core_down(heap, 0);
+			smpheap_core_up(heap, 0);
+		}
+	}
+	return sum;
+}
+
 struct insn_def {
-	struct strategy *s;
+	struct strategy *s; /* NULL: smpheap's API directly */
 	enum insn_op op;
 	char name[48];
 };
-static struct insn_def insn_defs[6];
+static struct insn_def insn_defs[9];
 
 static void bm_insns(struct bench_state *st)
 {
 	struct insn_def *d = bench_user(st);
 	uint64_t ticks = 0, base = 0;
 	while (bench_keep_running(st)) {
-		ticks = op_ticks(d->s, d->op);
-		base = op_ticks(&nul, d->op);
+		ticks = d->s ? op_ticks(d->s, d->op) : direct_ticks(d->op, true);
+		base = d->s ? op_ticks(&nul, d->op) : direct_ticks(d->op, false);
 		bench_set_iteration_cycles(st, ticks > base ? ticks - base : 0);
 	}
 	uint64_t ops = (uint64_t)OPS * WINDOWS;
@@ -190,7 +250,10 @@ static void register_insns(unsigned i, struct strategy *s, enum insn_op op)
 	struct insn_def *d = &insn_defs[i];
 	d->s = s;
 	d->op = op;
-	snprintf(d->name, sizeof(d->name), "insns/%s/%s", op_name[op], s->name);
+	if (s)
+		snprintf(d->name, sizeof(d->name), "insns/%s/%s", op_name[op], s->name);
+	else
+		snprintf(d->name, sizeof(d->name), "insns-direct/%s/smpheap", op_name[op]);
 	struct bench_def *b = bench_register(d->name, bm_insns, d);
 	if (b) {
 		bench_manual_time(b);
@@ -234,6 +297,7 @@ int main(void)
 		return 1;
 	}
 	strategy_smpheap_init(&smph, h, SMPHEAP_GIT_REVISION);
+	heap = h;
 	nul = (struct strategy){.name = "null", .ops = &null_ops, .cores = 1};
 	if (owns_check(&smph) || owns_check(&bml))
 		return 1;
@@ -257,6 +321,8 @@ int main(void)
 	for (unsigned i = 0; i < 2; i++)
 		for (unsigned op = 0; op < 3; op++)
 			register_insns(i * 3 + op, set[i], (enum insn_op)op);
+	for (unsigned op = 0; op < 3; op++)
+		register_insns(6 + op, NULL, (enum insn_op)op);
 	for (unsigned i = 0; i < 2; i++) {
 		wl_register(WL_PAIR, set[i], false);
 		wl_register(WL_BATCH_SYS, set[i], false);
