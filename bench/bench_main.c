@@ -245,6 +245,8 @@ int main(int argc, char **argv)
 	);
 	snprintf(buf[1], sizeof(buf[1]), "%llu", (unsigned long long)wl_timer_overhead());
 	bench_context("timer_overhead_cycles", buf[1]);
+	snprintf(buf[9], sizeof(buf[9]), "%llu", (unsigned long long)wl_timer_step());
+	bench_context("cycle_counter_step", buf[9]);
 	snprintf(buf[2], sizeof(buf[2]), "gcc-compatible %s", __VERSION__);
 	bench_context("compiler", buf[2]);
 	bench_context("c_flags", BENCH_C_FLAGS);

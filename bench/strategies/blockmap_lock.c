@@ -9,9 +9,10 @@
  *   - ONE global spinlock around every allocation and free.
  *
  * It is sized from the same smpheap layout, so both hold the same bytes: the
- * runtime maps have every shard's blocks of a class (the legacy heap is one
- * shared heap), the buffer map has every buffer region's pages, and the
- * system heaps are per-core bump regions (never freed, reset per core).
+ * runtime maps hold every shard's bytes of a class (the legacy heap is one
+ * shared heap) in the legacy power-of-two block sizes (legacy_maps()), the
+ * buffer map has every buffer region's pages, and the system heaps are
+ * per-core bump regions (never freed, reset per core).
  * Block headers live outside the blocks, as the legacy heap's did.
  *
  * The spinlock is test-and-test-and-set with a CAS on an int (C11 atomics;
@@ -89,20 +90,65 @@ static size_t natural_align(uint32_t block_size)
 	return a > 4096 ? 4096 : a < 16 ? 16 : a;
 }
 
+/* The legacy heap's block sizes are powers of two (SOF's TGL maps: 64 B to
+ * 4 KiB); a layout class of another size (768 B, ...) gives its bytes to the
+ * map of the next power of two, so both heaps hold the same bytes and the
+ * legacy one keeps its own granularity. */
+static uint32_t legacy_size(uint32_t block_size)
+{
+	uint32_t p = 16;
+
+	while (p < block_size)
+		p <<= 1;
+	return p;
+}
+
+/* The legacy maps of a layout: ascending block sizes and their counts. */
+static unsigned legacy_maps(const struct smpheap_layout *l, uint32_t *size, size_t *count)
+{
+	unsigned n = 0;
+
+	for (unsigned c = 0; c < l->class_count; c++) {
+		uint32_t ls = legacy_size(l->classes[c].block_size);
+		size_t bytes = (size_t)l->classes[c].block_size * l->classes[c].count * l->cores;
+		unsigned i;
+
+		for (i = 0; i < n && size[i] != ls; i++)
+			;
+		if (i == n) {
+			size[n] = ls;
+			count[n++] = 0;
+		}
+		count[i] += bytes / ls;
+	}
+	for (unsigned i = 1; i < n; i++) /* ascending (layout classes already are) */
+		for (unsigned j = i; j > 0 && size[j] < size[j - 1]; j--) {
+			uint32_t ts = size[j];
+			size_t tc = count[j];
+
+			size[j] = size[j - 1];
+			count[j] = count[j - 1];
+			size[j - 1] = ts;
+			count[j - 1] = tc;
+		}
+	return n;
+}
+
 static size_t bml_layout(const struct smpheap_layout *l, unsigned char *mem, struct bml *b)
 {
 	/* One pass computes the size (mem == NULL) or carves the memory. */
 	size_t off = align_up(sizeof(struct bml), 64);
 	size_t pages = 0;
+	uint32_t msize[SMPHEAP_MAX_CLASSES];
+	size_t mcount[SMPHEAP_MAX_CLASSES];
+	unsigned nmaps = legacy_maps(l, msize, mcount);
 
 	for (unsigned r = 0; r < l->buffer_region_count; r++)
 		pages += l->buffer_regions[r].pages;
-	for (unsigned c = 0; c < l->class_count; c++) {
-		size_t n = (size_t)l->classes[c].count * l->cores;
-
+	for (unsigned c = 0; c < nmaps; c++) {
 		if (b)
 			b->maps[c].hdr = (struct bml_hdr *)(mem + off);
-		off += n * sizeof(struct bml_hdr);
+		off += mcount[c] * sizeof(struct bml_hdr);
 	}
 	if (b)
 		b->buf.hdr = (struct bml_hdr *)(mem + off);
@@ -115,17 +161,17 @@ static size_t bml_layout(const struct smpheap_layout *l, unsigned char *mem, str
 		}
 		off += l->sys_size[c];
 	}
-	for (unsigned c = 0; c < l->class_count; c++) {
-		size_t n = (size_t)l->classes[c].count * l->cores;
-
-		off = align_up(off, natural_align(l->classes[c].block_size));
+	for (unsigned c = 0; c < nmaps; c++) {
+		off = align_up(off, natural_align(msize[c]));
 		if (b) {
 			b->maps[c].base = mem + off;
-			b->maps[c].block_size = l->classes[c].block_size;
-			b->maps[c].count = (uint32_t)n;
+			b->maps[c].block_size = msize[c];
+			b->maps[c].count = (uint32_t)mcount[c];
 		}
-		off += n * l->classes[c].block_size;
+		off += mcount[c] * msize[c];
 	}
+	if (b)
+		b->nmaps = nmaps;
 	off = align_up(off, l->page_size);
 	if (b) {
 		b->buf.base = mem + off;
@@ -398,7 +444,6 @@ int strategy_blockmap_lock_init(struct strategy *s, void *mem, size_t len,
 		*b = zero;
 	}
 	bml_layout(layout, mem, b);
-	b->nmaps = layout->class_count;
 	b->cores = layout->cores;
 	b->mem_end = (unsigned char *)mem + len;
 	for (unsigned c = 0; c <= b->nmaps; c++) {

@@ -8,7 +8,8 @@
  * a histogram (hist.h); the run's last thread merges all threads' histograms
  * and reports p50/p90/p99/p99.9/p99.99/max in cycles and ns. The cost of the
  * timer itself (calibrated once, wl_calibrate_timer()) is subtracted from
- * every sample, so a sample is the operation's own cycles. */
+ * every sample (clamped at 0), so a sample is the operation's own cycles,
+ * to within the counter's resolution. */
 #ifndef BENCH_WORKLOADS_H
 #define BENCH_WORKLOADS_H
 
@@ -51,10 +52,12 @@ struct wl_platform {
 };
 extern struct wl_platform wl_platform;
 
-/* Measures the timer's own cost (the minimum of many back-to-back reads) and
+/* Measures the timer's own cost (the mean of many back-to-back reads) and
  * stores it as the amount subtracted from each sample. Returns it. */
 uint64_t wl_calibrate_timer(void);
 uint64_t wl_timer_overhead(void);
+/* The smallest step the cycle counter was seen to take (its resolution). */
+uint64_t wl_timer_step(void);
 
 /* Registers `kind` over `s` as "<workload>/<strategy>" with the suite's
  * arguments and thread counts (full: the long suite). Returns the def (from

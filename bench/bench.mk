@@ -1,0 +1,51 @@
+# bench/bench.mk - `make bench`: the benchmark suite, its instruction
+# counts, and the report. Included by the top Makefile.
+#
+#   make bench                 default suite (a few minutes on 2 cores)
+#   make bench FULL=1          the long suite: more sizes and thread counts,
+#                              0.5 s per benchmark, 3 repetitions interleaved
+#   make bench-report          re-render results/*/report.md from stored JSON
+#   make bench BENCH_FILTER=^pair/   only the benchmarks the regex selects
+#
+# Writes results/<machine>/<date>.json (Google Benchmark JSON, with the
+# suite's context), results/<machine>/icount-<date>.json (callgrind), and
+# renders results/<machine>/report.md with SVG plots, and results/README.md
+# comparing every machine in results/.
+
+DEB_PACKAGES += libbenchmark-dev libbenchmark-tools python3 python3-scipy gnuplot-nox \
+	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev valgrind hwloc
+
+# Debian's python3 (it has python3-scipy for compare.py), whatever is first in PATH
+BENCH_PYTHON ?= /usr/bin/python3
+BENCH_MACHINE ?= $(shell $(BENCH_PYTHON) bench/tools/machine_name.py)
+BENCH_DATE := $(shell date -u +%Y-%m-%dT%H%M%SZ)
+BENCH_DIR := results/$(BENCH_MACHINE)
+BENCH_EXE := build/release/bench/smpheap-bench
+BENCH_FILTER ?= .
+ifeq ($(FULL),1)
+BENCH_ARGS ?= --bench_full --benchmark_min_time=0.5 --benchmark_repetitions=3 \
+	--benchmark_enable_random_interleaving=true
+else
+BENCH_ARGS ?= --benchmark_min_time=0.05
+endif
+
+.PHONY: bench bench-run bench-icount bench-report
+
+bench: build-release
+	@$(MAKE) --no-print-directory bench-run bench-icount BENCH_DATE=$(BENCH_DATE)
+	@$(MAKE) --no-print-directory bench-report
+
+bench-run:
+	@mkdir -p $(BENCH_DIR)
+	@echo "== make bench: $$($(BENCH_EXE) --benchmark_list_tests --benchmark_filter='$(BENCH_FILTER)' | wc -l) benchmarks -> $(BENCH_DIR)/$(BENCH_DATE).json =="
+	@$(BENCH_EXE) $(BENCH_ARGS) --benchmark_filter='$(BENCH_FILTER)' \
+		--benchmark_out=$(BENCH_DIR)/$(BENCH_DATE).json --benchmark_out_format=json \
+		--benchmark_counters_tabular=false
+
+bench-icount:
+	@echo "== make bench: instruction counts under callgrind =="
+	@$(BENCH_PYTHON) bench/callgrind/icount.py build/release/bench/smpheap-bench-icount \
+		$(BENCH_DIR)/icount-$(BENCH_DATE).json
+
+bench-report:
+	@$(BENCH_PYTHON) bench/tools/report.py results

@@ -1,0 +1,580 @@
+#!/usr/bin/env python3
+"""Renders the benchmark report from stored results.
+
+  report.py RESULTS_DIR
+
+For every machine folder RESULTS_DIR/<machine>/ holding Google Benchmark
+JSON (<date>.json, from `make bench` or the bare-metal driver) it takes the
+newest run and the newest icount-*.json, and writes <machine>/report.md with
+SVG plots in <machine>/plots/ (gnuplot). Then RESULTS_DIR/README.md puts the
+machines side by side. Only the standard library and gnuplot: every figure
+is read from the JSON, nothing is typed in.
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+STRATS = ["smpheap", "blockmap-lock", "glibc", "jemalloc", "mimalloc", "tcmalloc"]
+FLOORS = ["floor-atomic", "floor-plain"]
+PCTS = ["p50", "p90", "p99", "p99.9", "p99.99", "max"]
+
+
+def parse_name(name):
+    parts = name.split("/")
+    r = {"workload": parts[0], "strategy": parts[1] if len(parts) > 1 else "", "params": {},
+         "threads": 1, "extra": []}
+    for p in parts[2:]:
+        if ":" in p:
+            k, v = p.split(":", 1)
+            if k == "threads":
+                r["threads"] = int(v)
+            elif k != "iterations":
+                r["params"][k] = int(v) if re.fullmatch(r"-?\d+", v) else v
+        elif p not in ("manual_time", "real_time", "process_time"):
+            r["extra"].append(p)
+    return r
+
+
+class Run:
+    def __init__(self, path):
+        with open(path) as f:
+            doc = json.load(f)
+        self.path = path
+        self.ctx = doc.get("context", {})
+        rows = doc.get("benchmarks", [])
+        # with repetitions, the medians stand for the run
+        if any(b.get("aggregate_name") == "median" for b in rows):
+            rows = [b for b in rows if b.get("aggregate_name") == "median"]
+        else:
+            rows = [b for b in rows if b.get("run_type", "iteration") == "iteration"]
+        self.rows = []
+        for b in rows:
+            if b.get("error_occurred"):
+                continue
+            b = dict(b)
+            b.update(parse_name(b["run_name"] if "run_name" in b else b["name"]))
+            self.rows.append(b)
+
+    def find(self, workload, strategy=None, threads=None, **params):
+        out = []
+        for b in self.rows:
+            if b["workload"] != workload or (strategy and b["strategy"] != strategy):
+                continue
+            if threads is not None and b["threads"] != threads:
+                continue
+            if any(b["params"].get(k) != v for k, v in params.items()):
+                continue
+            out.append(b)
+        return out
+
+    def one(self, workload, strategy, threads=None, **params):
+        r = self.find(workload, strategy, threads, **params)
+        return r[0] if r else None
+
+    def strategies(self, workload):
+        seen = []
+        for b in self.rows:
+            if b["workload"] == workload and b["strategy"] not in seen:
+                seen.append(b["strategy"])
+        order = FLOORS + STRATS
+        return sorted(seen, key=lambda s: order.index(s) if s in order else 99)
+
+
+def fmt(v, digits=1):
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    if abs(v) >= 1e9:
+        return "%.2fG" % (v / 1e9)
+    if abs(v) >= 1e6:
+        return "%.2fM" % (v / 1e6)
+    if abs(v) >= 10000:
+        return "%.0f" % v
+    return ("%%.%df" % digits) % v
+
+
+def ns_per_item(b):
+    ips = b.get("items_per_second") if b else None
+    return 1e9 / ips if ips else None
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        out.append("| " + " | ".join(fmt(c) if not isinstance(c, str) else c for c in r) + " |")
+    return "\n".join(out) + "\n"
+
+
+class Plotter:
+    def __init__(self, outdir):
+        self.outdir = outdir
+        self.tmp = tempfile.mkdtemp(prefix="smpheap-report-")
+        self.ok = shutil.which("gnuplot") is not None
+        os.makedirs(outdir, exist_ok=True)
+
+    def plot(self, name, script, data):
+        """data: {file: text}; the script refers to them by name."""
+        if not self.ok:
+            return None
+        for fname, text in data.items():
+            with open(os.path.join(self.tmp, fname), "w") as f:
+                f.write(text)
+        out = os.path.join(self.outdir, name + ".svg")
+        full = ("set terminal svg size 900,480 dynamic font 'sans,12' background '#ffffff'\n"
+                "set output '%s'\nset grid ytics\nset key outside right\n%s\n" % (out, script))
+        r = subprocess.run(["gnuplot"], input=full, text=True, cwd=self.tmp,
+                           capture_output=True)
+        if r.returncode != 0:
+            sys.stderr.write("report: gnuplot failed for %s: %s\n" % (name, r.stderr))
+            return None
+        return "plots/" + name + ".svg"
+
+    def close(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def bars(plotter, name, title, ylabel, cats, series, logscale=False):
+    """Clustered bars: cats on x, one bar per series (dict name -> [values])."""
+    lines = ["cat " + " ".join('"%s"' % s for s in series)]
+    for i, c in enumerate(cats):
+        vals = []
+        for s in series:
+            v = series[s][i]
+            vals.append("%g" % v if v is not None else "?")
+        lines.append('"%s" %s' % (c, " ".join(vals)))
+    script = ("set title '%s'\nset ylabel '%s'\nset style data histograms\n"
+              "set style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+              "set datafile missing '?'\nset xtics rotate by -25\n%s"
+              "plot for [i=2:%d] 'bars.dat' using i:xtic(1) title columnheader(i)\n"
+              % (title, ylabel, "set logscale y\n" if logscale else "set yrange [0:*]\n",
+                 len(series) + 1))
+    return plotter.plot(name, script, {"bars.dat": "\n".join(lines) + "\n"})
+
+
+def lines_plot(plotter, name, title, xlabel, ylabel, xs, series, logx=False, logy=False,
+               xtics=None):
+    data = {}
+    plots = []
+    for i, (s, ys) in enumerate(series.items()):
+        fname = "l%d.dat" % i
+        data[fname] = "".join("%g %g\n" % (x, y) for x, y in zip(xs, ys) if y is not None)
+        if data[fname]:
+            plots.append("'%s' using 1:2 with linespoints lw 2 title '%s'" % (fname, s))
+    if not plots:
+        return None
+    script = "set title '%s'\nset xlabel '%s'\nset ylabel '%s'\n" % (title, xlabel, ylabel)
+    if logx:
+        script += "set logscale x 2\n"
+    if logy:
+        script += "set logscale y\n"
+    if xtics:
+        script += "set xtics (%s)\n" % ", ".join('"%s" %g' % (l, x) for l, x in xtics)
+    script += "plot " + ", ".join(plots) + "\n"
+    return plotter.plot(name, script, data)
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def targets(run):
+    """The issue's speed targets, each from this run's figures."""
+    rows = []
+    notes = []
+    s1 = run.one("threads", "smpheap", 1, size=64)
+    f1 = run.one("threads", "floor-atomic", 1, size=64)
+    p64 = run.one("pair", "smpheap", size=64)
+    fa = run.one("pair", "floor-atomic", size=64)
+    if s1 and f1:
+        r = ns_per_item(s1) / ns_per_item(f1)
+        rows.append(["runtime 64 B pair within 1.5x the atomic floor (throughput, `threads` t=1)",
+                     "%.1f ns vs %.1f ns: %.2fx" % (ns_per_item(s1), ns_per_item(f1), r),
+                     verdict(r <= 1.5)])
+    if p64 and fa:
+        r = p64["real_time"] / fa["real_time"]
+        rows.append(["same, per-operation latency (`pair`, mean of timed pairs)",
+                     "%.1f ns vs %.1f ns: %.2fx" % (p64["real_time"], fa["real_time"], r),
+                     verdict(r <= 1.5)])
+    t2 = run.one("threads", "smpheap", 2, size=64)
+    if s1 and t2:
+        r = t2["items_per_second"] / s1["items_per_second"]
+        rows.append(["`threads` 2 on 2 cores: aggregate >= 1.8x one thread (smpheap)",
+                     "%s/s vs %s/s: %.2fx" % (fmt(t2["items_per_second"]),
+                                              fmt(s1["items_per_second"]), r),
+                     verdict(r >= 1.8)])
+    s8 = run.one("threads", "smpheap", 8, size=64)
+    b8 = run.one("threads", "blockmap-lock", 8, size=64)
+    if s8 and b8:
+        a, b = s8["p99.9_ns"], b8["p99.9_ns"]
+        rows.append(["8 threads on 2 cores: smpheap p99.9 <= 1/10 of blockmap-lock's",
+                     "%.0f ns vs %.0f ns: %.3fx" % (a, b, a / b if b else float("inf")),
+                     verdict(b > 0 and a <= b / 10)])
+    for size in (64, 4096):
+        h = run.one("handoff", "smpheap", size=size)
+        m = run.one("handoff", "mimalloc", size=size)
+        if h and m:
+            r = h["items_per_second"] / m["items_per_second"]
+            rows.append(["`handoff` %d B: smpheap >= mimalloc throughput" % size,
+                         "%s/s vs %s/s: %.2fx" % (fmt(h["items_per_second"]),
+                                                  fmt(m["items_per_second"]), r),
+                         verdict(r >= 1.0)])
+    ps = run.one("pipeline", "smpheap")
+    pb = run.one("pipeline", "blockmap-lock")
+    if ps and pb:
+        rows.append(["`pipeline` on tgl: smpheap fits more pipelines than blockmap-lock",
+                     "%d vs %d" % (ps["pipelines"], pb["pipelines"]),
+                     verdict(ps["pipelines"] > pb["pipelines"])])
+    return rows
+
+
+def icount_section(ic):
+    if not ic:
+        return ""
+    f, t = ic["figures"], ic.get("targets", {})
+    rows = []
+    names = {"sys_alloc": "smpheap system alloc (16 B)",
+             "runtime64_pair": "smpheap runtime 64 B alloc+free",
+             "buffer4k_pair": "smpheap buffer 4 KiB alloc+free"}
+    for k in ("sys_alloc", "runtime64_pair", "buffer4k_pair"):
+        if k in f:
+            rows.append([names[k], "%.1f" % f[k], "<= %d" % t[k] if k in t else "-",
+                         verdict(f[k] <= t[k]) if k in t else "-"])
+    for s in ["smpheap"] + STRATS[2:]:
+        k = s + "_64_pair"
+        if k in f:
+            rows.append(["%s 64 B malloc+free (through the strategy interface)" % s,
+                         "%.1f" % f[k], "-", "-"])
+    return ("## Instructions per operation (callgrind)\n\n"
+            "Host layout, one thread, %d operations per phase, a baseline loop around an "
+            "empty function subtracted (%s). Stable where times are noisy.\n\n"
+            % (ic["operations_per_phase"], ic.get("valgrind", "valgrind"))
+            + table(["operation", "instructions", "target", ""], rows) + "\n")
+
+
+def report(machine_dir):
+    runs = sorted(p for p in glob.glob(os.path.join(machine_dir, "*.json"))
+                  if not os.path.basename(p).startswith("icount"))
+    if not runs:
+        return None
+    run = Run(runs[-1])
+    ics = sorted(glob.glob(os.path.join(machine_dir, "icount-*.json")))
+    ic = json.load(open(ics[-1])) if ics else None
+    plotter = Plotter(os.path.join(machine_dir, "plots"))
+    ctx = run.ctx
+    md = ["# Benchmark report: %s\n" % os.path.basename(machine_dir.rstrip("/"))]
+    md.append("From `%s` (rendered by bench/tools/report.py; every number below is read from "
+              "that file%s).\n" % (os.path.basename(run.path),
+                                   " and `%s`" % os.path.basename(ics[-1]) if ics else ""))
+    keys = ["date", "machine", "cpu_model", "topology", "num_cpus", "mhz_per_cpu", "cycles_hz",
+            "cycle_counter", "cycle_counter_step", "timer_overhead_cycles", "compiler",
+            "c_flags", "compiler_flags", "platform", "git_revision", "suite", "layouts",
+            "pinning", "tgl_capacity", "kernel", "driver"]
+    keys += sorted(k for k in ctx if k.startswith("strategy."))
+    md.append(table(["context", "value"],
+                    [[k, str(ctx[k]).replace("|", "/")] for k in keys if k in ctx]))
+    md.append("\nTimes are per operation unless said otherwise. Latency counters come from "
+              "per-operation cycle counts (timer overhead subtracted) in a log-linear "
+              "histogram; `_ns` = cycles / cycles_hz. With a cycle counter that moves in "
+              "steps (cycle_counter_step above), single-operation samples are multiples of "
+              "that step: medians below it are coarse, means and throughputs are not.\n")
+
+    trows = targets(run)
+    if trows:
+        md.append("\n## Speed targets (issue 3)\n\n" + table(["target", "measured", ""], trows))
+    md.append("\n" + icount_section(ic))
+
+    # pair: ns per pair by size, floors beside
+    pair_strats = [s for s in run.strategies("pair") if s not in FLOORS]
+    sizes = sorted({b["params"].get("size") for b in run.find("pair")
+                    if b["strategy"] not in FLOORS and b["params"].get("size")})
+    if sizes:
+        floors = {f: run.one("pair", f) for f in FLOORS}
+        md.append("\n## pair: alloc+free of one size\n\nMean ns per pair (each operation timed; "
+                  "floors: atomic %s ns, plain %s ns per claim+release pair), then p50 / p99.9 "
+                  "/ max of the pair in ns.\n\n" % (
+                      fmt(floors["floor-atomic"]["real_time"]) if floors["floor-atomic"] else "-",
+                      fmt(floors["floor-plain"]["real_time"]) if floors["floor-plain"] else "-"))
+        rows = []
+        for size in sizes:
+            row = [str(size)]
+            for s in pair_strats:
+                b = run.one("pair", s, size=size)
+                row.append("%s (%s/%s/%s)" % (fmt(b["real_time"]), fmt(b["p50_ns"], 0),
+                                             fmt(b["p99.9_ns"], 0), fmt(b["max_ns"], 0))
+                           if b else "-")
+            rows.append(row)
+        md.append(table(["size"] + pair_strats, rows))
+        img = lines_plot(plotter, "pair_sizes", "pair: mean ns per alloc+free", "size (bytes)",
+                         "ns per pair", sizes,
+                         {s: [(run.one("pair", s, size=z) or {}).get("real_time")
+                              for z in sizes] for s in pair_strats}, logx=True, logy=True)
+        if img:
+            md.append("\n![pair by size](%s)\n" % img)
+        # percentiles at 64 B, floors included
+        ps = run.strategies("pair")
+        rows = []
+        series = {}
+        for s in ps:
+            b = run.one("pair", s, size=64)
+            if not b:
+                continue
+            vals = [b.get(p + "_ns") for p in PCTS]
+            rows.append([s] + vals + [b.get("alloc_p99.9_cyc"), b.get("free_p99.9_cyc")])
+            series[s] = [max(v, 0.1) if v is not None else None for v in vals]
+        md.append("\n### Latency percentiles, 64 B pair (ns)\n\n")
+        md.append(table(["strategy"] + PCTS + ["alloc p99.9 cyc", "free p99.9 cyc"], rows))
+        img = lines_plot(plotter, "latency_pair64", "pair 64 B: latency percentiles",
+                         "percentile", "ns (log)", list(range(len(PCTS))), series, logy=True,
+                         xtics=list(zip(PCTS, range(len(PCTS)))))
+        if img:
+            md.append("\n![latency percentiles](%s)\n" % img)
+
+    # threads: scaling and tail under contention
+    th_strats = run.strategies("threads")
+    threads = sorted({b["threads"] for b in run.find("threads", size=64)})
+    if threads:
+        md.append("\n## threads: every thread pairs on its own (64 B)\n\nAggregate alloc+free "
+                  "pairs per second (windows of 16 untimed pairs), and p99.9 / max of a "
+                  "sampled, individually timed pair (ns). Counts above 2 oversubscribe the "
+                  "2 cores: a preempted lock holder stalls everyone.\n\n")
+        rows = []
+        for s in th_strats:
+            row = [s]
+            for t in threads:
+                b = run.one("threads", s, t, size=64)
+                row.append("%s/s (%s / %s)" % (fmt(b["items_per_second"]), fmt(b["p99.9_ns"], 0),
+                                               fmt(b["max_ns"], 0)) if b else "-")
+            rows.append(row)
+        md.append(table(["strategy"] + ["%d thr" % t for t in threads], rows))
+        img = lines_plot(plotter, "threads_scaling", "threads: aggregate throughput",
+                         "threads", "pairs per second", threads,
+                         {s: [(run.one("threads", s, t, size=64) or {}).get("items_per_second")
+                              for t in threads] for s in th_strats}, logx=True)
+        if img:
+            md.append("\n![thread scaling](%s)\n" % img)
+        img = lines_plot(plotter, "threads_p999", "threads: p99.9 of one pair",
+                         "threads", "ns (log)", threads,
+                         {s: [(run.one("threads", s, t, size=64) or {}).get("p99.9_ns")
+                              for t in threads] for s in th_strats}, logx=True, logy=True)
+        if img:
+            md.append("\n![p99.9 under contention](%s)\n" % img)
+
+    # handoff
+    hs = run.strategies("handoff")
+    hsizes = sorted({b["params"].get("size") for b in run.find("handoff")})
+    if hs:
+        md.append("\n## handoff: one core allocates, another frees\n\nBlocks handed over per "
+                  "second through an SPSC ring (2 threads), p99.9 of alloc / of the remote "
+                  "free in cycles.\n\n")
+        rows = []
+        for s in hs:
+            row = [s]
+            for z in hsizes:
+                b = run.one("handoff", s, 2, size=z)
+                row.append("%s/s (%s / %s)" % (fmt(b["items_per_second"]),
+                                               fmt(b.get("alloc_p99.9_cyc"), 0),
+                                               fmt(b.get("free_p99.9_cyc"), 0)) if b else "-")
+            rows.append(row)
+        md.append(table(["strategy"] + ["%d B" % z for z in hsizes], rows))
+        img = bars(plotter, "handoff", "handoff throughput (2 threads)", "blocks per second",
+                   ["%d B" % z for z in hsizes],
+                   {s: [(run.one("handoff", s, 2, size=z) or {}).get("items_per_second")
+                        for z in hsizes] for s in hs})
+        if img:
+            md.append("\n![handoff](%s)\n" % img)
+
+    # batch
+    for wl, what in (("batch", "N allocations then N frees (reverse order)"),
+                     ("batch-sys", "N system allocations, then the core's system heap reset "
+                                   "(peers: freed one by one, untimed)")):
+        bs = run.strategies(wl)
+        if not bs:
+            continue
+        cfgs = []
+        for b in run.find(wl):
+            c = (b["params"].get("n"), b["params"].get("size"))
+            if c not in cfgs:
+                cfgs.append(c)
+        md.append("\n## %s: %s\n\nMean ns per operation (p99.9 ns).\n\n" % (wl, what))
+        rows = []
+        for s in bs:
+            row = [s]
+            for n, z in cfgs:
+                b = run.one(wl, s, n=n, size=z)
+                row.append("%s (%s)" % (fmt(ns_per_item(b)), fmt(b["p99.9_ns"], 0)) if b else "-")
+            rows.append(row)
+        md.append(table(["strategy"] + ["n=%s, %s B" % c for c in cfgs], rows))
+
+    # pipeline
+    pls = run.strategies("pipeline")
+    if pls:
+        md.append("\n## pipeline: synthetic audio pipelines on the tgl layout\n\nPipelines are "
+                  "created (component structs of 100-600 B, period buffers) until the first "
+                  "that does not fit (cap %s: the unbounded peers stop there); setup and "
+                  "teardown per pipeline in ns.\n\n"
+                  % fmt((run.one("pipeline", pls[0]) or {}).get("pipeline_cap"), 0))
+        rows = []
+        for s in pls:
+            b = run.one("pipeline", s)
+            rows.append([s, fmt(b["pipelines"], 0), fmt(b.get("peak_used_bytes"), 0),
+                         fmt(b.get("requested_bytes"), 0), fmt(b["p50_ns"], 0),
+                         fmt(b["p99_ns"], 0), fmt(b["max_ns"], 0),
+                         fmt(b.get("free_p50_cyc", 0) * 1e9 / float(ctx.get("cycles_hz", 1e9)),
+                             0) if "cycles_hz" in ctx else "-"])
+        md.append(table(["strategy", "pipelines", "peak used B", "requested B",
+                         "setup p50", "setup p99", "setup max", "teardown p50"], rows))
+
+    # churn
+    cs = run.strategies("churn")
+    if cs:
+        cfgs = [(50, 1), (90, 1), (50, 2), (90, 2)]
+        label = {1: "runtime 16 B-4 KiB", 2: "buffer 256 B-32 KiB"}
+        md.append("\n## churn: random sizes and lifetimes on the tgl layout\n\nFill = requested "
+                  "bytes / the zone's capacity (the peers get smpheap's capacity as their "
+                  "budget and never fail). Failure rate of allocations, smallest / last "
+                  "largest free block (bytes), p99.9 ns of an operation.\n\n")
+        rows = []
+        for s in cs:
+            row = [s]
+            for f, z in cfgs:
+                b = run.one("churn", s, fill=f, zone=z)
+                if not b:
+                    row.append("-")
+                    continue
+                lf = ("%s/%s" % (fmt(b["largest_free_min"], 0), fmt(b["largest_free_last"], 0))
+                      if "largest_free_min" in b else "n/a")
+                row.append("%s%% (%s, %s)" % (fmt(b.get("failure_pct", 0), 2), lf,
+                                             fmt(b["p99.9_ns"], 0)))
+            rows.append(row)
+        md.append(table(["strategy"] + ["%d%% %s" % (f, label[z]) for f, z in cfgs], rows))
+        img = bars(plotter, "churn_failures", "churn: allocation failure rate", "% failed",
+                   ["%d%% %s" % (f, label[z]) for f, z in cfgs],
+                   {s: [(run.one("churn", s, fill=f, zone=z) or {}).get("failure_pct")
+                        for f, z in cfgs] for s in cs if run.find("churn", s)
+                    and s in ("smpheap", "blockmap-lock")})
+        if img:
+            md.append("\n![churn failures](%s)\n" % img)
+
+    # replay
+    rs = run.strategies("replay")
+    if rs:
+        traces = []
+        for b in run.find("replay"):
+            t = b["extra"][0] if b["extra"] else "?"
+            if t not in traces:
+                traces.append(t)
+        md.append("\n## replay: allocation traces (results/traces/)\n\nMean ns per operation "
+                  "(p99.9 ns, max ns); one thread per core of the trace.\n\n")
+        rows = []
+        for s in rs:
+            row = [s]
+            for t in traces:
+                b = [x for x in run.find("replay", s) if x["extra"] and x["extra"][0] == t]
+                b = b[0] if b else None
+                if b:
+                    per_op = b["real_time"] * b["threads"] / max(b.get("trace_ops", 1), 1)
+                    row.append("%s (%s, %s)" % (fmt(per_op), fmt(b["p99.9_ns"], 0),
+                                                fmt(b["max_ns"], 0)))
+                else:
+                    row.append("-")
+            rows.append(row)
+        md.append(table(["strategy"] + traces, rows))
+
+    # anything else the run holds (e.g. bare-metal instruction figures)
+    other = sorted({b["workload"] for b in run.rows} -
+                   {"pair", "threads", "handoff", "batch", "batch-sys", "pipeline", "churn",
+                    "replay"})
+    for wl in other:
+        rows = []
+        for b in run.find(wl):
+            cnt = {k: v for k, v in b.items() if isinstance(v, (int, float)) and k not in (
+                "family_index", "per_family_instance_index", "repetitions", "repetition_index",
+                "threads", "iterations", "cpu_time")}
+            rows.append([b["name"], ", ".join("%s=%s" % (k, fmt(v, 2)) for k, v in
+                                              sorted(cnt.items()))])
+        md.append("\n## %s\n\n" % wl + table(["benchmark", "figures"], rows))
+
+    plotter.close()
+    with open(os.path.join(machine_dir, "report.md"), "w") as f:
+        f.write("\n".join(md))
+    return run, ic
+
+
+def compare(results_dir, runs):
+    """results/README.md: the machines side by side, in cycles (comparable
+    across clocks) and ns."""
+    md = ["# Results\n",
+          "One folder per machine: `<date>.json` (Google Benchmark JSON, readable by "
+          "`compare.py`), `icount-<date>.json` (callgrind), `report.md` with plots. "
+          "`make bench` adds a run and re-renders; `traces/` holds the replay traces.\n",
+          "## Machines side by side\n",
+          "Newest run of each machine. Cycles are the machine's own cycle counter "
+          "(TSC on x86-64, CCOUNT on Xtensa), so ratios between strategies on one "
+          "machine are the figures to compare across machines.\n"]
+    names = sorted(runs)
+    md.append(table(["machine", "run", "cpu", "cycles_hz", "git"],
+                    [[m, os.path.basename(runs[m][0].path),
+                      str(runs[m][0].ctx.get("cpu_model", runs[m][0].ctx.get("platform", "?"))),
+                      str(runs[m][0].ctx.get("cycles_hz", "?")),
+                      str(runs[m][0].ctx.get("git_revision", "?"))] for m in names]))
+    rows = []
+    for s in FLOORS + STRATS:
+        row = [s]
+        any_ = False
+        for m in names:
+            b = runs[m][0].one("pair", s, size=64)
+            if b:
+                any_ = True
+                row.append("%s cyc / %s ns" % (fmt(b.get("mean_cyc"), 0), fmt(b["real_time"])))
+            else:
+                row.append("-")
+        if any_:
+            rows.append(row)
+    if rows:
+        md.append("\n### pair 64 B: mean per alloc+free\n\n" + table(["strategy"] + names, rows))
+    rows = []
+    for s in STRATS:
+        row = [s]
+        any_ = False
+        for m in names:
+            b = runs[m][0].one("pipeline", s)
+            row.append(fmt(b["pipelines"], 0) if b else "-")
+            any_ = any_ or b is not None
+        if any_:
+            rows.append(row)
+    if rows:
+        md.append("\n### pipelines that fit on tgl\n\n" + table(["strategy"] + names, rows))
+    rows = []
+    for k in ("sys_alloc", "runtime64_pair", "buffer4k_pair", "tcmalloc_64_pair",
+              "jemalloc_64_pair", "mimalloc_64_pair", "glibc_64_pair"):
+        row = [k] + [fmt((runs[m][1] or {}).get("figures", {}).get(k)) for m in names]
+        if any(c != "-" for c in row[1:]):
+            rows.append(row)
+    if rows:
+        md.append("\n### instructions per operation\n\n" + table(["phase"] + names, rows))
+    md.append("\nPer-machine details: " + ", ".join("[%s](%s/report.md)" % (m, m) for m in names)
+              + "\n")
+    with open(os.path.join(results_dir, "README.md"), "w") as f:
+        f.write("\n".join(md))
+
+
+def main():
+    results = sys.argv[1] if len(sys.argv) > 1 else "results"
+    runs = {}
+    for d in sorted(glob.glob(os.path.join(results, "*/"))):
+        r = report(d)
+        if r:
+            runs[os.path.basename(d.rstrip("/"))] = r
+            print("report: %sreport.md" % d)
+    if runs:
+        compare(results, runs)
+        print("report: %s/README.md (%d machines)" % (results, len(runs)))
+
+
+main()
