@@ -5,7 +5,10 @@
 #   SMPHEAP_QEMU_CORES    emulated cores (default 4; the ELF expects its
 #                         build's SMPHEAP_XTENSA_CORES)
 #   SMPHEAP_QEMU_TIMEOUT  seconds before the run is killed (default 60)
-#   SMPHEAP_QEMU_CPU      core model (default de212; sample_controller works)
+#   SMPHEAP_QEMU_CPU      core model (default de212). sample_controller has
+#                         S32C1I but no data cache: programs built with the
+#                         cache hooks (SMPHEAP_XTENSA_DCACHE_LINE > 0, the
+#                         default SMP build) stop there with exit code 100.
 set -u
 elf=${1:-}
 [ -n "$elf" ] && [ -f "$elf" ] || { echo "$0: no ELF file '$elf'" >&2; exit 2; }
