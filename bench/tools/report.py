@@ -274,7 +274,7 @@ def report(machine_dir):
     keys = ["date", "machine", "cpu_model", "topology", "num_cpus", "mhz_per_cpu", "cycles_hz",
             "cycle_counter", "cycle_counter_step", "timer_overhead_cycles", "compiler",
             "c_flags", "compiler_flags", "platform", "git_revision", "suite", "layouts",
-            "pinning", "tgl_capacity", "kernel", "driver"]
+            "pinning", "tgl_capacity", "kernel", "driver", "load_avg"]
     keys += sorted(k for k in ctx if k.startswith("strategy."))
     md.append(table(["context", "value"],
                     [[k, str(ctx[k]).replace("|", "/")] for k in keys if k in ctx]))
