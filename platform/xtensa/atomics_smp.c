@@ -3,11 +3,14 @@
  * only if memory still holds what was loaded (SCOMPARE1), retried until it
  * does. Sub-word objects are changed through a CAS of their aligned word.
  *
- * Ordering: QEMU (and Linux's xtensa port) treat S32C1I as ordered with the
- * accesses around it, but the ISA only promises that of MEMW, so the memory
- * order asked for is honoured explicitly: MEMW before the RMW for release
+ * Ordering: Linux's xtensa port treats an S32C1I read-modify-write as a
+ * full barrier (its smp_mb__before/after_atomic are compiler barriers), and
+ * QEMU implements it with a host atomic. Rather than lean on how a given
+ * core orders it, the memory order asked for is honoured explicitly with
+ * MEMW, which orders every load and store: before the RMW for release
  * semantics, after it for acquire, both for acq_rel and seq_cst, none for
- * relaxed. Needs ATOMCTL set for RAM (crt0.S does). */
+ * relaxed (the heap's counters), so its cost is paid only where the C11
+ * model asks for it. Needs ATOMCTL set for RAM (crt0.S does). */
 #include "xt_internal.h"
 
 /* S32C1I and WSR.SCOMPARE1 are unknown to the lx106 assembler, so they are
