@@ -30,6 +30,9 @@
 #ifndef SMPHEAP_GIT_REVISION
 #define SMPHEAP_GIT_REVISION "unknown"
 #endif
+#ifndef SMPHEAP_BENCH_DATE
+#define SMPHEAP_BENCH_DATE "unknown"
+#endif
 #ifndef BENCH_C_FLAGS
 #define BENCH_C_FLAGS "unknown"
 #endif
@@ -66,7 +69,7 @@ static uint32_t calibration_ticks(void)
 #define CALIBRATION_INSNS (10u * (1u + 1000u * 100u))
 
 static uint64_t insns_per_tick_milli;
-static char ipt_text[24];
+static char ipt_text[24], ovh_text[24];
 
 static void calibrate(void)
 {
@@ -309,6 +312,13 @@ int main(void)
 	bench_context("compiler", "xtensa-lx106-elf-gcc " __VERSION__);
 	bench_context("compiler_flags", BENCH_C_FLAGS);
 	bench_context("git_revision", SMPHEAP_GIT_REVISION);
+	bench_context("date", SMPHEAP_BENCH_DATE);
+	bench_context("machine", "xtensa-qemu-lx106");
+	bench_context("cycle_counter", "CCOUNT of a 40 MHz lx106 under -icount shift=0 "
+				       "(1 instruction per virtual ns)");
+	bench_context("cycle_counter_step", "1 tick = 25 instructions (insns_per_tick_milli)");
+	snprintf(ovh_text, sizeof(ovh_text), "%lu", (unsigned long)wl_timer_overhead());
+	bench_context("timer_overhead_cycles", ovh_text);
 	bench_context("layout", l->name);
 	bench_context("cycles", "CCOUNT ticks of a 40 MHz core; with -icount shift=0 one tick is "
 				"insns_per_tick_milli/1000 instructions and the reported ns are "

@@ -18,12 +18,12 @@ EXTRA_TEST_PRESETS += xtensa
 
 XTENSA_RESULTS := results/xtensa-qemu-lx106
 XTENSA_BENCH_ELF := build/xtensa/platform/xtensa/xtensa_bench
-XTENSA_DATE = $(if $(BENCH_DATE),$(BENCH_DATE),$(shell date -u +%Y-%m-%dT%H%M%SZ))
+XTENSA_DATE := $(if $(BENCH_DATE),$(BENCH_DATE),$(shell date -u +%Y-%m-%dT%H%M%SZ))
 XTENSA_REV = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 
 .PHONY: bench-xtensa profile-xtensa
 bench-xtensa: deps
-	@cmake --preset xtensa -DSMPHEAP_GIT_REVISION=$(XTENSA_REV) >/dev/null
+	@cmake --preset xtensa -DSMPHEAP_GIT_REVISION=$(XTENSA_REV) -DSMPHEAP_BENCH_DATE=$(XTENSA_DATE) >/dev/null
 	@cmake --build --preset xtensa -j $(JOBS) --target xtensa_bench
 	@mkdir -p $(XTENSA_RESULTS)
 	@out=$(XTENSA_RESULTS)/$(XTENSA_DATE).json; \
