@@ -1,0 +1,559 @@
+/* main_host.c - smpheap-stress on Linux: one pthread per worker, each bound to
+ * a core with smpheap_host_bind(); the main thread is the controller (books
+ * once a second, hotplug, progress lines, the closing PASS/FAIL line).
+ *
+ *   smpheap-stress [--threads N] [--seconds S] [--seed X] [--zones sys,runtime,buffer]
+ *                  [--layout NAME] [--hotplug] [--strategy smpheap|blockmap-lock|malloc]
+ *                  [--json FILE]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smpheap/host.h"
+#include "stress_core.h"
+#include "stress_layouts.h"
+
+#ifdef STRESS_HAVE_BLOCKMAP
+#include "strategy.h"
+#endif
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Parked workers and a waiting controller sleep a little: with 16 threads on
+ * 2 CPUs, spinning would steal the CPU from the workers that still run. */
+static void relax(void)
+{
+	struct timespec ts = {0, 50 * 1000};
+	nanosleep(&ts, NULL);
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* ---- the system allocator as a strategy --------------------------------- */
+
+static void *malloc_alloc(void *ctx, enum smpheap_zone zone, uint32_t caps, size_t size,
+			  size_t align)
+{
+	(void)ctx;
+	(void)zone;
+	(void)caps;
+	if (!align)
+		return malloc(size);
+	void *p = NULL;
+	return posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size) ? NULL : p;
+}
+
+static int malloc_free(void *ctx, void *p, enum smpheap_zone zone)
+{
+	(void)ctx;
+	(void)zone;
+	free(p);
+	return 0;
+}
+
+static void *malloc_realloc(void *ctx, void *p, size_t old_len, size_t size, enum smpheap_zone zone)
+{
+	(void)ctx;
+	(void)old_len;
+	(void)zone;
+	return realloc(p, size);
+}
+
+static size_t malloc_usable(void *ctx, const void *p, size_t requested, enum smpheap_zone zone)
+{
+	(void)ctx;
+	(void)zone;
+	size_t u = malloc_usable_size((void *)p);
+	return u > requested ? u : requested;
+}
+
+/* ---- the legacy block-map heap (bench/strategies/blockmap_lock.c) -------- */
+
+#ifdef STRESS_HAVE_BLOCKMAP
+static struct strategy bml;
+static __thread void *bml_thread; /* its per-thread context (the core, for SYS) */
+
+static enum strat_kind bml_kind(enum smpheap_zone zone)
+{
+	return zone == SMPHEAP_ZONE_SYS	      ? STRAT_SYS
+	       : zone == SMPHEAP_ZONE_RUNTIME ? STRAT_RUNTIME
+					      : STRAT_BUFFER;
+}
+
+static void *bml_alloc(void *ctx, enum smpheap_zone zone, uint32_t caps, size_t size, size_t align)
+{
+	(void)ctx;
+	(void)caps;
+	(void)align; /* never asked: it has no aligned allocation */
+	/* A runtime request larger than its largest block goes to the
+	 * buffer map, as a legacy caller would have to. */
+	enum strat_kind k = bml_kind(zone);
+	if (k == STRAT_RUNTIME && size > bml.max_runtime)
+		return NULL;
+	return strategy_alloc(&bml, bml_thread, size, k);
+}
+
+static int bml_free(void *ctx, void *p, enum smpheap_zone zone)
+{
+	(void)ctx;
+	strategy_free(&bml, bml_thread, p, bml_kind(zone));
+	return 0;
+}
+
+/* It has no realloc: allocate, copy, free, as its callers had to. */
+static void *bml_realloc(void *ctx, void *p, size_t old_len, size_t size, enum smpheap_zone zone)
+{
+	void *q = bml_alloc(ctx, zone, 0, size, 0);
+	if (!q)
+		return NULL;
+	memcpy(q, p, old_len < size ? old_len : size);
+	bml_free(ctx, p, zone);
+	return q;
+}
+
+static size_t bml_usable(void *ctx, const void *p, size_t requested, enum smpheap_zone zone)
+{
+	(void)ctx;
+	(void)p;
+	(void)zone;
+	return requested;
+}
+
+static void bml_sys_reset(void *ctx, unsigned core)
+{
+	(void)ctx;
+	bml.ops->sys_reset(&bml, core);
+}
+#endif
+
+/* ---- options ------------------------------------------------------------- */
+
+struct options {
+	unsigned threads;
+	unsigned seconds;
+	uint64_t seed;
+	unsigned zone_mask;
+	const char *layout;
+	bool hotplug;
+	const char *strategy;
+	const char *json;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: smpheap-stress [options]\n"
+		"  --threads N        worker threads (default: 2 x the machine's PUs)\n"
+		"  --seconds S        run time; the run always stops by itself (default 10)\n"
+		"  --seed X           decision seed, decimal or 0x-hex (default: from the clock)\n"
+		"  --zones LIST       comma list of sys,runtime,buffer (default: all)\n"
+		"  --layout NAME      host, tgl, apl, or small (tiny: every zone at exhaustion)\n"
+		"  --hotplug          a controller takes cores down and up while workers run\n"
+		"  --strategy NAME    smpheap (default), blockmap-lock, malloc\n"
+		"  --json FILE        also write the figures as JSON\n");
+}
+
+static int parse_zones(const char *list, unsigned *mask)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", list);
+	*mask = 0;
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "sys"))
+			*mask |= 1u << SMPHEAP_ZONE_SYS;
+		else if (!strcmp(t, "runtime"))
+			*mask |= 1u << SMPHEAP_ZONE_RUNTIME;
+		else if (!strcmp(t, "buffer"))
+			*mask |= 1u << SMPHEAP_ZONE_BUFFER;
+		else
+			return -1;
+	}
+	return *mask ? 0 : -1;
+}
+
+static int parse(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+	    {"threads", required_argument, NULL, 't'},	{"seconds", required_argument, NULL, 's'},
+	    {"seed", required_argument, NULL, 'x'},	{"zones", required_argument, NULL, 'z'},
+	    {"layout", required_argument, NULL, 'l'},	{"hotplug", no_argument, NULL, 'H'},
+	    {"strategy", required_argument, NULL, 'S'}, {"json", required_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	};
+	o->threads = 2 * smpheap_host_pus();
+	o->seconds = 10;
+	o->seed = now_ns() ^ ((uint64_t)getpid() << 32);
+	o->zone_mask = 7;
+	o->layout = "host";
+	o->hotplug = false;
+	o->strategy = "smpheap";
+	o->json = NULL;
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			o->threads = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !o->threads || o->threads > STRESS_MAX_WORKERS) {
+				fprintf(stderr, "smpheap-stress: --threads must be 1..%d\n",
+					STRESS_MAX_WORKERS);
+				return -1;
+			}
+			break;
+		case 's':
+			o->seconds = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !o->seconds || o->seconds > 24 * 3600) {
+				fprintf(stderr, "smpheap-stress: --seconds must be 1..86400\n");
+				return -1;
+			}
+			break;
+		case 'x':
+			o->seed = strtoull(optarg, &end, 0);
+			if (*end) {
+				fprintf(stderr, "smpheap-stress: bad --seed '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'z':
+			if (parse_zones(optarg, &o->zone_mask)) {
+				fprintf(stderr,
+					"smpheap-stress: --zones takes sys,runtime,buffer\n");
+				return -1;
+			}
+			break;
+		case 'l':
+			o->layout = optarg;
+			break;
+		case 'H':
+			o->hotplug = true;
+			break;
+		case 'S':
+			o->strategy = optarg;
+			break;
+		case 'j':
+			o->json = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct smpheap_layout *find_layout(const char *name)
+{
+	if (!strcmp(name, "small"))
+		return &stress_layout_small;
+	return smpheap_layout_by_name(name);
+}
+
+/* ---- workers ------------------------------------------------------------- */
+
+static struct stress run;
+static struct smpheap *heap;
+
+static void *worker_main(void *arg)
+{
+	unsigned i = (unsigned)(uintptr_t)arg;
+	smpheap_host_bind(run.workers[i].core);
+#ifdef STRESS_HAVE_BLOCKMAP
+	if (bml.ops)
+		bml_thread = bml.ops->thread_init(&bml, i, run.workers[i].core);
+#endif
+	stress_worker_run(&run, i);
+	return NULL;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static void progress(unsigned sec, const struct stress_totals *t, size_t ops_before)
+{
+	printf("[%4us] ops/s %9zu  live %5zu  nulls %8zu  bad-inputs %6zu  handoffs %8zu  "
+	       "hotplug %zu down/%zu up  banks-released %zu  checks %zu\n",
+	       sec, t->ops - ops_before, t->live, t->nulls, t->bad_inputs, t->handoffs,
+	       t->core_downs, t->core_ups, t->banks_released, t->quiesces);
+	fflush(stdout);
+}
+
+static void write_json(const char *path, const struct options *o, const char *layout, bool pass,
+		       const struct stress_totals *t, double seconds,
+		       const struct stress_failure *f)
+{
+	FILE *fp = fopen(path, "w");
+	if (!fp) {
+		fprintf(stderr, "smpheap-stress: cannot write %s: %s\n", path, strerror(errno));
+		return;
+	}
+	fprintf(fp, "{\n  \"tool\": \"smpheap-stress\",\n  \"result\": \"%s\",\n",
+		pass ? "PASS" : "FAIL");
+	fprintf(fp, "  \"strategy\": \"%s\",\n  \"layout\": \"%s\",\n  \"threads\": %u,\n",
+		o->strategy, layout, o->threads);
+	fprintf(fp, "  \"seconds\": %.3f,\n  \"seed\": \"0x%016" PRIx64 "\",\n", seconds, o->seed);
+	fprintf(fp, "  \"zones\": \"%s%s%s\",\n  \"hotplug\": %s,\n",
+		o->zone_mask & 1 ? "sys " : "", o->zone_mask & 2 ? "runtime " : "",
+		o->zone_mask & 4 ? "buffer" : "", o->hotplug ? "true" : "false");
+	fprintf(fp, "  \"topology\": \"%s\",\n", smpheap_host_topology());
+	fprintf(fp,
+		"  \"ops\": %zu,\n  \"allocs\": %zu,\n  \"frees\": %zu,\n  \"handoffs\": %zu,\n"
+		"  \"received\": %zu,\n  \"reallocs\": %zu,\n  \"nulls\": %zu,\n"
+		"  \"bad_inputs\": %zu,\n  \"frees_while_core_down\": %zu,\n",
+		t->ops, t->allocs, t->frees, t->handoffs, t->received, t->reallocs, t->nulls,
+		t->bad_inputs, t->down_frees);
+	fprintf(fp,
+		"  \"nulls_by_zone\": {\"sys\": %zu, \"runtime\": %zu, \"buffer\": %zu},\n"
+		"  \"recoveries\": %zu,\n",
+		t->zone_nulls[0], t->zone_nulls[1], t->zone_nulls[2], t->recoveries);
+	fprintf(fp,
+		"  \"core_downs\": %zu,\n  \"core_ups\": %zu,\n  \"sweeps\": %zu,\n"
+		"  \"banks_released\": %zu,\n  \"bank_release_count\": %zu,\n"
+		"  \"sys_blocks_reset\": %zu,\n  \"quiescent_checks\": %zu,\n",
+		t->core_downs, t->core_ups, t->sweeps, t->banks_released, t->bank_release_count,
+		t->sys_resets, t->quiesces);
+	fprintf(fp,
+		"  \"latency_ns\": {\"p50\": %zu, \"p99\": %zu, \"p99.9\": %zu, \"max\": %zu,"
+		" \"note\": \"percentiles are log2-bucket upper bounds\"}",
+		stress_hist_quantile(t, 500), stress_hist_quantile(t, 990),
+		stress_hist_quantile(t, 999), t->lat_max);
+	if (f)
+		fprintf(
+		    fp,
+		    ",\n  \"failure\": {\"what\": \"%s\", \"worker\": %d, \"op\": %" PRIu64
+		    ", \"ptr\": \"%p\", \"len\": %zu, \"offset\": %zu, \"expected\": \"0x%" PRIx64
+		    "\", \"got\": \"0x%" PRIx64 "\"}",
+		    f->what, f->worker, f->op, f->ptr, f->len, f->offset, f->expected, f->got);
+	fprintf(fp, "\n}\n");
+	fclose(fp);
+}
+
+/* ---- the controller ------------------------------------------------------ */
+
+static uint64_t ctl_rng;
+
+static unsigned ctl_rand(unsigned n)
+{
+	ctl_rng ^= ctl_rng << 13;
+	ctl_rng ^= ctl_rng >> 7;
+	ctl_rng ^= ctl_rng << 17;
+	return (unsigned)(ctl_rng % n);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	if (parse(argc, argv, &o))
+		return 2;
+	const struct smpheap_layout *layout = find_layout(o.layout);
+	if (!layout) {
+		fprintf(stderr, "smpheap-stress: unknown layout '%s' (host, tgl, apl, small)\n",
+			o.layout);
+		return 2;
+	}
+	const char *why = NULL;
+	if (smpheap_layout_validate(layout, &why)) {
+		fprintf(stderr, "smpheap-stress: layout %s is invalid: %s\n", o.layout, why);
+		return 2;
+	}
+
+	struct stress_strategy st;
+	memset(&st, 0, sizeof(st));
+	void *peer_mem = NULL;
+	if (!strcmp(o.strategy, "smpheap")) {
+		heap = smpheap_host_create(layout);
+		if (!heap) {
+			fprintf(stderr, "smpheap-stress: smpheap_host_create: %s\n",
+				strerror(errno));
+			return 2;
+		}
+		stress_strategy_smpheap(&st, heap);
+	} else if (!strcmp(o.strategy, "malloc")) {
+		st.name = "malloc";
+		st.alloc = malloc_alloc;
+		st.free = malloc_free;
+		st.realloc = malloc_realloc;
+		st.usable = malloc_usable;
+		st.aligned = true;
+#ifdef STRESS_HAVE_BLOCKMAP
+	} else if (!strcmp(o.strategy, "blockmap-lock")) {
+		size_t len = blockmap_lock_size(layout);
+		peer_mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
+		if (!peer_mem || strategy_blockmap_lock_init(&bml, peer_mem, len, layout)) {
+			fprintf(stderr, "smpheap-stress: blockmap-lock init failed\n");
+			return 2;
+		}
+		st.name = "blockmap-lock";
+		st.alloc = bml_alloc;
+		st.free = bml_free;
+		st.realloc = bml_realloc;
+		st.usable = bml_usable;
+		st.sys_reset = bml_sys_reset;
+		st.aligned = false;
+#endif
+	} else {
+		fprintf(stderr, "smpheap-stress: unknown strategy '%s' (smpheap, %smalloc)\n",
+			o.strategy,
+#ifdef STRESS_HAVE_BLOCKMAP
+			"blockmap-lock, "
+#else
+			""
+#endif
+		);
+		return 2;
+	}
+
+	unsigned n = o.threads;
+	struct stress_config cfg = {
+	    .seed = o.seed,
+	    .workers = n,
+	    .cores = layout->cores,
+	    .zone_mask = o.zone_mask,
+	    .layout = layout,
+	    .now = now_ns,
+	    .relax = relax,
+	};
+	struct stress_worker *workers = aligned_alloc(64, sizeof(*workers) * n);
+	struct stress_ring *rings = aligned_alloc(64, sizeof(*rings) * n * n);
+	struct stress_span *spans = calloc(stress_span_capacity(n), sizeof(*spans));
+	if (!workers || !rings || !spans) {
+		fprintf(stderr, "smpheap-stress: out of memory\n");
+		return 2;
+	}
+	memset(workers, 0, sizeof(*workers) * n);
+	memset(rings, 0, sizeof(*rings) * n * n);
+	if (stress_init(&run, &cfg, &st, workers, rings, spans)) {
+		fprintf(stderr, "smpheap-stress: bad configuration\n");
+		return 2;
+	}
+
+	printf("smpheap-stress: strategy %s, layout %s (%u cores), %u threads, %u s, seed "
+	       "0x%016" PRIx64 ", zones%s%s%s%s\n",
+	       st.name, layout->name, layout->cores, n, o.seconds, o.seed,
+	       o.zone_mask & 1 ? " sys" : "", o.zone_mask & 2 ? " runtime" : "",
+	       o.zone_mask & 4 ? " buffer" : "", o.hotplug ? ", hotplug" : "");
+	printf("smpheap-stress: machine: %s\n", smpheap_host_topology());
+	if (o.hotplug && layout->cores < 2)
+		printf(
+		    "smpheap-stress: layout has one core: nothing to take down, --hotplug idle\n");
+	fflush(stdout);
+
+	/* The controller acts as core 0 (it never allocates; frees at the end). */
+	smpheap_host_bind(0);
+	pthread_t *tids = calloc(n, sizeof(*tids));
+	for (unsigned i = 0; i < n; i++)
+		if (pthread_create(&tids[i], NULL, worker_main, (void *)(uintptr_t)i)) {
+			fprintf(stderr, "smpheap-stress: pthread_create failed\n");
+			return 2;
+		}
+
+	ctl_rng = o.seed ^ 0x9e3779b97f4a7c15ull;
+	if (!ctl_rng)
+		ctl_rng = 1;
+	uint64_t t0 = now_ns(), end = t0 + (uint64_t)o.seconds * 1000000000u;
+	uint64_t next_sec = t0 + 1000000000u, next_hp = t0 + 100000000u, up_at = 0, sweep_at = 0;
+	int down = -1;
+	unsigned sec = 0;
+	size_t ops_before = 0;
+	bool hotplug = o.hotplug && layout->cores > 1;
+	while (!stress_failure(&run)) {
+		uint64_t t = now_ns();
+		if (t >= end)
+			break;
+		if (hotplug) {
+			if (down < 0 && t >= next_hp) {
+				down = 1 + (int)ctl_rand(layout->cores - 1); /* core 0 stays up */
+				if (stress_core_down(&run, (unsigned)down))
+					break;
+				up_at = now_ns() + 40000000u + ctl_rand(200) * 1000000u;
+				sweep_at = now_ns() + 20000000u;
+			} else if (down >= 0 && t >= up_at) {
+				if (stress_core_up(&run, (unsigned)down))
+					break;
+				down = -1;
+				next_hp = now_ns() + 20000000u + ctl_rand(200) * 1000000u;
+			} else if (down >= 0 && t >= sweep_at) {
+				if (stress_core_sweep(&run, (unsigned)down))
+					break;
+				sweep_at = now_ns() + 20000000u;
+			}
+		}
+		if (t >= next_sec) {
+			if (stress_quiesce(&run))
+				break;
+			struct stress_totals tt;
+			stress_totals(&run, &tt);
+			progress(++sec, &tt, ops_before);
+			ops_before = tt.ops;
+			next_sec += 1000000000u;
+		}
+		sleep_ms(5);
+	}
+	stress_stop(&run);
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(tids[i], NULL);
+	double secs = (double)(now_ns() - t0) / 1e9;
+	int rc = stress_failure(&run) ? -1 : stress_finish(&run);
+
+	struct stress_totals t;
+	stress_totals(&run, &t);
+	const struct stress_failure *f = stress_failure(&run);
+	bool pass = rc == 0 && !f;
+	if (pass) {
+		printf("PASS smpheap-stress %s/%s: %u threads %.1f s seed 0x%016" PRIx64
+		       ": %zu ops (%zu allocs, %zu frees, %zu handoffs, %zu reallocs), %zu nulls "
+		       "(sys %zu, runtime %zu, buffer %zu; %zu recoveries), %zu bad inputs "
+		       "rejected, hotplug %zu down/%zu up, %zu frees while a core "
+		       "was down, banks released %zu (count %zu), %zu quiescent checks, "
+		       "latency p50 %zu ns p99 %zu ns max %zu ns\n",
+		       st.name, layout->name, n, secs, o.seed, t.ops, t.allocs, t.frees, t.handoffs,
+		       t.reallocs, t.nulls, t.zone_nulls[0], t.zone_nulls[1], t.zone_nulls[2],
+		       t.recoveries, t.bad_inputs, t.core_downs, t.core_ups, t.down_frees,
+		       t.banks_released, t.bank_release_count, t.quiesces,
+		       stress_hist_quantile(&t, 500), stress_hist_quantile(&t, 990), t.lat_max);
+	} else {
+		printf("FAIL smpheap-stress %s/%s: %u threads %.1f s seed 0x%016" PRIx64
+		       ": %s: worker %d op %" PRIu64
+		       " ptr %p len %zu offset %zu expected 0x%" PRIx64 " got 0x%" PRIx64
+		       "; after %zu ops, max latency %zu ns\n",
+		       st.name, layout->name, n, secs, o.seed, f ? f->what : "?",
+		       f ? f->worker : -1, f ? f->op : 0, f ? f->ptr : NULL, f ? f->len : 0,
+		       f ? f->offset : 0, f ? f->expected : 0, f ? f->got : 0, t.ops, t.lat_max);
+		printf("FAIL replay: smpheap-stress --seed 0x%016" PRIx64
+		       " --threads %u --layout %s --strategy %s%s (worker -1: the controller)\n",
+		       o.seed, n, o.layout, o.strategy, o.hotplug ? " --hotplug" : "");
+	}
+	if (o.json)
+		write_json(o.json, &o, layout->name, pass, &t, secs, f);
+	free(tids);
+	free(spans);
+	free(rings);
+	free(workers);
+	if (heap && pass)
+		smpheap_host_destroy(heap);
+	free(peer_mem);
+	return pass ? 0 : 1;
+}
