@@ -44,6 +44,10 @@ int main(void)
 	CHECK_EQ(a.min, 1);
 	CHECK_EQ(a.max, 100);
 
+	/* trimmed mean: exact below 128; 1..100 without the top 10 % is 45.5 */
+	CHECK_EQ(hist_trimmed_mean_milli(&a, 900000), 45500);
+	CHECK_EQ(hist_trimmed_mean_milli(&a, 1000000), 50500);
+
 	/* 1..100000: within 1/64 above the exact rank value, never below */
 	hist_reset(&b);
 	for (uint64_t v = 1; v <= 100000; v++)
@@ -70,6 +74,8 @@ int main(void)
 	CHECK_EQ(hist_percentile(&c, 999000), 40);    /* rank 9990 */
 	CHECK(hist_percentile(&c, 999100) >= 100000); /* rank 9991 */
 	CHECK_EQ(hist_percentile(&c, 1000000), 100009);
+	CHECK_EQ(hist_trimmed_mean_milli(&c, 999000), 40000); /* the slow tail left out */
+	CHECK(hist_trimmed_mean_milli(&c, 1000000) > 139000); /* and in: (9990*40+10*1e5)/1e4 */
 
 	/* merging equals recording everything in one */
 	hist_merge(&a, &c);

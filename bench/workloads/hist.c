@@ -117,3 +117,27 @@ uint64_t hist_percentile(const struct hist *h, uint32_t ppm)
 	}
 	return h->max;
 }
+
+uint64_t hist_trimmed_mean_milli(const struct hist *h, uint32_t ppm)
+{
+	uint64_t keep, seen = 0, sum_milli = 0, lo, hi;
+
+	if (!h->count)
+		return 0;
+	keep = (h->count / 1000000) * ppm + ((h->count % 1000000) * ppm + 999999) / 1000000;
+	if (keep == 0)
+		keep = 1;
+	for (unsigned i = 0; i < HIST_BUCKETS && seen < keep; i++) {
+		uint64_t n = h->b[i];
+
+		if (!n)
+			continue;
+		if (n > keep - seen)
+			n = keep - seen;
+		hist_bucket_range(i, &lo, &hi);
+		/* the midpoint, in thousandths */
+		sum_milli += n * ((lo + hi) * 500);
+		seen += n;
+	}
+	return sum_milli / seen;
+}

@@ -29,6 +29,10 @@ void hist_merge(struct hist *into, const struct hist *from);
 /* The value at `ppm` parts per million (500000 = median): the highest value
  * of the bucket holding that rank, clamped to the exact max. 0 if empty. */
 uint64_t hist_percentile(const struct hist *h, uint32_t ppm);
+/* Mean of the lowest `ppm` parts per million of the values, in thousandths
+ * (bucket midpoints stand for bucketed values): a mean that preemptions and
+ * interrupts in the top tail cannot drag. 0 if empty. */
+uint64_t hist_trimmed_mean_milli(const struct hist *h, uint32_t ppm);
 /* Bucket index of v, and the range [lo, hi] of values a bucket holds. */
 unsigned hist_bucket(uint64_t v);
 void hist_bucket_range(unsigned i, uint64_t *lo, uint64_t *hi);

@@ -170,6 +170,9 @@ static void wl_end(struct bench_state *st, struct wl_def *d, void *t, unsigned t
 		bench_counter_milli(st, "mean_cyc",
 				    (int64_t)(wl_merged[0].sum * 1000 / wl_merged[0].count),
 				    BENCH_COUNTER_DEFAULT);
+		bench_counter_milli(st, "mean_p99.9_cyc",
+				    (int64_t)hist_trimmed_mean_milli(&wl_merged[0], 999000),
+				    BENCH_COUNTER_DEFAULT);
 		bench_counter(st, "samples", (int64_t)wl_merged[0].count, BENCH_COUNTER_DEFAULT);
 	}
 	for (unsigned h = 1; h < WL_HISTS; h++)
