@@ -275,6 +275,9 @@ int main(int argc, char **argv)
 		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_RUNTIME),
 		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_BUFFER));
 	bench_context("tgl_capacity", buf[8]);
+	bench_context("layout.host", smpheap_layout_by_name("host")->origin);
+	bench_context("layout.tgl", smpheap_layout_by_name("tgl")->origin);
+	bench_context("strategy.smpheap.tgl", s_smph_tgl.version);
 	bench_context("percentiles", "p* counters: cycles (_cyc) and ns (_ns) per operation, timer "
 				     "overhead subtracted; see bench/README.md per workload");
 

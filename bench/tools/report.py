@@ -472,6 +472,17 @@ def report(machine_dir):
                     and s in ("smpheap", "blockmap-lock")})
         if img:
             md.append("\n![churn failures](%s)\n" % img)
+        series = {}
+        for s_ in ("smpheap", "blockmap-lock"):
+            for f, z in cfgs:
+                b = run.one("churn", s_, fill=f, zone=z)
+                if b and z == 2 and "largest_free_t0" in b:
+                    series["%s %d%%" % (s_, f)] = [b["largest_free_t%d" % i] / 1024.0
+                                                   for i in range(10)]
+        img = lines_plot(plotter, "churn_largest_free", "churn, buffer zone: largest free block",
+                         "tenth of the run", "KiB", list(range(10)), series)
+        if img:
+            md.append("\n![largest free over time](%s)\n" % img)
 
     # replay
     rs = run.strategies("replay")

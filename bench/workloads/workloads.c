@@ -12,6 +12,8 @@
 #define WL_CHURN_LIVE 8192    /* live blocks in churn */
 #define WL_SYS_MAX 4096	      /* sys blocks per thread per replay (strategies without reset) */
 #define WL_FAILED ((void *)1) /* replay: an allocation that failed */
+#define WL_LF_SERIES 256      /* largest-free samples kept per thread */
+#define WL_LF_POINTS 10	      /* of which reported, evenly spaced */
 
 struct wl_platform wl_platform;
 
@@ -26,6 +28,10 @@ struct wl_thread {
 	uint64_t failures, attempts;		/* allocations that failed / tried */
 	uint64_t lf_min, lf_sum, lf_n, lf_last; /* largest free block samples */
 	uint64_t peak_used, requested, pipelines, ops;
+	/* largest free block over the run: samples kept at a stride that
+	 * doubles whenever the series fills, so it always spans the run */
+	uint32_t lf_series[WL_LF_SERIES];
+	unsigned lf_len, lf_every, lf_k;
 };
 static struct wl_thread wl_t[STRAT_MAX_THREADS];
 static _Atomic unsigned wl_done;
@@ -106,6 +112,8 @@ static void *wl_begin(struct bench_state *st, struct wl_def *d, unsigned *ti)
 	w->lf_min = UINT64_MAX;
 	w->lf_sum = w->lf_n = w->lf_last = 0;
 	w->peak_used = w->requested = w->pipelines = w->ops = 0;
+	w->lf_len = w->lf_k = 0;
+	w->lf_every = 1;
 	if (wl_platform.bind)
 		wl_platform.bind(*ti);
 	return d->s->ops->thread_init(d->s, *ti, *ti);
@@ -119,6 +127,10 @@ static const char *const wl_pct_names[2][6] = {
 static const char *const wl_side_names[2][4] = {
     {"alloc_p50_cyc", "alloc_p99_cyc", "alloc_p99.9_cyc", "alloc_max_cyc"},
     {"free_p50_cyc", "free_p99_cyc", "free_p99.9_cyc", "free_max_cyc"},
+};
+static const char *const wl_lf_names[WL_LF_POINTS] = {
+    "largest_free_t0", "largest_free_t1", "largest_free_t2", "largest_free_t3", "largest_free_t4",
+    "largest_free_t5", "largest_free_t6", "largest_free_t7", "largest_free_t8", "largest_free_t9",
 };
 static const uint32_t wl_ppm[6] = {500000, 900000, 990000, 999000, 999900, 1000000};
 static const uint32_t wl_side_ppm[4] = {500000, 990000, 999000, 1000000};
@@ -195,6 +207,12 @@ static void wl_end(struct bench_state *st, struct wl_def *d, void *t, unsigned t
 		bench_counter(st, "largest_free_mean", (int64_t)(sum.lf_sum / sum.lf_n),
 			      BENCH_COUNTER_DEFAULT);
 		bench_counter(st, "largest_free_last", (int64_t)sum.lf_last, BENCH_COUNTER_DEFAULT);
+		/* the first thread's series, at tenths of the run */
+		if (wl_t[0].lf_len)
+			for (unsigned i = 0; i < WL_LF_POINTS; i++)
+				bench_counter(st, wl_lf_names[i],
+					      wl_t[0].lf_series[i * wl_t[0].lf_len / WL_LF_POINTS],
+					      BENCH_COUNTER_DEFAULT);
 	}
 	if (d->kind == WL_PIPELINE) {
 		bench_counter(st, "pipelines", (int64_t)sum.pipelines, BENCH_COUNTER_DEFAULT);
@@ -633,6 +651,15 @@ static void wl_churn(struct bench_state *st, struct wl_def *d)
 			w->lf_sum += lf;
 			w->lf_n++;
 			w->lf_last = lf;
+			if (w->lf_k++ % w->lf_every == 0) {
+				if (w->lf_len == WL_LF_SERIES) {
+					for (unsigned i = 0; i < WL_LF_SERIES / 2; i++)
+						w->lf_series[i] = w->lf_series[2 * i];
+					w->lf_len = WL_LF_SERIES / 2;
+					w->lf_every *= 2;
+				}
+				w->lf_series[w->lf_len++] = (uint32_t)lf;
+			}
 		}
 	}
 	while (nlive)
