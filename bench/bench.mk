@@ -31,6 +31,10 @@ endif
 
 .PHONY: bench bench-run bench-icount bench-report
 
+# This fragment is included before the top Makefile's `all`: keep `make`
+# alone meaning `make all`, not `make bench`.
+.DEFAULT_GOAL := all
+
 bench: build-release
 	@$(MAKE) --no-print-directory bench-run bench-icount BENCH_DATE=$(BENCH_DATE)
 	@$(MAKE) --no-print-directory bench-report
