@@ -324,8 +324,11 @@ def report(machine_dir):
         md.append(table(["size"] + pair_strats, rows))
         img = lines_plot(plotter, "pair_sizes", "pair: ns per alloc+free (mean without top 0.1%)",
                          "size (bytes)", "ns per pair", sizes,
-                         {s: [tmean_ns(run, run.one("pair", s, size=z)) for z in sizes]
-                          for s in pair_strats}, logx=True, logy=True)
+                         dict({s: [tmean_ns(run, run.one("pair", s, size=z)) for z in sizes]
+                               for s in pair_strats},
+                              **{f + " (any size)": [tmean_ns(run, floors[f])] * len(sizes)
+                                 for f in FLOORS if floors[f] and tmean_ns(run, floors[f])}),
+                         logx=True, logy=True)
         if img:
             md.append("\n![pair by size](%s)\n" % img)
         # percentiles at 64 B, floors included
