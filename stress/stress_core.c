@@ -983,8 +983,8 @@ static int check_books(struct stress *s)
 	}
 	if (failures != t.nulls + t.bad_allocs || bad_frees != t.bad_frees) {
 		fail(s, -1, s->ctl_step, "stats failures/bad_frees differ from the driver's count",
-		     NULL, 0, 0, t.nulls + t.bad_allocs + (t.bad_frees << 32),
-		     failures + (bad_frees << 32));
+		     NULL, 0, 0, (uint64_t)(t.nulls + t.bad_allocs) | (uint64_t)t.bad_frees << 32,
+		     (uint64_t)failures | (uint64_t)bad_frees << 32);
 		return -1;
 	}
 	int rc = smpheap_check(h);
