@@ -15,6 +15,10 @@
 
 #define SYS_EXIT 1
 #define SYS_WRITE 4
+#define SYS_ARGC 1000	 /* argument count (QEMU: -semihosting-config arg=...) */
+#define SYS_ARGV_SZ 1001 /* bytes argv needs: pointers and strings */
+#define SYS_ARGV 1002	 /* copies argv (pointers, then strings) to a buffer */
+#define ARGV_BYTES 2048
 #define LINE_MAX_BYTES 160
 
 static inline long simcall3(long nr, long a, long b, long c)
@@ -35,6 +39,24 @@ static long write_fd(int fd, const void *buf, size_t len)
 long smpheap_xtensa_write(const void *buf, size_t len)
 {
 	return write_fd(1, buf, len);
+}
+
+/* The program's arguments, as QEMU passes them (qemu-lx106.sh and
+ * qemu-smp.sh forward theirs), so that a test that takes arguments on the
+ * host takes them here too. argv[0] is the ELF's name. */
+static char *argv_buf[ARGV_BYTES / sizeof(char *)];
+
+int smph_xt_args(char ***argv)
+{
+	static char *none[1];
+	long argc = simcall3(SYS_ARGC, 0, 0, 0);
+	long bytes = simcall3(SYS_ARGV_SZ, 0, 0, 0);
+	*argv = none;
+	if (argc <= 0 || bytes <= 0 || bytes > (long)sizeof(argv_buf))
+		return 0;
+	simcall3(SYS_ARGV, (long)argv_buf, 0, 0);
+	*argv = argv_buf;
+	return (int)argc;
 }
 
 struct line {

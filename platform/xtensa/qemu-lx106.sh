@@ -10,10 +10,12 @@ elf=${1:-}
 shift
 # Without a kernel QEMU would wait forever; without -semihosting the program
 # could neither print nor exit.
-if [ $# -gt 0 ]; then
-	echo "$0: bare-metal programs take no arguments (got: $*)" >&2
-	exit 2
-fi
+# Arguments reach main() through semihosting (commas doubled: QEMU's
+# option syntax); argv[0] is the ELF.
+semi="enable=on,arg=$(printf '%s' "$elf" | sed 's/,/,,/g')"
+for a in "$@"; do
+	semi="$semi,arg=$(printf '%s' "$a" | sed 's/,/,,/g')"
+done
 # shellcheck disable=SC2086
 exec timeout "${SMPHEAP_QEMU_TIMEOUT:-60}" qemu-system-xtensa -M sim -cpu lx106 \
-	-display none -monitor none -serial none -semihosting ${SMPHEAP_QEMU_ARGS:-} -kernel "$elf"
+	-display none -monitor none -serial none -semihosting-config "$semi" ${SMPHEAP_QEMU_ARGS:-} -kernel "$elf"

@@ -13,10 +13,12 @@ set -u
 elf=${1:-}
 [ -n "$elf" ] && [ -f "$elf" ] || { echo "$0: no ELF file '$elf'" >&2; exit 2; }
 shift
-if [ $# -gt 0 ]; then
-	echo "$0: bare-metal programs take no arguments (got: $*)" >&2
-	exit 2
-fi
+# Arguments reach main() through semihosting (commas doubled: QEMU's
+# option syntax); argv[0] is the ELF.
+semi="enable=on,arg=$(printf '%s' "$elf" | sed 's/,/,,/g')"
+for a in "$@"; do
+	semi="$semi,arg=$(printf '%s' "$a" | sed 's/,/,,/g')"
+done
 exec timeout "${SMPHEAP_QEMU_TIMEOUT:-60}" qemu-system-xtensa -M sim -cpu "${SMPHEAP_QEMU_CPU:-de212}" \
 	-smp "${SMPHEAP_QEMU_CORES:-4}" -accel tcg,thread=multi \
-	-display none -monitor none -serial none -semihosting -kernel "$elf"
+	-display none -monitor none -serial none -semihosting-config "$semi" -kernel "$elf"

@@ -34,7 +34,7 @@ static volatile uint32_t boot_gate __attribute__((section(".noinit")));
 static struct mailbox mailboxes[SMPHEAP_XTENSA_CORES];
 
 extern char __bss_start[], __bss_end[];
-int main(void);
+int main(int argc, char **argv); /* programs may define it as main(void) too */
 
 unsigned smpheap_xtensa_core(void)
 {
@@ -79,7 +79,9 @@ void smph_xt_cstart(uint32_t prid)
 	memset(__bss_start, 0, (size_t)(__bss_end - __bss_start));
 	atomic_thread_fence(memory_order_seq_cst);
 	boot_gate = BOOT_MAGIC;
-	exit(main());
+	char **argv;
+	int argc = smph_xt_args(&argv);
+	exit(main(argc, argv));
 }
 
 int smpheap_xtensa_run(unsigned core, void (*fn)(unsigned core, void *arg), void *arg)

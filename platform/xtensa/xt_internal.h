@@ -18,6 +18,9 @@
 /* Called by crt0.S on every core, never returns. */
 void smph_xt_cstart(uint32_t prid);
 
+/* The program's arguments from the simulator (0 and an empty list if none). */
+int smph_xt_args(char ***argv);
+
 /* Writes every core's pending console line (at exit). */
 void smph_xt_console_flush_all(void);
 
