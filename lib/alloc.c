@@ -39,16 +39,37 @@ static void check_poison(struct smpheap *h, unsigned zone, unsigned core, const 
 }
 #endif
 
+/* The counters the caller updates (its slot's, else its core's). */
+static inline struct smph_tally caller_tally(struct smpheap *h, unsigned zone, unsigned slot)
+{
+	if (smph_likely(slot < h->tcache_slots))
+		return (struct smph_tally){&h->tcache[slot].ctr[zone], true};
+	return (struct smph_tally){smph_ctr(h, zone, smph_core(h)), false};
+}
+
+/* Before a runtime allocation fails, the caller gives back its own cached
+ * blocks (they may be the only free ones) and tries once more. */
+static void *runtime_last_try(struct smpheap *h, unsigned core, unsigned slot, size_t size,
+			      size_t align, size_t *bytes)
+{
+	if (slot >= h->tcache_slots ||
+	    atomic_load_explicit(&h->tcache[slot].core, memory_order_relaxed) == SMPH_NO_CORE)
+		return NULL;
+	smph_tcache_flush(h, &h->tcache[slot]);
+	return smph_runtime_alloc(h, core, size, align, bytes);
+}
+
 void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size,
 			    size_t align)
 {
-	unsigned core;
+	unsigned core, slot;
 	size_t bytes = 0;
 	void *p = NULL;
 
 	if (!heap_ok(h))
 		return NULL;
 	core = smph_core(h);
+	slot = smph_platform_thread_slot();
 	if ((unsigned)zone >= SMPHEAP_ZONE_COUNT) {
 		/* No zone to blame: requests naming none count as runtime. */
 		smph_count_failure(h, SMPHEAP_ZONE_RUNTIME);
@@ -65,8 +86,11 @@ void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t 
 		bytes = smph_align_up(size, SMPH_MIN_ALIGN);
 		break;
 	case SMPHEAP_ZONE_RUNTIME:
-		if (size <= h->max_block)
+		if (size <= h->max_block) {
 			p = smph_runtime_alloc(h, core, size, align, &bytes);
+			if (!p)
+				p = runtime_last_try(h, core, slot, size, align, &bytes);
+		}
 		break;
 	case SMPHEAP_ZONE_BUFFER:
 		p = smph_buffer_alloc(h, caps, size, align, &bytes);
@@ -78,7 +102,7 @@ void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t 
 	if (zone != SMPHEAP_ZONE_SYS)
 		check_poison(h, zone, core, p, bytes);
 #endif
-	smph_count_alloc(h, zone, core, bytes);
+	smph_count_alloc(h, zone, smph_tally(h, zone, core, slot), bytes);
 	return p;
 fail:
 	smph_count_failure(h, zone);
@@ -104,7 +128,7 @@ static inline void *sys_alloc_fast(struct smpheap *h, unsigned core, size_t size
 
 void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size)
 {
-	unsigned core;
+	unsigned core, slot;
 	size_t bytes;
 	void *p;
 
@@ -112,20 +136,22 @@ void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, si
 			  (caps & ~h->zone_caps[zone & 3])))
 		return smpheap_alloc_aligned(h, zone, caps, size, 1);
 	core = smph_core(h);
+	slot = smph_platform_thread_slot();
 	if (smph_likely(zone == SMPHEAP_ZONE_RUNTIME)) {
-		p = smph_runtime_alloc_fast(h, core, size, &bytes);
+		p = smph_runtime_alloc_fast(h, core, slot, size, &bytes);
+		if (smph_unlikely(!p))
+			p = runtime_last_try(h, core, slot, size, SMPH_MIN_ALIGN, &bytes);
 		if (smph_likely(p != NULL)) {
 #ifdef SMPHEAP_POISON
 			check_poison(h, zone, core, p, bytes);
 #endif
-			smph_count_alloc(h, zone, core, bytes);
+			smph_count_alloc(h, zone, smph_tally(h, zone, core, slot), bytes);
 			return p;
 		}
 	} else {
 		p = sys_alloc_fast(h, core, size);
 		if (smph_likely(p != NULL)) {
-			atomic_fetch_add_explicit(&smph_ctr(h, zone, core)->allocs, 1,
-						  memory_order_relaxed);
+			smph_count_alloc(h, zone, smph_tally(h, zone, core, slot), 0);
 			return p;
 		}
 	}
@@ -136,7 +162,7 @@ void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, si
 int smpheap_free(struct smpheap *h, void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr;
-	unsigned index;
+	unsigned index, slot;
 	size_t bytes = 0;
 	int rc;
 
@@ -146,16 +172,20 @@ int smpheap_free(struct smpheap *h, void *ptr)
 		return -EFAULT;
 	switch (smph_locate(h, p, &index)) {
 	case SMPH_AT_SHARD:
-		rc = smph_runtime_free(h, index, p, &bytes);
+		slot = smph_platform_thread_slot();
+		rc = smph_runtime_free(h, index, slot, p, &bytes);
 		if (smph_unlikely(rc))
 			return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, rc);
-		smph_count_free(h, SMPHEAP_ZONE_RUNTIME, smph_core(h), bytes);
+		smph_count_free(h, SMPHEAP_ZONE_RUNTIME,
+				caller_tally(h, SMPHEAP_ZONE_RUNTIME, slot), bytes);
 		return 0;
 	case SMPH_AT_REGION:
 		rc = smph_buffer_free(h, index, p, &bytes);
 		if (rc)
 			return smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, rc);
-		smph_count_free(h, SMPHEAP_ZONE_BUFFER, smph_core(h), bytes);
+		smph_count_free(h, SMPHEAP_ZONE_BUFFER,
+				caller_tally(h, SMPHEAP_ZONE_BUFFER, smph_platform_thread_slot()),
+				bytes);
 		return 0;
 	case SMPH_AT_SYS:
 		return smph_count_bad_free(h, SMPHEAP_ZONE_SYS, -EPERM);

@@ -16,7 +16,7 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "tcache.h"
 
 static bool heap_ok(const struct smpheap *h, unsigned core)
 {
@@ -54,6 +54,11 @@ int smpheap_core_down(struct smpheap *h, unsigned core)
 	if (!atomic_exchange_explicit(&h->shards[core].online, 0, memory_order_seq_cst))
 		return -EALREADY;
 	smph_sample_peak(h, SMPHEAP_ZONE_SYS);
+	/* The threads acting as this core are parked (the contract), so their
+	 * cached blocks can be given back for them. */
+	for (unsigned t = 0; t < h->tcache_slots; t++)
+		if (atomic_load_explicit(&h->tcache[t].core, memory_order_relaxed) == core)
+			smph_tcache_flush(h, &h->tcache[t]);
 	/* Relaxed: no thread allocates as this core now (the contract), so
 	 * the exchange only has to beat nobody; the DOWN bit makes any
 	 * stray CAS fail. */

@@ -5,7 +5,7 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "tcache.h"
 
 #define MAX_BLOCK_SIZE (1u << 20)
 #define MAX_BLOCK_COUNT (1u << 22)
@@ -18,6 +18,8 @@ struct plan {
 	size_t off_group_end;	/* uintptr_t[cores] */
 	size_t off_shards;	/* struct smph_shard[cores] */
 	size_t off_counters;	/* struct smph_counters[3 * cores] */
+	size_t off_tcache;	/* struct smph_tcache[thread_slots] */
+	bool cache_on;		/* some class has cache_max > 0 (and there are slots) */
 	size_t off_shard_bits;	/* bitmap words of every shard */
 	size_t shard_bit_words; /* words per shard (cache-line padded) */
 	size_t off_region_bits[SMPHEAP_MAX_BUFFER_REGIONS]; /* free, start, end maps */
@@ -80,6 +82,8 @@ int smpheap_layout_validate(const struct smpheap_layout *l, const char **why)
 		if (k && bs <= l->classes[k - 1].block_size)
 			return *why = "classes must be in ascending block_size", -EINVAL;
 	}
+	if (l->thread_slots > SMPHEAP_THREAD_SLOTS)
+		return *why = "thread_slots exceeds SMPHEAP_THREAD_SLOTS", -EINVAL;
 	if (l->buffer_region_count > SMPHEAP_MAX_BUFFER_REGIONS)
 		return *why = "buffer_region_count exceeds SMPHEAP_MAX_BUFFER_REGIONS", -EINVAL;
 	for (unsigned r = 0; r < l->buffer_region_count; r++)
@@ -113,7 +117,9 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 		g->shift = shift;
 		g->magic = odd == 1 ? 0 : (uint32_t)(((uint64_t)1 << 32) / odd + 1);
 		g->align = shift > 12 ? 4096u : 1u << shift;
-		g->cache_max = l->classes[k].cache_max;
+		g->cache_max = l->thread_slots ? l->classes[k].cache_max : 0;
+		if (g->cache_max)
+			p->cache_on = true;
 		/* Class areas start on granules, so free finds a block's
 		 * class with one table lookup. */
 		granule =
@@ -126,6 +132,8 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 		if (g->align > p->max_align)
 			p->max_align = g->align;
 		bits_words += smph_bitmap2_words(g->count);
+		/* cached[] (a word per leaf) and holder (a bit per leaf). */
+		bits_words += smph_words_for(g->count) + smph_words_for(smph_words_for(g->count));
 		p->max_block = bs;
 	}
 	if (shard > UINT32_MAX)
@@ -157,6 +165,8 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 	off += sizeof(uintptr_t) * l->cores;
 	p->off_shards = off = smph_align_up(off, SMPH_CACHE_LINE);
 	off += sizeof(struct smph_shard) * l->cores;
+	p->off_tcache = off = smph_align_up(off, SMPH_CACHE_LINE);
+	off += sizeof(struct smph_tcache) * l->thread_slots;
 	p->off_counters = off = smph_align_up(off, SMPH_CACHE_LINE);
 	off += sizeof(struct smph_counters) * SMPHEAP_ZONE_COUNT * l->cores;
 	p->off_shard_bits = off = smph_align_up(off, SMPH_CACHE_LINE);
@@ -247,6 +257,8 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	h->group_end = (uintptr_t *)(base + p.off_group_end);
 	h->shards = (struct smph_shard *)(base + p.off_shards);
 	h->counters = (struct smph_counters *)(base + p.off_counters);
+	h->tcache = (struct smph_tcache *)(base + p.off_tcache);
+	h->cache_on = p.cache_on;
 	h->size_class = (uint8_t *)(base + p.off_size_class);
 	h->granule_class = (uint8_t *)(base + p.off_granule_class);
 	h->class_count = l->class_count;
@@ -274,8 +286,14 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 		h->group_end[c] = g + p.group_len[c];
 		h->shards[c].base = g + p.shard_off[c];
 		for (unsigned k = 0; k < l->class_count; k++) {
+			uint32_t leaves = smph_words_for(p.geom[k].count);
+
 			smph_bitmap2_init(&h->shards[c].bm[k], bits, p.geom[k].count);
 			bits += smph_bitmap2_words(p.geom[k].count);
+			h->shards[c].cached[k] = bits; /* zeroed with the metadata */
+			bits += leaves;
+			h->shards[c].holder[k] = bits;
+			bits += smph_words_for(leaves);
 		}
 		atomic_init(&h->shards[c].online, 1);
 		for (size_t b = p.group_off[c] >> h->bank_shift;
@@ -318,9 +336,19 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 		smph_poison((void *)h->regions[r].base,
 			    (size_t)h->regions[r].pages << h->page_shift);
 #endif
-	/* Release: a heap handed to other threads after init (through any
-	 * synchronising hand-off) is seen whole. The magic is written last. */
-	atomic_thread_fence(memory_order_release);
+	for (unsigned t = 0; t < l->thread_slots; t++) {
+		atomic_init(&h->tcache[t].core, SMPH_NO_CORE);
+		for (unsigned k = 0; k < SMPHEAP_MAX_CLASSES; k++)
+			h->tcache[t].cls[k].leaf = SMPH_NO_BIT;
+	}
 	h->magic = SMPH_MAGIC;
+	/* Slots only once the heap is listed where exiting threads look. */
+	if (l->thread_slots && smph_registry_add(h))
+		h->tcache_slots = l->thread_slots;
+	else
+		h->cache_on = false;
+	/* Release: a heap handed to other threads after init (through any
+	 * synchronising hand-off) is seen whole. */
+	atomic_thread_fence(memory_order_release);
 	return h;
 }

@@ -59,9 +59,10 @@
  * CAS cannot interleave. */
 #define SMPH_SYS_DOWN ((size_t)1 << (sizeof(size_t) * 8 - 1))
 
-/* Operation counters of one zone as seen by one core. Only threads acting as
- * that core write them (relaxed RMWs on a line no other core writes), and
- * stats sums them over cores. */
+/* Operation counters of one zone, kept per core (updated with relaxed RMWs
+ * by the threads acting as that core, on a line no other core writes) and
+ * per thread slot (updated by the slot's one thread with relaxed loads and
+ * stores: no RMW at all). Stats sums both. */
 struct smph_counters {
 	_Alignas(SMPH_CACHE_LINE) _Atomic size_t allocs; /* successful allocations */
 	_Atomic size_t frees;				 /* successful frees */
@@ -97,7 +98,31 @@ struct smph_shard {
 	_Alignas(SMPH_CACHE_LINE) _Atomic unsigned online; /* 1 while it serves allocations */
 	uintptr_t base;					   /* first block of class 0 */
 	struct smph_bitmap2 bm[SMPHEAP_MAX_CLASSES];	   /* free blocks per class */
+	smph_aword_t *cached[SMPHEAP_MAX_CLASSES]; /* per leaf: blocks free in a thread cache */
+	smph_aword_t *holder[SMPHEAP_MAX_CLASSES]; /* per leaf, 1 bit: held by a thread cache */
 };
+
+/* The word-claim cache of one class in one thread slot. The slot's thread
+ * holds at most one leaf word per class: it took that word's free blocks
+ * with one atomic exchange and hands them out (and takes back the ones it
+ * frees) with plain instructions. Invariants: `bits` is what cached[leaf]
+ * says; while it holds the word, its holder bit is set, so no other thread
+ * writes cached[leaf]; a block is never free in the leaf and in a cache. */
+struct smph_tcache_class {
+	smph_word_t bits; /* free blocks held, 1 = free here */
+	uint32_t leaf;	  /* leaf word held, SMPH_NO_BIT if none */
+	uint32_t held;	  /* popcount(bits) */
+};
+
+/* One thread slot of a heap: its counters and its caches. Written only by
+ * the slot's thread (or by core_down for a parked thread); stats reads the
+ * counters. */
+struct smph_tcache {
+	struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* single-writer counters */
+	_Atomic unsigned core; /* shard the held words are in (SMPH_NO_CORE: none) */
+	struct smph_tcache_class cls[SMPHEAP_MAX_CLASSES]; /* one held word per class */
+};
+#define SMPH_NO_CORE 0xffffffffu
 
 /* One buffer region. */
 struct smph_region {
@@ -127,6 +152,10 @@ struct smpheap {
 	uintptr_t *group_end;		     /* [cores] end of each core group */
 	struct smph_shard *shards;	     /* [cores] */
 	unsigned class_count;		     /* runtime classes */
+	struct smph_tcache *tcache;	     /* [tcache_slots] thread slots */
+	unsigned tcache_slots;		     /* 0: no slots (not registered, or bare metal) */
+	bool cache_on;			     /* some class has cache_max > 0 */
+	unsigned registry_index;	     /* where smph_heaps[] lists this heap */
 	uint32_t shard_bytes;		     /* bytes of blocks per shard */
 	uint32_t max_block;		     /* largest runtime block size */
 	uint8_t *size_class;		     /* [(max_block >> 4) + 1]: class by size */
@@ -165,36 +194,61 @@ static inline bool smph_is_pow2(size_t x)
 	return x && !(x & (x - 1));
 }
 
-/* Counting (counters.c-style helpers live in stats.c). */
+/* Counting. Peak sampling is out of line (stats.c), on a new local high. */
 void smph_count_new_high(struct smpheap *h, unsigned zone, struct smph_counters *k, size_t net);
 void smph_count_local_max(struct smpheap *h, unsigned zone, struct smph_counters *k);
 
-/* Counts a successful allocation of `bytes` by `core`. Relaxed RMWs on the
- * core's own line; peak sampling out of line, on a new local high only. */
-static inline void smph_count_alloc(struct smpheap *h, unsigned zone, unsigned core, size_t bytes)
-{
-	struct smph_counters *k = smph_ctr(h, zone, core);
-	size_t net;
+/* Who counts an operation: the calling thread's slot (one writer: plain
+ * relaxed load and store) or, with no slot, the calling core (RMWs). */
+struct smph_tally {
+	struct smph_counters *k; /* zone counters to update */
+	bool single;		 /* k has one writer: no RMW needed */
+};
 
-	atomic_fetch_add_explicit(&k->allocs, 1, memory_order_relaxed);
-	if (zone == SMPHEAP_ZONE_SYS)
-		return; /* its bytes are read off the bump offsets */
-	net = atomic_fetch_add_explicit(&k->bytes_in, bytes, memory_order_relaxed) + bytes -
-	      atomic_load_explicit(&k->bytes_out, memory_order_relaxed);
-	if (smph_unlikely((intptr_t)net >
-			  (intptr_t)atomic_load_explicit(&k->hwm, memory_order_relaxed)))
-		smph_count_new_high(h, zone, k, net);
+static inline struct smph_tally smph_tally(const struct smpheap *h, unsigned zone, unsigned core,
+					   unsigned slot)
+{
+	if (smph_likely(slot < h->tcache_slots))
+		return (struct smph_tally){&h->tcache[slot].ctr[zone], true};
+	return (struct smph_tally){smph_ctr(h, zone, core), false};
 }
 
-/* Counts a successful free of `bytes` by `core`. */
-static inline void smph_count_free(struct smpheap *h, unsigned zone, unsigned core, size_t bytes)
+/* Adds v to a counter and returns the new value. */
+static inline size_t smph_add(_Atomic size_t *c, size_t v, bool single)
 {
-	struct smph_counters *k = smph_ctr(h, zone, core);
+	if (single) {
+		size_t n = atomic_load_explicit(c, memory_order_relaxed) + v;
 
-	if (smph_unlikely(atomic_load_explicit(&k->rising, memory_order_relaxed)))
-		smph_count_local_max(h, zone, k);
-	atomic_fetch_add_explicit(&k->frees, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&k->bytes_out, bytes, memory_order_relaxed);
+		atomic_store_explicit(c, n, memory_order_relaxed);
+		return n;
+	}
+	return atomic_fetch_add_explicit(c, v, memory_order_relaxed) + v;
+}
+
+/* Counts a successful allocation of `bytes`. */
+static inline void smph_count_alloc(struct smpheap *h, unsigned zone, struct smph_tally t,
+				    size_t bytes)
+{
+	size_t net;
+
+	smph_add(&t.k->allocs, 1, t.single);
+	if (zone == SMPHEAP_ZONE_SYS)
+		return; /* its bytes are read off the bump offsets */
+	net = smph_add(&t.k->bytes_in, bytes, t.single) -
+	      atomic_load_explicit(&t.k->bytes_out, memory_order_relaxed);
+	if (smph_unlikely((intptr_t)net >
+			  (intptr_t)atomic_load_explicit(&t.k->hwm, memory_order_relaxed)))
+		smph_count_new_high(h, zone, t.k, net);
+}
+
+/* Counts a successful free of `bytes`. */
+static inline void smph_count_free(struct smpheap *h, unsigned zone, struct smph_tally t,
+				   size_t bytes)
+{
+	if (smph_unlikely(atomic_load_explicit(&t.k->rising, memory_order_relaxed)))
+		smph_count_local_max(h, zone, t.k);
+	smph_add(&t.k->frees, 1, t.single);
+	smph_add(&t.k->bytes_out, bytes, t.single);
 }
 void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
 		       size_t new_bytes);

@@ -34,6 +34,12 @@ static size_t zone_used(const struct smpheap *h, unsigned zone)
 		net += atomic_load_explicit(&k->bytes_in, memory_order_relaxed) -
 		       atomic_load_explicit(&k->bytes_out, memory_order_relaxed);
 	}
+	for (unsigned t = 0; t < h->tcache_slots; t++) {
+		const struct smph_counters *k = &h->tcache[t].ctr[zone];
+
+		net += atomic_load_explicit(&k->bytes_in, memory_order_relaxed) -
+		       atomic_load_explicit(&k->bytes_out, memory_order_relaxed);
+	}
 	return (intptr_t)net < 0 ? 0 : net;
 }
 
@@ -102,6 +108,35 @@ void smph_sample_peak(struct smpheap *h, unsigned zone)
 	sample_peak(h, zone);
 }
 
+/* Blocks of class k in core's shard that sit free in thread caches. */
+static uint32_t cached_count(const struct smpheap *h, unsigned core, unsigned k)
+{
+	uint32_t n = 0;
+
+	if (h->cache_on)
+		n = smph_bits_count(h->shards[core].cached[k], 0,
+				    h->shards[core].bm[k].leaves * SMPH_WORD_BITS);
+	return n;
+}
+
+/* Cache bookkeeping of one class: a block is never free both in the leaf
+ * and in a cache, and a word nobody holds has nothing cached. */
+static int check_cached(const struct smpheap *h, unsigned core, unsigned k)
+{
+	const struct smph_shard *s = &h->shards[core];
+
+	if (!h->cache_on)
+		return 0;
+	for (uint32_t li = 0; li < s->bm[k].leaves; li++) {
+		smph_word_t cached = atomic_load_explicit(&s->cached[k][li], memory_order_relaxed);
+		smph_word_t leaf = atomic_load_explicit(&s->bm[k].leaf[li], memory_order_relaxed);
+
+		if ((cached & leaf) || (cached && !smph_bit_test(s->holder[k], li)))
+			return -EUCLEAN;
+	}
+	return 0;
+}
+
 static size_t zone_capacity(const struct smpheap *h, unsigned zone)
 {
 	size_t cap = 0;
@@ -160,7 +195,8 @@ static size_t zone_largest_free(const struct smpheap *h, unsigned zone)
 			for (unsigned k = h->class_count; k-- > 0;) {
 				if (h->geom[k].block_size <= best)
 					break;
-				if (smph_bitmap2_count_free(&h->shards[c].bm[k]))
+				if (smph_bitmap2_count_free(&h->shards[c].bm[k]) ||
+				    cached_count(h, c, k))
 					best = h->geom[k].block_size;
 			}
 		}
@@ -184,8 +220,9 @@ int smpheap_stats(const struct smpheap *h, enum smpheap_zone zone, struct smphea
 	if (!h || h->magic != SMPH_MAGIC || !out || (unsigned)zone >= SMPHEAP_ZONE_COUNT)
 		return -EINVAL;
 	__builtin_memset(out, 0, sizeof(*out));
-	for (unsigned c = 0; c < h->cores; c++) {
-		const struct smph_counters *k = smph_ctr(h, zone, c);
+	for (unsigned c = 0; c < h->cores + h->tcache_slots; c++) {
+		const struct smph_counters *k =
+		    c < h->cores ? smph_ctr(h, zone, c) : &h->tcache[c - h->cores].ctr[zone];
 
 		out->allocs += atomic_load_explicit(&k->allocs, memory_order_relaxed);
 		out->frees += atomic_load_explicit(&k->frees, memory_order_relaxed);
@@ -254,9 +291,12 @@ int smpheap_check(const struct smpheap *h)
 			const struct smph_bitmap2 *bm = &h->shards[c].bm[k];
 
 			rc = smph_bitmap2_check(bm);
+			if (!rc)
+				rc = check_cached(h, c, k);
 			if (rc)
 				return rc;
-			used_blocks += (size_t)(bm->bits - smph_bitmap2_count_free(bm)) *
+			used_blocks += (size_t)(bm->bits - smph_bitmap2_count_free(bm) -
+						cached_count(h, c, k)) *
 				       h->geom[k].block_size;
 		}
 	}

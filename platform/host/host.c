@@ -12,6 +12,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,6 +23,58 @@
 #include "smpheap/platform.h"
 
 static __thread unsigned thread_core = UINT_MAX;
+
+/* Thread slots: a small number per live thread (see smpheap/platform.h),
+ * taken from a bitmap on a thread's first allocation and given back by a
+ * thread-specific-data destructor when it exits, after its caches are
+ * flushed. */
+#define SLOT_UNSET UINT_MAX
+static __thread unsigned thread_slot = SLOT_UNSET;
+static _Atomic unsigned long long slots_taken; /* bit i: slot i is some thread's */
+static pthread_key_t slot_key;
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+
+static void slot_release(void *arg)
+{
+	unsigned slot = (unsigned)(uintptr_t)arg - 1;
+
+	smpheap_thread_flush(slot);
+	thread_slot = SMPHEAP_NO_THREAD_SLOT;
+	atomic_fetch_and(&slots_taken, ~(1ull << slot));
+}
+
+static void slot_key_create(void)
+{
+	(void)pthread_key_create(&slot_key, slot_release);
+}
+
+static __attribute__((noinline)) unsigned slot_take(void)
+{
+	unsigned long long taken = atomic_load(&slots_taken);
+
+	_Static_assert(SMPHEAP_THREAD_SLOTS <= 64, "one word of slot bits");
+	pthread_once(&slot_once, slot_key_create);
+	thread_slot = SMPHEAP_NO_THREAD_SLOT; /* if all are taken */
+	while (~taken) {
+		unsigned slot = (unsigned)__builtin_ctzll(~taken);
+
+		if (slot >= SMPHEAP_THREAD_SLOTS)
+			break;
+		if (atomic_compare_exchange_weak(&slots_taken, &taken, taken | (1ull << slot))) {
+			thread_slot = slot;
+			(void)pthread_setspecific(slot_key, (void *)(uintptr_t)(slot + 1));
+			break;
+		}
+	}
+	return thread_slot;
+}
+
+unsigned smph_platform_thread_slot(void)
+{
+	unsigned s = thread_slot;
+
+	return __builtin_expect(s != SLOT_UNSET, 1) ? s : slot_take();
+}
 
 static pthread_once_t topo_once = PTHREAD_ONCE_INIT;
 static hwloc_topology_t topo;
@@ -85,6 +139,9 @@ int smpheap_host_bind(unsigned core)
 
 	if (core >= SMPHEAP_MAX_CORES)
 		return -EINVAL;
+	/* Cached blocks come from the old core's shard: give them back. */
+	if (thread_core != core && thread_slot < SMPHEAP_THREAD_SLOTS)
+		smpheap_thread_flush(thread_slot);
 	thread_core = core;
 	topo_init();
 	pu = topo ? hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, core % topo_pus) : NULL;
@@ -168,6 +225,10 @@ struct smpheap *smpheap_host_create(const struct smpheap_layout *layout)
 
 void smpheap_host_destroy(struct smpheap *h)
 {
-	if (h)
-		munmap(h, smpheap_size(smpheap_layout(h)));
+	if (h) {
+		size_t size = smpheap_size(smpheap_layout(h));
+
+		smpheap_fini(h);
+		munmap(h, size);
+	}
 }

@@ -66,6 +66,7 @@ struct smpheap_layout {
 	unsigned buffer_region_count;			   /* entries used in buffer_regions[] */
 	struct smpheap_buffer_region
 	    buffer_regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* searched in order */
+	unsigned thread_slots; /* threads with own counters and caches (0 on a DSP) */
 };
 
 #ifdef __cplusplus

@@ -34,6 +34,23 @@ void smph_platform_synchronize(void);
  * On the host this is madvise(MADV_DONTNEED), so RSS shows it. */
 void smph_platform_bank_power(void *addr, size_t len, bool on);
 
+/* A small number naming the calling thread among the live ones, below
+ * SMPHEAP_THREAD_SLOTS, reused after the thread exits; or
+ * SMPHEAP_NO_THREAD_SLOT. A thread with a slot gets single-writer counters
+ * and, in classes with cache_max > 0, the word-claim cache. Optional: the
+ * library's weak default gives no thread a slot (bare metal: one context
+ * per core, pure lock-free path). Called on every allocation and free. */
+#define SMPHEAP_THREAD_SLOTS 64u
+#define SMPHEAP_NO_THREAD_SLOT 0xffffffffu
+unsigned smph_platform_thread_slot(void);
+
+/* What a platform calls into the library about its threads:
+ * - smpheap_thread_flush(slot): the thread owning `slot` gives back every
+ *   block it holds in any live heap's cache. Call it from that thread when
+ *   it starts acting as another core, and when it exits (before the slot is
+ *   reused). Never blocks. */
+void smpheap_thread_flush(unsigned slot);
+
 #ifdef __cplusplus
 }
 #endif

@@ -83,6 +83,11 @@ int smpheap_layout_validate(const struct smpheap_layout *layout, const char **wh
  * Not thread-safe: call once, before any other operation on the heap. */
 struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout *layout);
 
+/* Retires a heap: it stops being a heap (every later call on it fails
+ * cleanly), threads' caches stop referring to it, and once this returns its
+ * memory may be reused. No operation on it may be in flight. */
+void smpheap_fini(struct smpheap *h);
+
 /* The layout a heap was built with. */
 const struct smpheap_layout *smpheap_layout(const struct smpheap *h);
 

@@ -1,0 +1,159 @@
+/* tcache.c - the word-claim cache's slow paths: taking a word, giving it
+ * back, and the registry that lets a thread find the heaps it cached from. */
+#include "tcache.h"
+
+#define SMPH_MAX_HEAPS 64 /* heaps with thread slots alive at once */
+
+/* Heaps with thread slots. A thread that exits or changes core walks this
+ * (under an RCU read-side section) to give back what it holds; smpheap_fini()
+ * takes a heap out and waits a grace period before its memory may go. */
+static _Atomic(struct smpheap *) smph_heaps[SMPH_MAX_HEAPS];
+
+bool smph_registry_add(struct smpheap *h)
+{
+	for (unsigned i = 0; i < SMPH_MAX_HEAPS; i++) {
+		struct smpheap *none = NULL;
+
+		/* Release: a thread that finds h here sees it initialised. */
+		if (atomic_compare_exchange_strong_explicit(
+			&smph_heaps[i], &none, h, memory_order_release, memory_order_relaxed)) {
+			h->registry_index = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+void smpheap_fini(struct smpheap *h)
+{
+	if (!h || h->magic != SMPH_MAGIC)
+		return;
+	h->magic = 0;
+	if (h->tcache_slots) {
+		atomic_store_explicit(&smph_heaps[h->registry_index], NULL, memory_order_relaxed);
+		/* A thread flushing into h may have found it before the store
+		 * above: wait until it is done. */
+		smph_platform_synchronize();
+	}
+}
+
+void smpheap_thread_flush(unsigned slot)
+{
+	smph_platform_read_lock();
+	for (unsigned i = 0; i < SMPH_MAX_HEAPS; i++) {
+		/* Acquire: pairs with smph_registry_add(). */
+		struct smpheap *h = atomic_load_explicit(&smph_heaps[i], memory_order_acquire);
+
+		if (h && slot < h->tcache_slots)
+			smph_tcache_flush(h, &h->tcache[slot]);
+	}
+	smph_platform_read_unlock();
+}
+
+/* Gives back the word held for class k: the blocks free in it go back into
+ * the shard's leaf, and the word can be held by another thread. */
+static void give_back(struct smph_shard *s, unsigned k, struct smph_tcache_class *c)
+{
+	if (c->leaf == SMPH_NO_BIT)
+		return;
+	/* cached[] first: a free that sees the block neither cached nor free
+	 * in the leaf goes through as a plain release, and ours below then
+	 * finds the bit already set; the block ends free once either way.
+	 * (The other order would let a block be free in the leaf, claimed
+	 * again, and its legal free refused as cached.) Relaxed: ordered
+	 * before the release OR below. */
+	atomic_store_explicit(&s->cached[k][c->leaf], 0, memory_order_relaxed);
+	if (c->bits)
+		smph_bitmap2_release_word(&s->bm[k], c->leaf << SMPH_WORD_SHIFT, c->bits);
+	/* Release: the next holder sees our last store to cached[leaf]. */
+	smph_bit_test_and_clear(s->holder[k], c->leaf, memory_order_release);
+	c->leaf = SMPH_NO_BIT;
+	c->bits = 0;
+	c->held = 0;
+}
+
+void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t)
+{
+	unsigned core = atomic_load_explicit(&t->core, memory_order_relaxed);
+
+	if (core == SMPH_NO_CORE)
+		return;
+	for (unsigned k = 0; k < h->class_count; k++)
+		give_back(&h->shards[core], k, &t->cls[k]);
+	atomic_store_explicit(&t->core, SMPH_NO_CORE, memory_order_relaxed);
+}
+
+/* Up to `max` of the free bits of leaf li, taken with one CAS. */
+static smph_word_t take_bits(const struct smph_bitmap2 *bm, uint32_t li, uint32_t max)
+{
+	smph_aword_t *leaf = &bm->leaf[li];
+	smph_word_t w = atomic_load_explicit(leaf, memory_order_relaxed), take;
+
+	do {
+		if (!w)
+			return 0;
+		take = w;
+		if (smph_popcount(w) > max) {
+			smph_word_t x = w;
+
+			take = 0;
+			for (uint32_t n = 0; n < max; n++) {
+				take |= x & (~x + 1);
+				x &= x - 1;
+			}
+		}
+		/* Acquire on success: as every claim. */
+	} while (!atomic_compare_exchange_weak_explicit(leaf, &w, w & ~take, memory_order_acquire,
+							memory_order_relaxed));
+	if ((w & ~take) == 0)
+		smph_bitmap2_summary_clear(bm, li);
+	return take;
+}
+
+void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core, unsigned k,
+			 size_t *block)
+{
+	struct smph_shard *s = &h->shards[core];
+	const struct smph_bitmap2 *bm = &s->bm[k];
+	struct smph_tcache_class *c = &t->cls[k];
+	uint32_t max = h->geom[k].cache_max;
+
+	if (!max)
+		return NULL;
+	if (atomic_load_explicit(&t->core, memory_order_relaxed) != core) {
+		smph_tcache_flush(h, t); /* words of another shard */
+		/* Relaxed: our own shard is up (the core_down contract). */
+		if (!atomic_load_explicit(&s->online, memory_order_relaxed))
+			return NULL;
+		atomic_store_explicit(&t->core, core, memory_order_relaxed);
+	}
+	give_back(s, k, c);
+	if (max > SMPH_WORD_BITS)
+		max = SMPH_WORD_BITS;
+	for (uint32_t si = 0; si < bm->summaries; si++) {
+		/* Relaxed: a hint, as in smph_bitmap2_claim(). */
+		smph_word_t sum = atomic_load_explicit(&bm->summary[si], memory_order_relaxed);
+
+		while (sum) {
+			uint32_t li = (si << SMPH_WORD_SHIFT) + smph_ctz(sum);
+			smph_word_t got;
+
+			sum &= sum - 1;
+			/* Acquire: pairs with give_back()'s release, so the
+			 * last holder's stores to cached[li] are behind us. */
+			if (smph_bit_test_and_set(s->holder[k], li, memory_order_acquire))
+				continue; /* another thread holds this word */
+			got = take_bits(bm, li, max);
+			if (!got) {
+				smph_bit_test_and_clear(s->holder[k], li, memory_order_release);
+				continue;
+			}
+			c->leaf = li;
+			c->bits = got;
+			c->held = smph_popcount(got);
+			*block = h->geom[k].block_size;
+			return smph_tcache_pop(h, t, core, k);
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,243 @@
+/* test_tcache.c - the word-claim cache: blocks held by a thread count as free,
+ * double frees are still caught from any thread, a thread gives its cached
+ * blocks back before an allocation fails, and flushes happen on thread exit,
+ * on binding to another core and on core_down. */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "check.h"
+#include "internal.h"
+#include "test_heap.h"
+
+/* Two cores, two small cached classes, room for a few threads. */
+static const struct smpheap_layout tiny = {
+    .name = "tiny-cache",
+    .origin = "test",
+    .cores = 2,
+    .bank_size = 4096,
+    .sys_size = {1024, 1024},
+    .class_count = 2,
+    .classes = {{64, 128, 64}, {128, 64, 64}},
+    .page_size = 256,
+    .buffer_region_count = 1,
+    .buffer_regions = {{SMPHEAP_CAP_HP, 16}},
+    .thread_slots = 8,
+};
+
+static struct smpheap *h;
+
+static uint32_t free_in_bitmap(unsigned core, unsigned k)
+{
+	return smph_bitmap2_count_free(&h->shards[core].bm[k]);
+}
+
+static size_t used(void)
+{
+	struct smpheap_stats s;
+
+	smpheap_stats(h, SMPHEAP_ZONE_RUNTIME, &s);
+	return s.used;
+}
+
+static unsigned my_slot(void)
+{
+	return smph_platform_thread_slot();
+}
+
+static void test_basics(void)
+{
+	void *p, *q;
+	struct smpheap_stats s;
+
+	p = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	CHECK(p != NULL);
+	/* The whole first leaf word went into our cache: all but one free there. */
+	CHECK_EQ(free_in_bitmap(0, 0), 128 - SMPH_WORD_BITS);
+	CHECK_EQ(h->tcache[my_slot()].cls[0].held, SMPH_WORD_BITS - 1);
+	CHECK_EQ(used(), 64); /* cached blocks are free, not used */
+	smpheap_stats(h, SMPHEAP_ZONE_RUNTIME, &s);
+	CHECK_EQ(s.allocs, 1);
+	CHECK_EQ(smpheap_check(h), 0);
+	CHECK_EQ(smpheap_usable_size(h, p), 64);
+	q = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	CHECK(q == (char *)p + 64);	 /* the next bit of the held word */
+	CHECK_EQ(smpheap_free(h, q), 0); /* back into our cache, no atomic */
+	CHECK_EQ(h->tcache[my_slot()].cls[0].held, SMPH_WORD_BITS - 1);
+	CHECK_EQ(smpheap_usable_size(h, q), 0);
+	CHECK_EQ(smpheap_free(h, q), -EALREADY);  /* local double free */
+	CHECK(smpheap_realloc(h, q, 32) == NULL); /* not live */
+	CHECK_EQ(smpheap_free(h, p), 0);
+	CHECK_EQ(used(), 0);
+	smpheap_stats(h, SMPHEAP_ZONE_RUNTIME, &s);
+	CHECK_EQ(s.frees, 2);
+	CHECK_EQ(s.bad_frees, 2);
+	CHECK_EQ(s.largest_free, 128);
+	CHECK_EQ(smpheap_check(h), 0);
+}
+
+/* Another thread frees a block that sits free in our cache: refused. */
+static void *free_it(void *p)
+{
+	smpheap_host_bind(0);
+	return (void *)(intptr_t)smpheap_free(h, p);
+}
+
+static int free_from_other_thread(void *p)
+{
+	pthread_t t;
+	void *rc;
+
+	pthread_create(&t, NULL, free_it, p);
+	pthread_join(t, &rc);
+	return (int)(intptr_t)rc;
+}
+
+static void test_cross_thread(void)
+{
+	void *p = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	void *q = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+
+	CHECK(p && q);
+	CHECK_EQ(smpheap_free(h, p), 0);
+	CHECK_EQ(free_from_other_thread(p), -EALREADY); /* free in our cache */
+	CHECK_EQ(free_from_other_thread(q), 0);		/* a live block: fine */
+	CHECK_EQ(smpheap_free(h, q), -EALREADY);	/* freed there, not here */
+	CHECK_EQ(used(), 0);
+	CHECK_EQ(smpheap_check(h), 0);
+}
+
+/* Before failing, a thread gives back its own cached blocks. On one core:
+ * the only free 128-byte blocks sit in our cache when the 64-byte class
+ * runs out, and a 64-byte request must still succeed with one of them. */
+static void test_give_back_before_failing(void)
+{
+	struct smpheap_layout one = tiny;
+	struct smpheap *o;
+	void *big, *small[128], *p;
+
+	one.cores = 1;
+	o = smpheap_host_create(&one);
+	CHECK(o != NULL);
+	if (!o)
+		return;
+	big = smpheap_alloc(o, SMPHEAP_ZONE_RUNTIME, 0, 128);
+	CHECK(big != NULL);
+	CHECK_EQ(smph_bitmap2_count_free(&o->shards[0].bm[1]), 64 - SMPH_WORD_BITS);
+	for (unsigned i = 0; i < 128; i++) {
+		small[i] = smpheap_alloc(o, SMPHEAP_ZONE_RUNTIME, 0, 64);
+		CHECK(small[i] && smpheap_usable_size(o, small[i]) == 64);
+	}
+	p = smpheap_alloc(o, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	CHECK(p != NULL);
+	CHECK_EQ(smpheap_usable_size(o, p), 128);
+	CHECK_EQ(smpheap_check(o), 0);
+	for (unsigned i = 0; i < 128; i++)
+		CHECK_EQ(smpheap_free(o, small[i]), 0);
+	CHECK_EQ(smpheap_free(o, p), 0);
+	CHECK_EQ(smpheap_free(o, big), 0);
+	CHECK_EQ(smpheap_check(o), 0);
+	smpheap_host_destroy(o);
+}
+
+/* Flushes: thread exit, binding elsewhere, core_down of a parked thread. */
+static pthread_barrier_t parked;
+
+static void *hold_and_exit(void *arg)
+{
+	(void)arg;
+	smpheap_host_bind(1);
+	smpheap_free(h, smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64));
+	return NULL;
+}
+
+static void *hold_and_rebind(void *arg)
+{
+	unsigned slot;
+
+	(void)arg;
+	smpheap_host_bind(1);
+	smpheap_free(h, smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64));
+	slot = smph_platform_thread_slot();
+	CHECK_EQ(h->tcache[slot].cls[0].held, SMPH_WORD_BITS);
+	smpheap_host_bind(0);
+	CHECK_EQ(h->tcache[slot].cls[0].held, 0);
+	CHECK_EQ(free_in_bitmap(1, 0), 128);
+	return NULL;
+}
+
+static void *hold_and_park(void *arg)
+{
+	(void)arg;
+	smpheap_host_bind(1);
+	smpheap_free(h, smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64));
+	pthread_barrier_wait(&parked); /* parked: core 1 goes down */
+	pthread_barrier_wait(&parked);
+	/* Back up: the cache refills from the shard. */
+	CHECK_EQ(smpheap_free(h, smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64)), 0);
+	return NULL;
+}
+
+static void test_flushes(void)
+{
+	pthread_t t;
+
+	pthread_create(&t, NULL, hold_and_exit, NULL);
+	pthread_join(t, NULL);
+	CHECK_EQ(free_in_bitmap(1, 0), 128);
+	CHECK_EQ(smpheap_check(h), 0);
+
+	pthread_create(&t, NULL, hold_and_rebind, NULL);
+	pthread_join(t, NULL);
+	CHECK_EQ(smpheap_check(h), 0);
+
+	pthread_barrier_init(&parked, NULL, 2);
+	pthread_create(&t, NULL, hold_and_park, NULL);
+	pthread_barrier_wait(&parked);
+	CHECK_EQ(free_in_bitmap(1, 0), 128 - SMPH_WORD_BITS); /* a word is in its cache */
+	CHECK_EQ(smpheap_core_down(h, 1), 0);
+	CHECK_EQ(free_in_bitmap(1, 0), 128); /* given back for it */
+	CHECK_EQ(smpheap_check(h), 0);
+	CHECK_EQ(smpheap_core_up(h, 1), 0);
+	pthread_barrier_wait(&parked);
+	pthread_join(t, NULL);
+	pthread_barrier_destroy(&parked);
+	CHECK_EQ(used(), 0);
+	CHECK_EQ(smpheap_check(h), 0);
+}
+
+/* A heap with cache_max 0 everywhere takes the pure path, slots or not. */
+static void test_off(void)
+{
+	struct smpheap_layout off = tiny;
+	struct smpheap *o;
+	void *p;
+
+	off.classes[0].cache_max = off.classes[1].cache_max = 0;
+	o = smpheap_host_create(&off);
+	CHECK(o != NULL);
+	if (!o)
+		return;
+	p = smpheap_alloc(o, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	CHECK_EQ(smph_bitmap2_count_free(&o->shards[0].bm[0]), 127);
+	CHECK_EQ(smpheap_free(o, p), 0);
+	CHECK_EQ(smpheap_check(o), 0);
+	smpheap_host_destroy(o);
+}
+
+int main(void)
+{
+	smpheap_host_bind(0);
+	h = smpheap_host_create(&tiny);
+	CHECK(h != NULL);
+	if (!h)
+		return check_report("test_tcache");
+	CHECK(h->cache_on && h->tcache_slots == 8);
+	test_basics();
+	test_cross_thread();
+	test_give_back_before_failing();
+	test_flushes();
+	smpheap_host_destroy(h);
+	test_off();
+	return check_report("test_tcache");
+}
