@@ -5,7 +5,7 @@
 # Both install missing Debian packages first when run as root.
 
 JOBS ?= $(shell nproc)
-CORE_PACKAGES := build-essential cmake pkg-config libhwloc-dev hwloc liburcu-dev libbenchmark-dev valgrind
+CORE_PACKAGES := build-essential cmake pkg-config libhwloc-dev hwloc liburcu-dev libbenchmark-dev valgrind spin clang-format
 DEB_PACKAGES := $(CORE_PACKAGES)
 
 # Each part of the suite adds its packages and targets in its own fragment.

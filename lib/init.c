@@ -117,7 +117,11 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 		g->shift = shift;
 		g->magic = odd == 1 ? 0 : (uint32_t)(((uint64_t)1 << 32) / odd + 1);
 		g->align = shift > 12 ? 4096u : 1u << shift;
+#ifdef SMPHEAP_NO_TCACHE
+		g->cache_max = 0; /* built without the cache: pure path everywhere */
+#else
 		g->cache_max = l->thread_slots ? l->classes[k].cache_max : 0;
+#endif
 		if (g->cache_max)
 			p->cache_on = true;
 		/* Class areas start on granules, so free finds a block's
