@@ -25,11 +25,12 @@
 #include <string.h>
 
 #include "smpheap/host.h"
+#include "smpheap/platform.h"
 #include "smpheap/smpheap.h"
 
 #define BANK 4096u
 #define CORES 3u
-#define MAX_LIVE 96
+#define MAX_LIVE 256 /* more than the layout can hold: 132 blocks + 32 pages */
 #define MAX_OLD 64
 #define MAX_STEPS 400
 
@@ -41,13 +42,15 @@ static const struct smpheap_layout layout = {
     .sys_size = {2048, 1024, 1024},
     .sys_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED,
     .class_count = 7,
+    /* the word-claim cache on in some classes, so its paths are fuzzed too */
     .classes =
-	{{16, 16, 0}, {48, 8, 0}, {64, 8, 0}, {96, 4, 0}, {256, 4, 0}, {768, 2, 0}, {1024, 2, 0}},
+	{{16, 16, 8}, {48, 8, 4}, {64, 8, 8}, {96, 4, 0}, {256, 4, 2}, {768, 2, 0}, {1024, 2, 0}},
     .runtime_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED | SMPHEAP_CAP_DMA,
     .page_size = 256,
     .buffer_region_count = 2,
     .buffer_regions = {{SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED, 24},
 		       {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, 8}},
+    .thread_slots = SMPHEAP_THREAD_SLOTS,
 };
 
 /* ---- the input --------------------------------------------------------- */
@@ -631,5 +634,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			m.up[c] = true;
 		}
 	check_all();
+	/* Retire it: this thread's cache lets go of it before the memory is
+	 * reused by the next input's heap. */
+	smpheap_fini(m.h);
+	FUZZ_ASSERT(smpheap_check(m.h) != 0);
+	FUZZ_ASSERT(smpheap_alloc(m.h, SMPHEAP_ZONE_RUNTIME, 0, 16) == NULL);
 	return 0;
 }
