@@ -19,7 +19,7 @@ static inline void *smph_runtime_alloc_fast(struct smpheap *h, unsigned core, un
 	unsigned k = h->size_class[(size + 15) >> 4];
 	const struct smph_class_geom *g = &h->geom[k];
 
-	if (slot < h->tcache_slots && g->cache_max) {
+	if (smph_likely(slot < h->tcache_slots)) {
 		struct smph_tcache *t = &h->tcache[slot];
 		void *p = smph_tcache_pop(h, t, core, k);
 
@@ -27,9 +27,11 @@ static inline void *smph_runtime_alloc_fast(struct smpheap *h, unsigned core, un
 			*block = g->block_size;
 			return p;
 		}
-		p = smph_tcache_refill(h, t, core, k, block);
-		if (p)
-			return p;
+		if (g->cache_max) {
+			p = smph_tcache_refill(h, t, core, k, block);
+			if (p)
+				return p;
+		}
 	}
 
 	/* Relaxed: a core's own shard cannot go down under it (the
