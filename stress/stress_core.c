@@ -4,6 +4,8 @@
 
 #include <errno.h>
 
+#include "smpheap/platform.h"
+
 /* ---- small helpers ------------------------------------------------------ */
 
 #define RING_MASK (STRESS_RING_SLOTS - 1u)
@@ -737,6 +739,8 @@ static void prepare_down(struct stress_worker *w)
 		w->sys_bytes = 0;
 		w->sys_slack = 0;
 	}
+	if (s->st.park)
+		s->st.park(s->st.ctx);
 	if (s->cfg.workers < 2 || s->cfg.cores < 2)
 		return;
 	unsigned to = w->id;
@@ -1326,6 +1330,14 @@ static size_t smpheap_st_usable(void *ctx, const void *ptr, size_t requested,
 	return zone == SMPHEAP_ZONE_SYS ? requested : smpheap_usable_size(ctx, ptr);
 }
 
+/* A thread parking for its core's power-down gives back its word-claim
+ * cache: blocks it holds there would keep their banks on. */
+static void smpheap_st_park(void *ctx)
+{
+	(void)ctx;
+	smpheap_thread_flush(smph_platform_thread_slot());
+}
+
 void stress_strategy_smpheap(struct stress_strategy *st, struct smpheap *h)
 {
 	st->name = "smpheap";
@@ -1335,6 +1347,7 @@ void stress_strategy_smpheap(struct stress_strategy *st, struct smpheap *h)
 	st->realloc = smpheap_st_realloc;
 	st->usable = smpheap_st_usable;
 	st->sys_reset = NULL;
+	st->park = smpheap_st_park;
 	st->aligned = true;
 	st->heap = h;
 }

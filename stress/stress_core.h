@@ -67,6 +67,10 @@ struct stress_strategy {
 	/* Peers only (NULL otherwise): drops all SYS memory of `core` when it
 	 * goes down, as smpheap does; without it SYS blocks are freed one by one. */
 	void (*sys_reset)(void *ctx, unsigned core);
+	/* Optional: called by a worker parking before its core goes down, to
+	 * give back what the thread holds privately (smpheap: its word-claim
+	 * cache), so the core's banks can be powered off. */
+	void (*park)(void *ctx);
 	bool aligned;	      /* honours align (else the driver never asks) */
 	struct smpheap *heap; /* smpheap only, else NULL */
 };
