@@ -155,6 +155,7 @@ struct options {
 	bool hotplug;
 	const char *strategy;
 	const char *json;
+	uint64_t ops;
 };
 
 static void usage(FILE *f)
@@ -168,7 +169,10 @@ static void usage(FILE *f)
 		"  --layout NAME      host, tgl, apl, or small (tiny: every zone at exhaustion)\n"
 		"  --hotplug          a controller takes cores down and up while workers run\n"
 		"  --strategy NAME    smpheap (default), blockmap-lock, malloc\n"
-		"  --json FILE        also write the figures as JSON\n");
+		"  --json FILE        also write the figures as JSON\n"
+		"  --ops N            stop each worker after N operations (with --threads 1 and\n"
+		"                     no --hotplug a run is then exactly reproducible from its "
+		"seed)\n");
 }
 
 static int parse_zones(const char *list, unsigned *mask)
@@ -192,11 +196,17 @@ static int parse_zones(const char *list, unsigned *mask)
 static int parse(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-	    {"threads", required_argument, NULL, 't'},	{"seconds", required_argument, NULL, 's'},
-	    {"seed", required_argument, NULL, 'x'},	{"zones", required_argument, NULL, 'z'},
-	    {"layout", required_argument, NULL, 'l'},	{"hotplug", no_argument, NULL, 'H'},
-	    {"strategy", required_argument, NULL, 'S'}, {"json", required_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	    {"threads", required_argument, NULL, 't'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"seed", required_argument, NULL, 'x'},
+	    {"zones", required_argument, NULL, 'z'},
+	    {"layout", required_argument, NULL, 'l'},
+	    {"hotplug", no_argument, NULL, 'H'},
+	    {"strategy", required_argument, NULL, 'S'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"ops", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	o->threads = 2 * smpheap_host_pus();
 	o->seconds = 10;
@@ -206,6 +216,7 @@ static int parse(int argc, char **argv, struct options *o)
 	o->hotplug = false;
 	o->strategy = "smpheap";
 	o->json = NULL;
+	o->ops = 0;
 	int c;
 	char *end;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -250,6 +261,13 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'j':
 			o->json = optarg;
+			break;
+		case 'o':
+			o->ops = strtoull(optarg, &end, 0);
+			if (*end || !o->ops) {
+				fprintf(stderr, "smpheap-stress: bad --ops '%s'\n", optarg);
+				return -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -435,6 +453,7 @@ int main(int argc, char **argv)
 	    .layout = layout,
 	    .now = now_ns,
 	    .relax = relax,
+	    .max_ops = o.ops,
 	};
 	struct stress_worker *workers = aligned_alloc(64, sizeof(*workers) * n);
 	struct stress_ring *rings = aligned_alloc(64, sizeof(*rings) * n * n);
@@ -481,7 +500,7 @@ int main(int argc, char **argv)
 	bool hotplug = o.hotplug && layout->cores > 1;
 	while (!stress_failure(&run)) {
 		uint64_t t = now_ns();
-		if (t >= end)
+		if (t >= end || (o.ops && stress_finished(&run) == n))
 			break;
 		if (hotplug) {
 			if (down < 0 && t >= next_hp) {

@@ -95,6 +95,13 @@ static inline bool is_smpheap(const struct stress *s)
 	return s->st.heap != NULL;
 }
 
+/* A worker that has done its operations idles parked (still answering
+ * core-down requests) until the run stops. */
+static inline bool finished(const struct stress_worker *w)
+{
+	return w->s->cfg.max_ops && w->op >= w->s->cfg.max_ops;
+}
+
 /* SYS memory comes back only when its core goes down (smpheap, and peers
  * that model it); otherwise SYS blocks are freed like any other. */
 static inline bool sys_kept(const struct stress *s)
@@ -716,7 +723,7 @@ static void step(struct stress_worker *w)
 bool stress_worker_steps(struct stress *s, unsigned i, unsigned steps)
 {
 	struct stress_worker *w = &s->workers[i];
-	for (unsigned k = 0; k < steps && !failed(s); k++)
+	for (unsigned k = 0; k < steps && !failed(s) && !finished(w); k++)
 		step(w);
 	return !failed(s);
 }
@@ -762,7 +769,7 @@ static void prepare_down(struct stress_worker *w)
 static bool must_park(struct stress_worker *w)
 {
 	struct stress *s = w->s;
-	return atomic_load(&s->pause) || atomic_load(&s->down_req[w->core]);
+	return atomic_load(&s->pause) || atomic_load(&s->down_req[w->core]) || finished(w);
 }
 
 /* Park protocol (Dekker style, all seq_cst): the worker publishes parked=1
@@ -785,7 +792,7 @@ static void park(struct stress_worker *w)
 					atomic_store_explicit(&w->down_ack, gen,
 							      memory_order_release);
 				}
-			} else if (!atomic_load(&s->pause)) {
+			} else if (!atomic_load(&s->pause) && !finished(w)) {
 				break;
 			}
 			s->cfg.relax();
@@ -801,12 +808,21 @@ void stress_worker_run(struct stress *s, unsigned i)
 	struct stress_worker *w = &s->workers[i];
 	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
 		if (atomic_load_explicit(&s->pause, memory_order_relaxed) ||
-		    atomic_load_explicit(&s->down_req[w->core], memory_order_relaxed)) {
+		    atomic_load_explicit(&s->down_req[w->core], memory_order_relaxed) ||
+		    finished(w)) {
 			park(w);
 			continue;
 		}
 		step(w);
 	}
+}
+
+unsigned stress_finished(const struct stress *s)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; s->cfg.max_ops && i < s->cfg.workers; i++)
+		n += ld(&s->workers[i].c.ops) >= s->cfg.max_ops;
+	return n;
 }
 
 void stress_stop(struct stress *s)

@@ -83,6 +83,7 @@ struct stress_config {
 	const struct smpheap_layout *layout; /* size classes, pages, caps to draw from */
 	uint64_t (*now)(void);		     /* monotonic ticks, for operation latency */
 	void (*relax)(void);		     /* called in every wait loop (yield, sleep, nop) */
+	uint64_t max_ops; /* operations per worker, then it idles parked; 0: until stopped */
 };
 
 /* One block as the driver knows it. */
@@ -239,6 +240,9 @@ int stress_quiesce(struct stress *s);
 int stress_core_down(struct stress *s, unsigned core);
 int stress_core_sweep(struct stress *s, unsigned core);
 int stress_core_up(struct stress *s, unsigned core);
+
+/* Workers that have done cfg.max_ops operations (0 if there is no limit). */
+unsigned stress_finished(const struct stress *s);
 
 /* Asks every worker to return from stress_worker_run(). */
 void stress_stop(struct stress *s);
