@@ -144,6 +144,58 @@ static void bml_sys_reset(void *ctx, unsigned core)
 }
 #endif
 
+/* ---- faults, to prove the checks catch them (--inject) -------------------- */
+
+/* smpheap with a bug put in on purpose, every FAULT_EVERY-th call of a
+ * thread: the driver must report it (CTest runs these and expects FAIL). */
+enum fault { FAULT_NONE, FAULT_DOUBLE, FAULT_LEAK, FAULT_SCRIBBLE };
+#define FAULT_EVERY 4999
+static enum fault fault;
+static struct stress_strategy real;
+static __thread unsigned fault_calls;
+static __thread void *fault_last;
+
+static void *fault_alloc(void *ctx, enum smpheap_zone zone, uint32_t caps, size_t size,
+			 size_t align)
+{
+	void *p = real.alloc(ctx, zone, caps, size, align);
+	if (fault == FAULT_DOUBLE && p && zone == SMPHEAP_ZONE_RUNTIME) {
+		/* hand the previous runtime block out again (it may be live) */
+		if (++fault_calls % FAULT_EVERY == 0 && fault_last && fault_last != p &&
+		    smpheap_usable_size(ctx, fault_last) >= size) {
+			real.free(ctx, p, zone);
+			return fault_last;
+		}
+		fault_last = p;
+	}
+	return p;
+}
+
+static int fault_free(void *ctx, void *p, enum smpheap_zone zone)
+{
+	if (++fault_calls % FAULT_EVERY == 0) {
+		if (fault == FAULT_LEAK)
+			return 0; /* say freed, free nothing */
+		if (fault == FAULT_SCRIBBLE)
+			((unsigned char *)p)[real.usable(ctx, p, 1, zone)] ^=
+			    1; /* one past the end */
+	}
+	return real.free(ctx, p, zone);
+}
+
+static int parse_fault(const char *name)
+{
+	if (!strcmp(name, "double-handout"))
+		fault = FAULT_DOUBLE;
+	else if (!strcmp(name, "leak"))
+		fault = FAULT_LEAK;
+	else if (!strcmp(name, "scribble"))
+		fault = FAULT_SCRIBBLE;
+	else
+		return -1;
+	return 0;
+}
+
 /* ---- options ------------------------------------------------------------- */
 
 struct options {
@@ -156,6 +208,7 @@ struct options {
 	const char *strategy;
 	const char *json;
 	uint64_t ops;
+	bool inject;
 };
 
 static void usage(FILE *f)
@@ -172,7 +225,9 @@ static void usage(FILE *f)
 		"  --json FILE        also write the figures as JSON\n"
 		"  --ops N            stop each worker after N operations (with --threads 1 and\n"
 		"                     no --hotplug a run is then exactly reproducible from its "
-		"seed)\n");
+		"seed)\n"
+		"  --inject FAULT     (self-test) put a bug into smpheap's calls: double-handout,\n"
+		"                     leak or scribble; the run must then FAIL\n");
 }
 
 static int parse_zones(const char *list, unsigned *mask)
@@ -196,17 +251,12 @@ static int parse_zones(const char *list, unsigned *mask)
 static int parse(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-	    {"threads", required_argument, NULL, 't'},
-	    {"seconds", required_argument, NULL, 's'},
-	    {"seed", required_argument, NULL, 'x'},
-	    {"zones", required_argument, NULL, 'z'},
-	    {"layout", required_argument, NULL, 'l'},
-	    {"hotplug", no_argument, NULL, 'H'},
-	    {"strategy", required_argument, NULL, 'S'},
-	    {"json", required_argument, NULL, 'j'},
-	    {"ops", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"threads", required_argument, NULL, 't'},	{"seconds", required_argument, NULL, 's'},
+	    {"seed", required_argument, NULL, 'x'},	{"zones", required_argument, NULL, 'z'},
+	    {"layout", required_argument, NULL, 'l'},	{"hotplug", no_argument, NULL, 'H'},
+	    {"strategy", required_argument, NULL, 'S'}, {"json", required_argument, NULL, 'j'},
+	    {"ops", required_argument, NULL, 'o'},	{"inject", required_argument, NULL, 'i'},
+	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
 	o->threads = 2 * smpheap_host_pus();
 	o->seconds = 10;
@@ -217,6 +267,7 @@ static int parse(int argc, char **argv, struct options *o)
 	o->strategy = "smpheap";
 	o->json = NULL;
 	o->ops = 0;
+	o->inject = false;
 	int c;
 	char *end;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -261,6 +312,14 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'j':
 			o->json = optarg;
+			break;
+		case 'i':
+			if (parse_fault(optarg)) {
+				fprintf(stderr, "smpheap-stress: --inject takes double-handout, "
+						"leak, scribble\n");
+				return -1;
+			}
+			o->inject = true;
 			break;
 		case 'o':
 			o->ops = strtoull(optarg, &end, 0);
@@ -409,6 +468,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		stress_strategy_smpheap(&st, heap);
+		if (o.inject) {
+			real = st;
+			st.alloc = fault_alloc;
+			st.free = fault_free;
+			st.name = "smpheap+injected-fault";
+		}
 	} else if (!strcmp(o.strategy, "malloc")) {
 		st.name = "malloc";
 		st.alloc = malloc_alloc;
