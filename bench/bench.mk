@@ -1,9 +1,10 @@
 # bench/bench.mk - `make bench`: the benchmark suite, its instruction
 # counts, and the report. Included by the top Makefile.
 #
-#   make bench                 default suite (a few minutes on 2 cores)
+#   make bench                 default suite (about 3 minutes on 2 cores):
+#                              0.02 s per benchmark, 3 repetitions interleaved
 #   make bench FULL=1          the long suite: more sizes and thread counts,
-#                              0.5 s per benchmark, 3 repetitions interleaved
+#                              0.5 s per benchmark, 5 repetitions interleaved
 #   make bench-report          re-render results/*/report.md from stored JSON
 #   make bench BENCH_FILTER=^pair/   only the benchmarks the regex selects
 #
@@ -22,11 +23,15 @@ BENCH_DATE := $(shell date -u +%Y-%m-%dT%H%M%SZ)
 BENCH_DIR := results/$(BENCH_MACHINE)
 BENCH_EXE := build/release/bench/smpheap-bench
 BENCH_FILTER ?= .
+# Repetitions in random order, and the report takes their medians: on a
+# shared machine another process's burst then spoils one repetition of a
+# benchmark, not the figure.
 ifeq ($(FULL),1)
-BENCH_ARGS ?= --bench_full --benchmark_min_time=0.5 --benchmark_repetitions=3 \
+BENCH_ARGS ?= --bench_full --benchmark_min_time=0.5 --benchmark_repetitions=5 \
 	--benchmark_enable_random_interleaving=true
 else
-BENCH_ARGS ?= --benchmark_min_time=0.05
+BENCH_ARGS ?= --benchmark_min_time=0.02 --benchmark_repetitions=3 \
+	--benchmark_enable_random_interleaving=true
 endif
 
 .PHONY: bench bench-run bench-icount bench-report
