@@ -26,6 +26,27 @@
 #include "strategy.h"
 #endif
 
+/* Which sanitizer this binary runs under, for the JSON context. */
+#if defined(__SANITIZE_THREAD__)
+#define SANITIZER "thread"
+#elif defined(__SANITIZE_ADDRESS__)
+#define SANITIZER "address"
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SANITIZER "thread"
+#elif __has_feature(address_sanitizer)
+#define SANITIZER "address"
+#endif
+#endif
+#ifndef SANITIZER
+#define SANITIZER "none"
+#endif
+#ifdef __clang__
+#define COMPILER "clang " __clang_version__
+#else
+#define COMPILER "gcc " __VERSION__
+#endif
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -396,6 +417,11 @@ static void write_json(const char *path, const struct options *o, const char *la
 		o->zone_mask & 1 ? "sys " : "", o->zone_mask & 2 ? "runtime " : "",
 		o->zone_mask & 4 ? "buffer" : "", o->hotplug ? "true" : "false");
 	fprintf(fp, "  \"topology\": \"%s\",\n", smpheap_host_topology());
+	time_t now = time(NULL);
+	char date[32];
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	fprintf(fp, "  \"date\": \"%s\",\n  \"compiler\": \"%s\",\n  \"sanitizer\": \"%s\",\n",
+		date, __VERSION__, SANITIZER);
 	fprintf(fp,
 		"  \"ops\": %zu,\n  \"allocs\": %zu,\n  \"frees\": %zu,\n  \"handoffs\": %zu,\n"
 		"  \"received\": %zu,\n  \"reallocs\": %zu,\n  \"nulls\": %zu,\n"
