@@ -421,7 +421,7 @@ static void write_json(const char *path, const struct options *o, const char *la
 	char date[32];
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	fprintf(fp, "  \"date\": \"%s\",\n  \"compiler\": \"%s\",\n  \"sanitizer\": \"%s\",\n",
-		date, __VERSION__, SANITIZER);
+		date, COMPILER, SANITIZER);
 	fprintf(fp,
 		"  \"ops\": %zu,\n  \"allocs\": %zu,\n  \"frees\": %zu,\n  \"handoffs\": %zu,\n"
 		"  \"received\": %zu,\n  \"reallocs\": %zu,\n  \"nulls\": %zu,\n"
