@@ -18,7 +18,7 @@
 
 #define THREADS 4
 #define BATCH 64
-#define ROUNDS 3000
+#define ROUNDS 600
 
 static struct smpheap *heap;
 static void *batch[BATCH];
