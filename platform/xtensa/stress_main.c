@@ -1,6 +1,9 @@
 /* smpheap-stress on bare-metal Xtensa: stress/stress_core.c with one worker
  * per emulated core (de212, S32C1I atomics, multi-threaded TCG so the cores
- * really run at once) on the tgl layout.
+ * really run at once) on the tgl layout, or (STRESS_SMALL) on the stress
+ * driver's tiny 2-core layout, where two emulated cores act as each heap
+ * core (the heap reduces PRID modulo its core count) and every zone lives at
+ * exhaustion.
  *
  * Core 0 is the controller, and between its controller steps it also runs
  * worker 0's operations by hand (stress_worker_steps): there are no threads
@@ -19,6 +22,12 @@
 #include "smpheap/smpheap.h"
 #include "smpheap/xtensa.h"
 #include "tgl/memory.h"
+#ifdef STRESS_SMALL
+#include "stress_layouts.h"
+#define STRESS_LAYOUT (&stress_layout_small)
+#else
+#define STRESS_LAYOUT (&smpheap_layout_tgl)
+#endif
 
 #ifndef STRESS_ROUNDS
 #define STRESS_ROUNDS 3000 /* controller rounds: about 5 s on 2 host cores */
@@ -75,15 +84,17 @@ static void print_failure(void)
 
 int main(void)
 {
-	const struct smpheap_layout *l = &smpheap_layout_tgl;
+	const struct smpheap_layout *l = STRESS_LAYOUT;
 	unsigned cores = smpheap_xtensa_cores();
-	if (cores != WORKERS || l->cores != WORKERS) {
+	/* Worker i runs on PRID i and acts as heap core i % l->cores, which is
+	 * the core the heap sees for PRID i too. */
+	if (cores != WORKERS || WORKERS % l->cores != 0) {
 		printf("FAIL: built for %u cores, the driver needs %u\n", cores, WORKERS);
 		return 1;
 	}
 	size_t need = smpheap_size(l);
 	if (need == 0 || need > sizeof(arena)) {
-		printf("FAIL: the tgl layout needs %lu bytes, the arena has %lu\n",
+		printf("FAIL: the %s layout needs %lu bytes, the arena has %lu\n", l->name,
 		       (unsigned long)need, (unsigned long)sizeof(arena));
 		return 1;
 	}
@@ -98,7 +109,7 @@ int main(void)
 	struct stress_config cfg = {
 	    .seed = seed,
 	    .workers = WORKERS,
-	    .cores = WORKERS,
+	    .cores = l->cores,
 	    .zone_mask = 7,
 	    .layout = l,
 	    .now = now,
@@ -108,8 +119,9 @@ int main(void)
 		printf("FAIL: stress_init\n");
 		return 1;
 	}
-	printf("xtensa stress: layout %s, %u workers on %u cores, seed %#llx, heap %lu bytes\n",
-	       l->name, WORKERS, cores, (unsigned long long)seed, (unsigned long)need);
+	printf("xtensa stress: layout %s (%u heap cores), %u workers on %u emulated cores, "
+	       "seed %#llx, heap %lu bytes\n",
+	       l->name, l->cores, WORKERS, cores, (unsigned long long)seed, (unsigned long)need);
 
 	atomic_store(&workers[0].parked, 1);
 	for (unsigned c = 1; c < WORKERS; c++)
@@ -125,7 +137,8 @@ int main(void)
 		if (r % QUIESCE_EVERY == QUIESCE_EVERY - 1 && stress_quiesce(&s) != 0)
 			break;
 		if (r % HOTPLUG_EVERY == HOTPLUG_EVERY / 2) {
-			unsigned c = 1 + (r / HOTPLUG_EVERY) % (WORKERS - 1);
+			/* heap core 0 stays up: worker 0 runs here, between steps */
+			unsigned c = 1 + (r / HOTPLUG_EVERY) % (l->cores - 1);
 			if (stress_core_down(&s, c) != 0 ||
 			    !stress_worker_steps(&s, 0, STEPS_PER_ROUND) ||
 			    stress_core_sweep(&s, c) != 0 ||
