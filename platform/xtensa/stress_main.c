@@ -88,7 +88,7 @@ int main(void)
 	unsigned cores = smpheap_xtensa_cores();
 	/* Worker i runs on PRID i and acts as heap core i % l->cores, which is
 	 * the core the heap sees for PRID i too. */
-	if (cores != WORKERS || WORKERS % l->cores != 0) {
+	if (cores != WORKERS || WORKERS % l->cores != 0 || smpheap_xtensa_cores_up() != cores) {
 		printf("FAIL: built for %u cores, the driver needs %u\n", cores, WORKERS);
 		return 1;
 	}

@@ -110,6 +110,11 @@ int main(void)
 {
 	unsigned n = smpheap_xtensa_cores();
 	single_core_semantics();
+	if (smpheap_xtensa_cores_up() != n) {
+		printf("FAIL: %u cores expected, %u came up (qemu -smp?)\n", n,
+		       smpheap_xtensa_cores_up());
+		return 1;
+	}
 
 	for (unsigned c = 1; c < n; c++)
 		CHECK_EQ(smpheap_xtensa_run(c, worker, NULL), 0);

@@ -106,6 +106,11 @@ static void libgcc_helpers(void)
 int main(void)
 {
 	unsigned n = smpheap_xtensa_cores();
+	if (smpheap_xtensa_cores_up() != n) {
+		printf("FAIL: %u cores expected, %u came up (qemu -smp?)\n", n,
+		       smpheap_xtensa_cores_up());
+		return 1;
+	}
 	CHECK_EQ(smph_platform_core_id(), 0);
 	CHECK_EQ(smpheap_xtensa_core(), 0);
 	for (unsigned c = 1; c < n; c++)

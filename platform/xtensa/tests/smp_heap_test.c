@@ -165,8 +165,10 @@ static void zone_empty(enum smpheap_zone z)
 int main(void)
 {
 	const struct smpheap_layout *l = &smpheap_layout_tgl;
-	if (smpheap_xtensa_cores() != CORES || l->cores != CORES) {
-		printf("FAIL: needs %u cores\n", CORES);
+	if (smpheap_xtensa_cores() != CORES || l->cores != CORES ||
+	    smpheap_xtensa_cores_up() != CORES) {
+		printf("FAIL: needs %u cores, %u came up (qemu -smp?)\n", CORES,
+		       smpheap_xtensa_cores_up());
 		return 1;
 	}
 	size_t need = smpheap_size(l);

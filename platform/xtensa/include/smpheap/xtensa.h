@@ -43,6 +43,12 @@ static inline uint32_t smpheap_xtensa_ccount(void)
  * fewer -smp cores than the build expects), -EBUSY (still running). */
 int smpheap_xtensa_run(unsigned core, void (*fn)(unsigned core, void *arg), void *arg);
 
+/* Waits (2 s at most per core) for every core of the build to come out of
+ * reset; returns how many are up, core 0 included. A program that needs all
+ * of them checks this first, so that QEMU started with too few -smp cores
+ * fails at once instead of waiting for a core that never comes. */
+unsigned smpheap_xtensa_cores_up(void);
+
 /* Waits until `core` has finished the function given by smpheap_xtensa_run(). */
 void smpheap_xtensa_join(unsigned core);
 
