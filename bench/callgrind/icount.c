@@ -15,6 +15,7 @@
  *   runtime64_pair       smpheap_alloc(RUNTIME, 64) + free  vs base_direct_pair
  *   buffer4k_pair        smpheap_alloc(BUFFER, 4096) + free vs base_direct_pair
  *   <strategy>_64_pair   through the strategy interface     vs base_iface_pair
+ *                        (smpheap, blockmap-lock, the peers)
  * Without valgrind the client requests are no-ops and it just runs. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -142,6 +143,18 @@ int main(int argc, char **argv)
 	phase_iface("base_iface_pair", &null);
 	strategy_smpheap_init(&smph, h, NULL);
 	phase_iface("smpheap_64_pair", &smph);
+	{
+		size_t len = blockmap_lock_size(l);
+		void *mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
+		struct strategy bml;
+
+		if (!mem || strategy_blockmap_lock_init(&bml, mem, len, l)) {
+			fprintf(stderr, "icount: cannot build blockmap-lock\n");
+			return 1;
+		}
+		phase_iface("blockmap-lock_64_pair", &bml);
+		free(mem);
+	}
 	for (int i = 0; i < PEER_COUNT; i++) {
 		if (strategy_peer_init(&peer, (enum peer_id)i, err, sizeof(err))) {
 			fprintf(stderr, "icount: %s left out: %s\n", peer_name((enum peer_id)i),

@@ -35,7 +35,7 @@ def main():
         sys.stderr.write(run.stdout + run.stderr)
         sys.exit("icount: %s failed under callgrind" % exe)
     n = int(re.search(r"N=(\d+)", run.stdout).group(1))
-    versions = dict(re.findall(r"icount: (\w+) = (.*)", run.stdout))
+    versions = dict(re.findall(r"icount: ([\w-]+) = (.*)", run.stdout))
     ir = {}
     for path in glob.glob(tmp + "/cg.out*"):
         name, total = None, None
@@ -54,6 +54,8 @@ def main():
     figures = {}
     for phase, total in sorted(ir.items()):
         if phase.startswith("base"):
+            continue
+        if n and phase not in BASE and "base_iface_pair" not in ir:
             continue
         base = BASE.get(phase, "base_iface_pair")
         figures[phase] = round((total - ir[base]) / n, 2)

@@ -256,7 +256,7 @@ def icount_section(ic):
         if k in f:
             rows.append([names[k], "%.1f" % f[k], "<= %d" % t[k] if k in t else "-",
                          verdict(f[k] <= t[k]) if k in t else "-"])
-    for s in ["smpheap"] + STRATS[2:]:
+    for s in ["smpheap", "blockmap-lock"] + STRATS[2:]:
         k = s + "_64_pair"
         if k in f:
             rows.append(["%s 64 B malloc+free (through the strategy interface)" % s,
@@ -533,6 +533,24 @@ def report(machine_dir):
     return run, ic
 
 
+def instruction_figures(run, ic):
+    """Instructions per operation of one machine, under the host's names:
+    callgrind's icount file, or the bare-metal run's insns* benchmarks."""
+    f = dict((ic or {}).get("figures", {}))
+    direct = {"sys_alloc": "sys_alloc", "runtime_pair": "runtime64_pair",
+              "buffer_pair": "buffer4k_pair"}
+    for b in run.rows:
+        v = b.get("insns_per_op")
+        if v is None:
+            continue
+        op, strat = b["strategy"], (b["run_name"].split("/") + ["", ""])[2]
+        if b["workload"] == "insns-direct" and strat == "smpheap" and op in direct:
+            f.setdefault(direct[op], v)
+        elif b["workload"] == "insns" and op == "runtime_pair":
+            f.setdefault(strat + "_64_pair", v)
+    return f
+
+
 def compare(results_dir, runs):
     """results/README.md: the machines side by side, in cycles (comparable
     across clocks) and ns."""
@@ -579,13 +597,19 @@ def compare(results_dir, runs):
     if rows:
         md.append("\n### pipelines that fit on tgl\n\n" + table(["strategy"] + names, rows))
     rows = []
-    for k in ("sys_alloc", "runtime64_pair", "buffer4k_pair", "tcmalloc_64_pair",
-              "jemalloc_64_pair", "mimalloc_64_pair", "glibc_64_pair"):
-        row = [k] + [fmt((runs[m][1] or {}).get("figures", {}).get(k)) for m in names]
+    figs = {m: instruction_figures(*runs[m]) for m in names}
+    for k in ("sys_alloc", "runtime64_pair", "buffer4k_pair", "smpheap_64_pair",
+              "blockmap-lock_64_pair", "tcmalloc_64_pair", "jemalloc_64_pair",
+              "mimalloc_64_pair", "glibc_64_pair"):
+        row = [k] + [fmt(figs[m].get(k)) for m in names]
         if any(c != "-" for c in row[1:]):
             rows.append(row)
     if rows:
-        md.append("\n### instructions per operation\n\n" + table(["phase"] + names, rows))
+        md.append("\n### instructions per operation\n\nsys_alloc, runtime64_pair, buffer4k_pair: "
+                  "smpheap's own API (16 B system alloc, 64 B runtime pair, 4 KiB buffer "
+                  "pair); `<strategy>_64_pair`: a 64 B pair through the strategy interface. "
+                  "Host: callgrind; Xtensa: QEMU instruction counts (`insns*` benchmarks).\n\n"
+                  + table(["phase"] + names, rows))
     md.append("\nPer-machine details: " + ", ".join("[%s](%s/report.md)" % (m, m) for m in names)
               + "\n")
     with open(os.path.join(results_dir, "README.md"), "w") as f:
