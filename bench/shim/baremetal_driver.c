@@ -171,6 +171,7 @@ static void bm_set_counter(struct bench_state *st, const char *name, int64_t mil
 			return;
 		}
 	}
+	st->error = "more named counters than BENCH_MAX_COUNTERS";
 }
 
 void bench_counter(struct bench_state *st, const char *name, int64_t value, unsigned flags)

@@ -47,6 +47,10 @@ def main():
                         fail("%s: no counter %s" % (b["name"], key))
             if b["p50_cyc"] > b["p99_cyc"] or b["p99_cyc"] > b["max_cyc"]:
                 fail("%s: percentiles out of order" % b["name"])
+        if b["name"].startswith("churn/") and b["run_type"] == "iteration":
+            for i in range(10):
+                if b.get("largest_free_min") is not None and "largest_free_t%d" % i not in b:
+                    fail("%s: no largest_free_t%d" % (b["name"], i))
         parts = b["name"].split("/")
         seen.add((parts[0], parts[1]))
     if mode == "--baremetal":

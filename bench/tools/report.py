@@ -480,7 +480,7 @@ def report(machine_dir):
         for s_ in ("smpheap", "blockmap-lock"):
             for f, z in cfgs:
                 b = run.one("churn", s_, fill=f, zone=z)
-                if b and z == 2 and "largest_free_t0" in b:
+                if b and z == 2 and all("largest_free_t%d" % i in b for i in range(10)):
                     series["%s %d%%" % (s_, f)] = [b["largest_free_t%d" % i] / 1024.0
                                                    for i in range(10)]
         img = lines_plot(plotter, "churn_largest_free", "churn, buffer zone: largest free block",

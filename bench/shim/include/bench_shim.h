@@ -45,7 +45,7 @@ extern "C" {
 #define BENCH_MAX_ARGS 4      /* arguments per run */
 #define BENCH_MAX_RUNS 24     /* argument tuples per registration */
 #define BENCH_MAX_THREADS 8   /* thread counts per registration */
-#define BENCH_MAX_COUNTERS 32 /* named counters per benchmark run */
+#define BENCH_MAX_COUNTERS 64 /* named counters per benchmark run */
 #define BENCH_MAX_CONTEXT 48  /* context key/values per program */
 
 /* Counter flags; the same meaning as benchmark::Counter's. */
