@@ -167,9 +167,9 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 	off += sizeof(struct smph_sys) * l->cores;
 	p->off_group_end = off = smph_align_up(off, sizeof(uintptr_t));
 	off += sizeof(uintptr_t) * l->cores;
-	p->off_shards = off = smph_align_up(off, SMPH_CACHE_LINE);
+	p->off_shards = off = smph_align_up(off, _Alignof(struct smph_shard));
 	off += sizeof(struct smph_shard) * l->cores;
-	p->off_tcache = off = smph_align_up(off, SMPH_CACHE_LINE);
+	p->off_tcache = off = smph_align_up(off, _Alignof(struct smph_tcache));
 	off += sizeof(struct smph_tcache) * l->thread_slots;
 	p->off_counters = off = smph_align_up(off, SMPH_CACHE_LINE);
 	off += sizeof(struct smph_counters) * SMPHEAP_ZONE_COUNT * l->cores;

@@ -93,13 +93,14 @@ struct smph_class_geom {
 	uint32_t cache_max;  /* word-claim cache cap (0: off) */
 };
 
-/* One core's runtime shard. */
+/* One core's runtime shard. Aligned to its (power-of-two) size so that
+ * indexing the array is a shift. */
 struct smph_shard {
-	_Alignas(SMPH_CACHE_LINE) _Atomic unsigned online; /* 1 while it serves allocations */
-	uintptr_t base;					   /* first block of class 0 */
-	struct smph_bitmap2 bm[SMPHEAP_MAX_CLASSES];	   /* free blocks per class */
-	smph_aword_t *cached[SMPHEAP_MAX_CLASSES]; /* per leaf: blocks free in a thread cache */
-	smph_aword_t *holder[SMPHEAP_MAX_CLASSES]; /* per leaf, 1 bit: held by a thread cache */
+	_Alignas(1024) _Atomic unsigned online;	     /* 1 while it serves allocations */
+	uintptr_t base;				     /* first block of class 0 */
+	struct smph_bitmap2 bm[SMPHEAP_MAX_CLASSES]; /* free blocks per class */
+	smph_aword_t *cached[SMPHEAP_MAX_CLASSES];   /* per leaf: blocks free in a thread cache */
+	smph_aword_t *holder[SMPHEAP_MAX_CLASSES];   /* per leaf, 1 bit: held by a thread cache */
 };
 
 /* The word-claim cache of one class in one thread slot. The slot's thread
@@ -118,11 +119,16 @@ struct smph_tcache_class {
  * the slot's thread (or by core_down for a parked thread); stats reads the
  * counters. */
 struct smph_tcache {
-	struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* single-writer counters */
+	_Alignas(1024) struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* single-writer counters */
 	_Atomic unsigned core; /* shard the held words are in (SMPH_NO_CORE: none) */
 	struct smph_tcache_class cls[SMPHEAP_MAX_CLASSES]; /* one held word per class */
 };
 #define SMPH_NO_CORE 0xffffffffu
+
+_Static_assert((sizeof(struct smph_shard) & (sizeof(struct smph_shard) - 1)) == 0,
+	       "a shard indexes with a shift");
+_Static_assert((sizeof(struct smph_tcache) & (sizeof(struct smph_tcache) - 1)) == 0,
+	       "a slot indexes with a shift");
 
 /* One buffer region. */
 struct smph_region {
