@@ -4,8 +4,10 @@
  *   single core (target smpheap_platform): lx106 and any core without S32C1I;
  *     atomics mask interrupts, the core id is always 0.
  *   SMP (target smpheap_platform_smp, SMPHEAP_XTENSA_SMP=1): cores with S32C1I
- *     (QEMU de212 or sample_controller, -smp N); atomics are S32C1I loops,
- *     the core id is PRID, and every core starts at the reset vector.
+ *     and a data cache (QEMU de212, -smp N); atomics are S32C1I loops, the
+ *     core id is PRID, the cache hooks run DHWBI/DHI, and every core starts
+ *     at the reset vector. A single-core ELF must not run on several cores:
+ *     each would take itself for core 0.
  *
  * main() runs on core 0. The other cores park in a work loop until core 0
  * hands them a function with smpheap_xtensa_run().
