@@ -55,12 +55,16 @@ bench: build-release
 	$(MAKE) --no-print-directory bench-report || status=$$?; \
 	exit $$status
 
+# Progress: one short line per finished run ([k/N] name time p50/p99.9/max);
+# the full figures go to the JSON file.
 bench-run:
 	@mkdir -p $(BENCH_DIR)
-	@echo "== make bench: $$($(BENCH_EXE) --benchmark_list_tests --benchmark_filter='$(BENCH_FILTER)' | wc -l) benchmarks -> $(BENCH_DIR)/$(BENCH_DATE).json =="
-	@$(BENCH_EXE) $(BENCH_ARGS) --benchmark_filter='$(BENCH_FILTER)' \
+	@n=$$($(BENCH_EXE) --benchmark_list_tests --benchmark_filter='$(BENCH_FILTER)' | wc -l); \
+	reps=$$(echo "$(BENCH_ARGS)" | sed -n 's/.*--benchmark_repetitions=\([0-9]*\).*/\1/p'); \
+	echo "== make bench: $$n benchmarks x $${reps:-1} -> $(BENCH_DIR)/$(BENCH_DATE).json =="; \
+	bash -o pipefail -c "$(BENCH_EXE) $(BENCH_ARGS) --benchmark_filter='$(BENCH_FILTER)' \
 		--benchmark_out=$(BENCH_DIR)/$(BENCH_DATE).json --benchmark_out_format=json \
-		--benchmark_counters_tabular=false
+		| $(BENCH_PYTHON) bench/tools/progress.py $$((n * $${reps:-1}))"
 
 bench-icount:
 	@echo "== make bench: instruction counts under callgrind =="
