@@ -108,6 +108,25 @@ static void *map(size_t len)
 
 static struct strategy s_floor_atomic, s_floor_plain;
 static struct strategy s_smph_host, s_smph_tgl, s_bml_host, s_bml_tgl;
+/* smpheap with the word-claim cache off: the pure lock-free path, beside
+ * `smpheap` so the cache's gain (or cost) is measured in the same run. */
+static struct strategy s_smph_nocache;
+static struct smpheap_layout nocache_layout;
+
+static void make_nocache(const char *rev)
+{
+	struct smpheap *h;
+
+	nocache_layout = *smpheap_layout_by_name("host");
+	nocache_layout.name = "host-nocache";
+	for (unsigned k = 0; k < nocache_layout.class_count; k++)
+		nocache_layout.classes[k].cache_max = 0;
+	h = smpheap_host_create(&nocache_layout);
+	if (!h)
+		die("smpheap_host_create", strerror(errno));
+	strategy_smpheap_init(&s_smph_nocache, h, rev);
+	s_smph_nocache.name = "smpheap-nocache";
+}
 static struct strategy s_peers[PEER_COUNT];
 static bool have_peer[PEER_COUNT];
 
@@ -219,6 +238,8 @@ int main(int argc, char **argv)
 	strategy_floor_plain_init(&s_floor_plain);
 	make_bounded("host", &s_smph_host, &s_bml_host, rev);
 	make_bounded("tgl", &s_smph_tgl, &s_bml_tgl, rev);
+	make_nocache(rev);
+	check_owned(&s_smph_nocache);
 	for (int i = 0; i < PEER_COUNT; i++) {
 		if (strategy_peer_init(&s_peers[i], (enum peer_id)i, err, sizeof(err)) == 0) {
 			have_peer[i] = true;
@@ -259,6 +280,7 @@ int main(int argc, char **argv)
 	bench_context("pinning", "thread i acts as core i, pinned by hwloc to PU i mod PUs "
 				 "(smpheap_host_bind) for every strategy");
 	bench_context("strategy.smpheap", s_smph_host.version);
+	bench_context("strategy.smpheap-nocache", s_smph_nocache.version);
 	bench_context("strategy.blockmap-lock", s_bml_host.version);
 	bench_context("strategy.floor-atomic", s_floor_atomic.version);
 	bench_context("strategy.floor-plain", s_floor_plain.version);
@@ -286,6 +308,7 @@ int main(int argc, char **argv)
 	unsigned nh = 0, nt = 0;
 
 	host_set[nh++] = &s_smph_host;
+	host_set[nh++] = &s_smph_nocache;
 	host_set[nh++] = &s_bml_host;
 	tgl_set[nt++] = &s_smph_tgl;
 	tgl_set[nt++] = &s_bml_tgl;

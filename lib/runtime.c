@@ -16,27 +16,20 @@
 
 #include "runtime.h"
 
-static void *claim_from(struct smpheap *h, struct smph_shard *s, unsigned k, size_t align,
-			size_t *block)
+/* One block of class k from shard s, or NULL. */
+static void *claim_one(struct smpheap *h, struct smph_shard *s, unsigned k, size_t *block)
 {
-	for (; k < h->class_count; k++) {
-		const struct smph_class_geom *g = &h->geom[k];
-		uint32_t idx;
+	const struct smph_class_geom *g = &h->geom[k];
+	uint32_t idx = smph_bitmap2_claim(&s->bm[k]);
 
-		if (g->align < align)
-			continue;
-		idx = smph_bitmap2_claim(&s->bm[k]);
-		if (idx != SMPH_NO_BIT) {
-			*block = g->block_size;
-			return (void *)(s->base + g->offset + (uintptr_t)idx * g->block_size);
-		}
-	}
-	return NULL;
+	if (idx == SMPH_NO_BIT)
+		return NULL;
+	*block = g->block_size;
+	return (void *)(s->base + g->offset + (uintptr_t)idx * g->block_size);
 }
 
-/* Out of line: the caller's shard had nothing that fits. */
-static __attribute__((noinline)) void *steal(struct smpheap *h, unsigned core, unsigned k,
-					     size_t align, size_t *block)
+/* One block of class k from any shard but the caller's. */
+static void *steal(struct smpheap *h, unsigned core, unsigned k, size_t *block)
 {
 	void *p = NULL;
 
@@ -49,28 +42,38 @@ static __attribute__((noinline)) void *steal(struct smpheap *h, unsigned core, u
 		 * online has its banks powered on. Against core_down the
 		 * read-side section is what protects us (see hotplug.c). */
 		if (atomic_load_explicit(&s->online, memory_order_acquire))
-			p = claim_from(h, s, k, align, block);
+			p = claim_one(h, s, k, block);
 	}
 	smph_platform_read_unlock();
 	return p;
 }
 
+/* The smallest class that fits is taken from any shard, the caller's first,
+ * before a larger class is: spilling small requests into the caller's own
+ * large blocks first would starve large requests while other shards still
+ * hold small blocks (the churn benchmark showed 64 % failures that way at
+ * half fill, against 24 % for the one-map legacy heap). */
 void *smph_runtime_alloc(struct smpheap *h, unsigned core, size_t size, size_t align, size_t *block)
 {
-	struct smph_shard *s = &h->shards[core];
-	unsigned k;
-	void *p;
-
-	smph_assert(size && size <= h->max_block && core < h->cores);
-	k = h->size_class[(size + 15) >> 4];
+	struct smph_shard *own = &h->shards[core];
 	/* Relaxed: a core's own shard cannot go down under it (the
 	 * core_down contract: no thread acts as a core while it goes down). */
-	if (smph_likely(atomic_load_explicit(&s->online, memory_order_relaxed))) {
-		p = claim_from(h, s, k, align, block);
-		if (smph_likely(p != NULL))
+	bool own_up = atomic_load_explicit(&own->online, memory_order_relaxed);
+
+	smph_assert(size && size <= h->max_block && core < h->cores);
+	for (unsigned k = h->size_class[(size + 15) >> 4]; k < h->class_count; k++) {
+		void *p = NULL;
+
+		if (h->geom[k].align < align)
+			continue;
+		if (own_up)
+			p = claim_one(h, own, k, block);
+		if (!p && h->cores > 1)
+			p = steal(h, core, k, block);
+		if (p)
 			return p;
 	}
-	return steal(h, core, k, align, block);
+	return NULL;
 }
 
 size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)
