@@ -4,6 +4,7 @@
 #   make bench   run the benchmark suite and render the report in results/
 # Both install missing Debian packages first when run as root.
 
+.DEFAULT_GOAL := all
 JOBS ?= $(shell nproc)
 CORE_PACKAGES := build-essential cmake pkg-config libhwloc-dev hwloc liburcu-dev libbenchmark-dev valgrind spin clang-format
 DEB_PACKAGES := $(CORE_PACKAGES)

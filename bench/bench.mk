@@ -37,10 +37,6 @@ endif
 
 .PHONY: bench bench-run bench-icount bench-report
 
-# This fragment is included before the top Makefile's `all`: keep `make`
-# alone meaning `make all`, not `make bench`.
-.DEFAULT_GOAL := all
-
 # With the Xtensa fragment present (platform/xtensa/xtensa.mk), the same
 # workloads also run on an emulated lx106 (results/xtensa-qemu-lx106/, same
 # date stamp) and the report sets the machines side by side. A failed Xtensa
