@@ -39,6 +39,11 @@ static void check_poison(struct smpheap *h, unsigned zone, unsigned core, const 
 }
 #endif
 
+unsigned smph_core_slow(const struct smpheap *h)
+{
+	return smph_platform_core_id() % h->cores;
+}
+
 /* The counters the caller updates (its slot's, else its core's). */
 static inline struct smph_tally caller_tally(struct smpheap *h, unsigned zone, unsigned slot)
 {
@@ -69,7 +74,7 @@ void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t 
 	if (!heap_ok(h))
 		return NULL;
 	core = smph_core(h);
-	slot = smph_platform_thread_slot();
+	slot = smph_slot();
 	if ((unsigned)zone >= SMPHEAP_ZONE_COUNT) {
 		/* No zone to blame: requests naming none count as runtime. */
 		smph_count_failure(h, SMPHEAP_ZONE_RUNTIME);
@@ -102,8 +107,7 @@ void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t 
 	if (zone != SMPHEAP_ZONE_SYS)
 		check_poison(h, zone, core, p, bytes);
 #endif
-	smph_count_alloc(h, zone, smph_tally(h, zone, core, slot), bytes);
-	return p;
+	return smph_count_alloc(h, zone, smph_tally(h, zone, core, slot), bytes, p);
 fail:
 	smph_count_failure(h, zone);
 	return NULL;
@@ -126,17 +130,21 @@ static inline void *sys_alloc_fast(struct smpheap *h, unsigned core, size_t size
 	return NULL;
 }
 
-void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size)
+/* Everything smpheap_alloc() does not finish inline: a new word for the
+ * thread's cache, the pure lock-free claim, stealing, the system zone's CAS
+ * retries and every unusual request. */
+static __attribute__((noinline)) void *alloc_slow(struct smpheap *h, enum smpheap_zone zone,
+						  uint32_t caps, size_t size)
 {
 	unsigned core, slot;
 	size_t bytes;
 	void *p;
 
-	if (smph_unlikely(!heap_ok(h) || size - 1 >= h->fast_max[zone & 3] ||
-			  (caps & ~h->zone_caps[zone & 3])))
+	if (smph_unlikely(!heap_ok(h) || zone > SMPHEAP_ZONE_RUNTIME ||
+			  size - 1 >= h->fast_max[zone] || (caps & ~h->zone_caps[zone])))
 		return smpheap_alloc_aligned(h, zone, caps, size, 1);
 	core = smph_core(h);
-	slot = smph_platform_thread_slot();
+	slot = smph_slot();
 	if (smph_likely(zone == SMPHEAP_ZONE_RUNTIME)) {
 		p = smph_runtime_alloc_fast(h, core, slot, size, &bytes);
 		if (smph_unlikely(!p))
@@ -145,48 +153,157 @@ void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, si
 #ifdef SMPHEAP_POISON
 			check_poison(h, zone, core, p, bytes);
 #endif
-			smph_count_alloc(h, zone, smph_tally(h, zone, core, slot), bytes);
-			return p;
+			return smph_count_alloc(h, zone, smph_tally(h, zone, core, slot), bytes, p);
 		}
 	} else {
 		p = sys_alloc_fast(h, core, size);
-		if (smph_likely(p != NULL)) {
-			smph_count_alloc(h, zone, smph_tally(h, zone, core, slot), 0);
-			return p;
-		}
+		if (smph_likely(p != NULL))
+			return smph_count_alloc(h, zone, smph_tally(h, zone, core, slot), 0, p);
 	}
 	smph_count_failure(h, zone);
 	return NULL;
 }
 
-int smpheap_free(struct smpheap *h, void *ptr)
+/* The system zone: one CAS on the core's bump offset. A thread whose core
+ * or slot the platform has not settled yet goes through alloc_slow() once. */
+static __attribute__((noinline)) void *alloc_sys(struct smpheap *h, uint32_t caps, size_t size)
+{
+	unsigned core = smph_core_ready(), slot = smph_slot_ready();
+
+	if (smph_likely(heap_ok(h) && size - 1 < h->fast_max[SMPHEAP_ZONE_SYS] &&
+			!(caps & ~h->zone_caps[SMPHEAP_ZONE_SYS]) && core < h->cores &&
+			slot != SMPHEAP_SELF_UNSET)) {
+		void *p = sys_alloc_fast(h, core, size);
+
+		if (smph_likely(p != NULL))
+			return smph_count_alloc(h, SMPHEAP_ZONE_SYS,
+						smph_tally(h, SMPHEAP_ZONE_SYS, core, slot), 0, p);
+	}
+	return alloc_slow(h, SMPHEAP_ZONE_SYS, caps, size);
+}
+
+/* The fast path: a runtime block from the calling thread's held word, with
+ * no atomic read-modify-write at all. Everything else is one tail call away
+ * (a thread that has no slot yet gets one in alloc_slow()). Only `h` and
+ * `size` stay live for the fallback, so the path needs no saved registers. */
+static inline __attribute__((always_inline)) void *alloc_runtime(struct smpheap *h, size_t size)
+{
+	unsigned slot = smph_slot_ready();
+
+	if (smph_likely(heap_ok(h) && size - 1 < h->max_block && slot < h->tcache_slots)) {
+		struct smph_tcache *t = &h->tcache[slot];
+		unsigned k = h->size_class[(size + 15) >> 4];
+		struct smph_tcache_class *c = &t->cls[k];
+		smph_word_t bits = c->bits;
+
+		if (smph_likely(bits != 0)) {
+			uint32_t block = h->geom[k].block_size;
+			void *p = smph_tcache_take(c, bits, block);
+
+			t->last = c;
+#ifdef SMPHEAP_POISON
+			check_poison(h, SMPHEAP_ZONE_RUNTIME, smph_core(h), p, block);
+#endif
+			return smph_count_alloc(
+			    h, SMPHEAP_ZONE_RUNTIME,
+			    (struct smph_tally){&t->ctr[SMPHEAP_ZONE_RUNTIME], true}, block, p);
+		}
+	}
+	return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+}
+
+/* The buffer zone: a run of pages, found and claimed in buffer.c. */
+static __attribute__((noinline)) void *alloc_buffer(struct smpheap *h, uint32_t caps, size_t size)
+{
+	unsigned slot = smph_slot_ready();
+	size_t bytes;
+	void *p;
+
+	if (smph_likely(heap_ok(h) && size - 1 < h->fast_max[SMPHEAP_ZONE_BUFFER] &&
+			!(caps & ~h->zone_caps[SMPHEAP_ZONE_BUFFER]) &&
+			slot != SMPHEAP_SELF_UNSET)) {
+		p = smph_buffer_alloc(h, caps, size, 1, &bytes);
+		if (smph_likely(p != NULL)) {
+			struct smph_tally t =
+			    slot < h->tcache_slots
+				? (struct smph_tally){&h->tcache[slot].ctr[SMPHEAP_ZONE_BUFFER],
+						      true}
+				: (struct smph_tally){
+				      smph_ctr(h, SMPHEAP_ZONE_BUFFER, smph_core(h)), false};
+
+#ifdef SMPHEAP_POISON
+			check_poison(h, SMPHEAP_ZONE_BUFFER, smph_core(h), p, bytes);
+#endif
+			return smph_count_alloc(h, SMPHEAP_ZONE_BUFFER, t, bytes, p);
+		}
+	}
+	/* Exhaustion, bad arguments, a thread new to the platform: the
+	 * general path answers and counts. */
+	return smpheap_alloc_aligned(h, SMPHEAP_ZONE_BUFFER, caps, size, 1);
+}
+
+void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size)
+{
+	if (smph_likely(zone == SMPHEAP_ZONE_RUNTIME && caps == 0))
+		return alloc_runtime(h, size);
+	if (zone == SMPHEAP_ZONE_SYS)
+		return alloc_sys(h, caps, size);
+	if (zone == SMPHEAP_ZONE_BUFFER)
+		return alloc_buffer(h, caps, size);
+	return alloc_slow(h, zone, caps, size);
+}
+
+/* A runtime block (block idx of class k in `core`'s shard, at p) back to its
+ * shard's bitmap: one atomic OR. */
+static __attribute__((noinline)) int free_block(struct smpheap *h, unsigned core, unsigned k,
+						uint32_t idx, uintptr_t p)
+{
+	int rc;
+
+	if (smph_unlikely(idx == SMPH_NO_BIT))
+		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EINVAL);
+	rc = smph_runtime_free(h, core, k, idx, p);
+	if (smph_unlikely(rc))
+		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, rc);
+	return smph_count_free(h, SMPHEAP_ZONE_RUNTIME,
+			       caller_tally(h, SMPHEAP_ZONE_RUNTIME, smph_slot()),
+			       h->geom[k].block_size);
+}
+
+/* A buffer run (at p in region r) back to its region. */
+static __attribute__((noinline)) int free_run(struct smpheap *h, unsigned r, uintptr_t p)
+{
+	size_t bytes = 0;
+	int rc = smph_buffer_free(h, r, p, &bytes);
+
+	if (smph_unlikely(rc))
+		return smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, rc);
+	return smph_count_free(h, SMPHEAP_ZONE_BUFFER,
+			       caller_tally(h, SMPHEAP_ZONE_BUFFER, smph_slot()), bytes);
+}
+
+/* Every free that is not a runtime block going back into the calling
+ * thread's held word: remote and pure-path runtime frees, buffer runs, and
+ * every bad pointer (classified and counted). */
+static __attribute__((noinline)) int free_slow(struct smpheap *h, void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr;
-	unsigned index, slot;
-	size_t bytes = 0;
-	int rc;
+	unsigned index;
 
 	if (!ptr)
 		return 0;
 	if (smph_unlikely(!heap_ok(h)))
 		return -EFAULT;
 	switch (smph_locate(h, p, &index)) {
-	case SMPH_AT_SHARD:
-		slot = smph_platform_thread_slot();
-		rc = smph_runtime_free(h, index, slot, p, &bytes);
-		if (smph_unlikely(rc))
-			return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, rc);
-		smph_count_free(h, SMPHEAP_ZONE_RUNTIME,
-				caller_tally(h, SMPHEAP_ZONE_RUNTIME, slot), bytes);
-		return 0;
+	case SMPH_AT_SHARD: {
+		const struct smph_shard *s = &h->shards[index];
+		unsigned k = smph_class_at(h, p - s->base);
+
+		return free_block(
+		    h, index, k, smph_block_index(&h->geom[k], p - s->base - h->geom[k].offset), p);
+	}
 	case SMPH_AT_REGION:
-		rc = smph_buffer_free(h, index, p, &bytes);
-		if (rc)
-			return smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, rc);
-		smph_count_free(h, SMPHEAP_ZONE_BUFFER,
-				caller_tally(h, SMPHEAP_ZONE_BUFFER, smph_platform_thread_slot()),
-				bytes);
-		return 0;
+		return free_run(h, index, p);
 	case SMPH_AT_SYS:
 		return smph_count_bad_free(h, SMPHEAP_ZONE_SYS, -EPERM);
 	case SMPH_AT_GAP:
@@ -195,6 +312,63 @@ int smpheap_free(struct smpheap *h, void *ptr)
 	default:
 		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EFAULT);
 	}
+}
+
+/* A free by a thread with a slot, when the block is not of the word it used
+ * last: find the block's class from its address, then the same as the fast
+ * path with that class's word, else to the shard's bitmap. */
+static __attribute__((noinline)) int free_cached(struct smpheap *h, unsigned slot, void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr;
+
+	/* Unsigned wrap: NULL and pointers below the zones fail the range
+	 * test too, and go to free_slow() to be answered. */
+	if (smph_likely(p - h->zones_base < h->end - h->zones_base)) {
+		unsigned owner = h->bank_owner[(p - h->zones_base) >> h->bank_shift];
+		const struct smph_shard *s = &h->shards[owner & SMPH_OWNER_INDEX];
+		uintptr_t off = p - s->base;
+
+		if (smph_likely(!(owner & SMPH_OWNER_REGION) && off < h->shard_bytes)) {
+			unsigned k = smph_class_at(h, off);
+			const struct smph_class_geom *g = &h->geom[k];
+			uint32_t idx = smph_block_index(g, off - g->offset);
+			struct smph_tcache *t = &h->tcache[slot];
+
+			if (smph_likely(idx != SMPH_NO_BIT &&
+					smph_tcache_push(s, k, g, &t->cls[k], p, idx))) {
+				t->last = &t->cls[k];
+				return smph_count_free(
+				    h, SMPHEAP_ZONE_RUNTIME,
+				    (struct smph_tally){&t->ctr[SMPHEAP_ZONE_RUNTIME], true},
+				    g->block_size);
+			}
+			return free_block(h, owner, k, idx, p);
+		}
+		if (owner & SMPH_OWNER_REGION)
+			return free_run(h, owner & SMPH_OWNER_INDEX, p);
+	}
+	return free_slow(h, ptr);
+}
+
+/* The fast path: a runtime block of the word the calling thread used last
+ * goes back into that word with plain stores. */
+int smpheap_free(struct smpheap *h, void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	unsigned slot = smph_slot_ready();
+
+	if (smph_likely(heap_ok(h) && slot < h->tcache_slots)) {
+		struct smph_tcache *t = &h->tcache[slot];
+
+		/* Most frees are of a block of the word this thread used last. */
+		if (smph_likely(smph_tcache_push_guess(t->last, p)))
+			return smph_count_free(
+			    h, SMPHEAP_ZONE_RUNTIME,
+			    (struct smph_tally){&t->ctr[SMPHEAP_ZONE_RUNTIME], true},
+			    t->last->geom->block_size);
+		return free_cached(h, slot, ptr);
+	}
+	return free_slow(h, ptr);
 }
 
 /* Moves a live block to a new one of `size` bytes from `zone`/`caps`. */

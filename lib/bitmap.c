@@ -147,7 +147,7 @@ int smph_bitmap2_check(const struct smph_bitmap2 *bm)
 	return 0;
 }
 
-void smph_bits_set_run(smph_aword_t *map, uint32_t first, uint32_t n)
+void smph_bits_set_run_slow(smph_aword_t *map, uint32_t first, uint32_t n)
 {
 	uint32_t pos = first, end = first + n;
 
@@ -215,7 +215,7 @@ static uint32_t find_clear(const smph_aword_t *map, uint32_t lo, uint32_t hi)
 	return SMPH_NO_BIT;
 }
 
-uint32_t smph_bits_find_set(const smph_aword_t *map, uint32_t bits, uint32_t from)
+uint32_t smph_bits_find_set_slow(const smph_aword_t *map, uint32_t bits, uint32_t from)
 {
 	uint32_t pos = from;
 
@@ -258,21 +258,6 @@ uint32_t smph_bits_find_run(const smph_aword_t *map, uint32_t bits, uint32_t fro
 		i = align_up32(next, align);
 	}
 	return SMPH_NO_BIT;
-}
-
-int smph_bit_test_and_set(smph_aword_t *map, uint32_t i, memory_order mo)
-{
-	smph_word_t b = smph_bit(i);
-
-	return (atomic_fetch_or_explicit(&map[i >> SMPH_WORD_SHIFT], b, mo) & b) != 0;
-}
-
-int smph_bit_test_and_clear(smph_aword_t *map, uint32_t i, memory_order mo)
-{
-	smph_word_t b = smph_bit(i);
-
-	return (atomic_fetch_and_explicit(&map[i >> SMPH_WORD_SHIFT], (smph_word_t)~b, mo) & b) !=
-	       0;
 }
 
 uint32_t smph_bits_count(const smph_aword_t *map, uint32_t first, uint32_t n)

@@ -185,8 +185,20 @@ int smph_bitmap2_check(const struct smph_bitmap2 *bm);
 /* ---- flat bitmaps: runs ---- */
 
 /* Sets bits [first, first+n) of `map` to 1 (n may span words). Release order:
- * makes the previous owner's writes visible to the next claimer. */
-void smph_bits_set_run(smph_aword_t *map, uint32_t first, uint32_t n);
+ * makes the previous owner's writes visible to the next claimer. A run in
+ * one word is one atomic OR, inline; longer runs go out of line. */
+void smph_bits_set_run_slow(smph_aword_t *map, uint32_t first, uint32_t n);
+static inline void smph_bits_set_run(smph_aword_t *map, uint32_t first, uint32_t n)
+{
+	unsigned lo = first & (SMPH_WORD_BITS - 1);
+
+	if (__builtin_expect(lo + n <= SMPH_WORD_BITS, 1))
+		/* Release: see above. */
+		atomic_fetch_or_explicit(&map[first >> SMPH_WORD_SHIFT], smph_mask(lo, n),
+					 memory_order_release);
+	else
+		smph_bits_set_run_slow(map, first, n);
+}
 
 /* Clears bits [first, first+n), which must all be 1, with CAS word by word in
  * ascending order; on a conflict (a bit already 0) restores what it cleared
@@ -200,12 +212,43 @@ uint32_t smph_bits_claim_run(smph_aword_t *map, uint32_t first, uint32_t n);
 uint32_t smph_bits_find_run(const smph_aword_t *map, uint32_t bits, uint32_t from, uint32_t n,
 			    uint32_t align);
 
-/* Index of the first 1 bit at or after `from` (below `bits`), or SMPH_NO_BIT. */
-uint32_t smph_bits_find_set(const smph_aword_t *map, uint32_t bits, uint32_t from);
+/* Index of the first 1 bit at or after `from` (below `bits`), or
+ * SMPH_NO_BIT. Relaxed snapshot. The word holding `from` is looked at
+ * inline; the search goes out of line past it. */
+uint32_t smph_bits_find_set_slow(const smph_aword_t *map, uint32_t bits, uint32_t from);
+static inline uint32_t smph_bits_find_set(const smph_aword_t *map, uint32_t bits, uint32_t from)
+{
+	smph_word_t w;
 
-/* Atomically sets / clears bit i; returns 1 if it was set before, else 0. */
-int smph_bit_test_and_set(smph_aword_t *map, uint32_t i, memory_order mo);
-int smph_bit_test_and_clear(smph_aword_t *map, uint32_t i, memory_order mo);
+	if (__builtin_expect(from >= bits, 0))
+		return SMPH_NO_BIT;
+	/* Relaxed: a snapshot, as the declaration says. */
+	w = atomic_load_explicit(&map[from >> SMPH_WORD_SHIFT], memory_order_relaxed) &
+	    (SMPH_WORD_ONES << (from & (SMPH_WORD_BITS - 1)));
+	if (__builtin_expect(w != 0, 1)) {
+		uint32_t i = (from & ~(SMPH_WORD_BITS - 1)) + smph_ctz(w);
+
+		return i < bits ? i : SMPH_NO_BIT;
+	}
+	return smph_bits_find_set_slow(map, bits, from);
+}
+
+/* Atomically sets / clears bit i; returns 1 if it was set before, else 0.
+ * `mo` is the caller's, and should be a constant. */
+static inline int smph_bit_test_and_set(smph_aword_t *map, uint32_t i, memory_order mo)
+{
+	smph_word_t b = smph_bit(i);
+
+	return (atomic_fetch_or_explicit(&map[i >> SMPH_WORD_SHIFT], b, mo) & b) != 0;
+}
+
+static inline int smph_bit_test_and_clear(smph_aword_t *map, uint32_t i, memory_order mo)
+{
+	smph_word_t b = smph_bit(i);
+
+	return (atomic_fetch_and_explicit(&map[i >> SMPH_WORD_SHIFT], (smph_word_t)~b, mo) & b) !=
+	       0;
+}
 
 static inline int smph_bit_test(const smph_aword_t *map, uint32_t i)
 {

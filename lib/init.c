@@ -133,6 +133,7 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 			return -EOVERFLOW;
 		g->offset = (uint32_t)shard;
 		shard += (uint64_t)bs * g->count;
+		g->bytes = (uint32_t)((uint64_t)bs * g->count); /* checked with the shard below */
 		if (g->align > p->max_align)
 			p->max_align = g->align;
 		bits_words += smph_bitmap2_words(g->count);
@@ -271,9 +272,10 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	__builtin_memcpy(h->geom, p.geom, sizeof(h->geom));
 	h->zone_caps[SMPHEAP_ZONE_SYS] = l->sys_caps;
 	h->zone_caps[SMPHEAP_ZONE_RUNTIME] = l->runtime_caps;
-	/* smpheap_alloc() takes the inline path for SYS up to the largest
-	 * heap and RUNTIME up to the largest block; BUFFER and anything out of
-	 * range go through the general path (fast_max 0 sends every size). */
+	/* smpheap_alloc() takes its short paths for SYS up to the largest
+	 * heap, RUNTIME up to the largest block and BUFFER up to the largest
+	 * region (set below); anything out of range goes through the general
+	 * path (fast_max 0 sends every size). */
 	for (unsigned c = 0; c < l->cores; c++)
 		if (l->sys_size[c] > h->fast_max[SMPHEAP_ZONE_SYS])
 			h->fast_max[SMPHEAP_ZONE_SYS] = l->sys_size[c];
@@ -319,6 +321,8 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 		rg->end = rg->start + words;
 		smph_bits_set_run(rg->free, 0, rg->pages);
 		h->zone_caps[SMPHEAP_ZONE_BUFFER] |= rg->caps;
+		if (((size_t)rg->pages << h->page_shift) > h->fast_max[SMPHEAP_ZONE_BUFFER])
+			h->fast_max[SMPHEAP_ZONE_BUFFER] = (size_t)rg->pages << h->page_shift;
 		for (size_t b = p.region_off[r] >> h->bank_shift;
 		     b < (p.region_off[r] + span) >> h->bank_shift; b++)
 			h->bank_owner[b] = (uint16_t)(SMPH_OWNER_REGION | r);
@@ -342,8 +346,12 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 #endif
 	for (unsigned t = 0; t < l->thread_slots; t++) {
 		atomic_init(&h->tcache[t].core, SMPH_NO_CORE);
-		for (unsigned k = 0; k < SMPHEAP_MAX_CLASSES; k++)
+		for (unsigned k = 0; k < SMPHEAP_MAX_CLASSES; k++) {
 			h->tcache[t].cls[k].leaf = SMPH_NO_BIT;
+			h->tcache[t].cls[k].base = h->end;
+			h->tcache[t].cls[k].geom = &h->geom[k];
+		}
+		h->tcache[t].last = &h->tcache[t].cls[0];
 	}
 	h->magic = SMPH_MAGIC;
 	/* Slots only once the heap is listed where exiting threads look. */

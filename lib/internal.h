@@ -66,13 +66,13 @@
 struct smph_counters {
 	_Alignas(SMPH_CACHE_LINE) _Atomic size_t allocs; /* successful allocations */
 	_Atomic size_t frees;				 /* successful frees */
-	_Atomic size_t failures;			 /* allocations that returned NULL */
-	_Atomic size_t bad_frees;			 /* rejected frees */
-	_Atomic size_t bytes_in;			 /* bytes handed out by this core */
-	_Atomic size_t bytes_out;			 /* bytes given back by this core */
-	_Atomic size_t hwm;				 /* highest bytes_in - bytes_out seen */
-	_Atomic size_t rising;				 /* 1 after a new hwm, until a free */
-	_Atomic size_t poison_errors;			 /* poisoned blocks found written */
+	_Atomic size_t net;	      /* bytes handed out minus bytes given back (wraps: a
+					 thread may free more than it allocated) */
+	_Atomic size_t hwm;	      /* highest `net` seen, as a signed value */
+	_Atomic size_t rising;	      /* 1 after a new hwm, until the next free */
+	_Atomic size_t failures;      /* allocations that returned NULL */
+	_Atomic size_t bad_frees;     /* rejected frees */
+	_Atomic size_t poison_errors; /* poisoned blocks found written */
 };
 
 /* One core's system heap. */
@@ -91,6 +91,7 @@ struct smph_class_geom {
 	uint32_t magic;	     /* ceil(2^32 / odd), 0 when odd == 1 */
 	uint32_t align;	     /* natural alignment: 1 << shift, capped at 4096 */
 	uint32_t cache_max;  /* word-claim cache cap (0: off) */
+	uint32_t bytes;	     /* block_size * count: the class's span in a shard */
 };
 
 /* One core's runtime shard. Aligned to its (power-of-two) size so that
@@ -105,14 +106,20 @@ struct smph_shard {
 
 /* The word-claim cache of one class in one thread slot. The slot's thread
  * holds at most one leaf word per class: it took that word's free blocks
- * with one atomic exchange and hands them out (and takes back the ones it
- * frees) with plain instructions. Invariants: `bits` is what cached[leaf]
- * says; while it holds the word, its holder bit is set, so no other thread
- * writes cached[leaf]; a block is never free in the leaf and in a cache. */
+ * with one atomic operation and hands them out (and takes back the ones it
+ * frees) with plain instructions. Invariants: `bits` is what *cached says;
+ * while it holds the word, its holder bit is set, so no other thread writes
+ * *cached; a block is never free in the leaf and in a cache; the word is in
+ * the shard of the core the slot's thread acts as (smph_tcache.core). */
 struct smph_tcache_class {
-	smph_word_t bits; /* free blocks held, 1 = free here */
-	uint32_t leaf;	  /* leaf word held, SMPH_NO_BIT if none */
-	uint32_t held;	  /* popcount(bits) */
+	smph_word_t bits;		    /* free blocks held, 1 = free here */
+	uintptr_t base;			    /* address of the held word's block 0; h->end if none */
+	smph_aword_t *cached;		    /* &shard->cached[k][leaf]: `bits` as others see it */
+	smph_aword_t *leafword;		    /* &shard->bm[k].leaf[leaf]: the word in the shard */
+	const struct smph_class_geom *geom; /* the class's geometry (in the heap) */
+	uint32_t span;			    /* bytes of the held word's blocks (0 if none) */
+	uint32_t leaf;			    /* leaf word held, SMPH_NO_BIT if none */
+	uint32_t held;			    /* popcount(bits) */
 };
 
 /* One thread slot of a heap: its counters and its caches. Written only by
@@ -121,6 +128,8 @@ struct smph_tcache_class {
 struct smph_tcache {
 	_Alignas(1024) struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* single-writer counters */
 	_Atomic unsigned core; /* shard the held words are in (SMPH_NO_CORE: none) */
+	struct smph_tcache_class
+	    *last; /* the class this thread used last: free looks there first */
 	struct smph_tcache_class cls[SMPHEAP_MAX_CLASSES]; /* one held word per class */
 };
 #define SMPH_NO_CORE 0xffffffffu
@@ -182,12 +191,59 @@ static inline struct smph_counters *smph_ctr(const struct smpheap *h, unsigned z
 	return &h->counters[zone * h->cores + core];
 }
 
-/* The calling core, reduced to the layout's core count. */
+/* The calling core, reduced to the layout's core count; out of line when
+ * the platform's thread-local does not hold it ready. */
+unsigned smph_core_slow(const struct smpheap *h);
 static inline unsigned smph_core(const struct smpheap *h)
 {
+#ifdef SMPHEAP_PLATFORM_SELF_TLS
+	unsigned c = smph_platform_self.core;
+#else
 	unsigned c = smph_platform_core_id();
+#endif
 
-	return smph_likely(c < h->cores) ? c : c % h->cores;
+	return smph_likely(c < h->cores) ? c : smph_core_slow(h);
+}
+
+/* The calling core as the platform's thread-local holds it, with no call:
+ * may be SMPHEAP_SELF_UNSET or beyond the layout's cores, which a fast path
+ * leaves to a slow path that calls smph_core(). */
+static inline unsigned smph_core_ready(void)
+{
+#ifdef SMPHEAP_PLATFORM_SELF_TLS
+	return smph_platform_self.core;
+#else
+	return smph_platform_core_id();
+#endif
+}
+
+/* The calling thread's slot as the platform's thread-local holds it, with
+ * no call: SMPHEAP_SELF_UNSET (never a valid slot) until the platform has
+ * given this thread one. For fast paths that fall back to a slow path,
+ * which calls smph_slot(), when it is not a slot. */
+static inline unsigned smph_slot_ready(void)
+{
+#if defined(SMPHEAP_PLATFORM_SELF_TLS)
+	return smph_platform_self.slot;
+#elif defined(SMPHEAP_PLATFORM_NO_THREAD_SLOTS)
+	return SMPHEAP_NO_THREAD_SLOT;
+#else
+	return smph_platform_thread_slot();
+#endif
+}
+
+/* The calling thread's slot (>= h->tcache_slots: none). */
+static inline unsigned smph_slot(void)
+{
+#if defined(SMPHEAP_PLATFORM_NO_THREAD_SLOTS)
+	return SMPHEAP_NO_THREAD_SLOT;
+#elif defined(SMPHEAP_PLATFORM_SELF_TLS)
+	unsigned s = smph_platform_self.slot;
+
+	return smph_likely(s != SMPHEAP_SELF_UNSET) ? s : smph_platform_thread_slot();
+#else
+	return smph_platform_thread_slot();
+#endif
 }
 
 static inline size_t smph_align_up(size_t x, size_t a)
@@ -201,8 +257,6 @@ static inline bool smph_is_pow2(size_t x)
 }
 
 /* Counting. Peak sampling is out of line (stats.c), on a new local high. */
-void smph_count_new_high(struct smpheap *h, unsigned zone, struct smph_counters *k, size_t net);
-void smph_count_local_max(struct smpheap *h, unsigned zone, struct smph_counters *k);
 
 /* Who counts an operation: the calling thread's slot (one writer: plain
  * relaxed load and store) or, with no slot, the calling core (RMWs). */
@@ -231,30 +285,37 @@ static inline size_t smph_add(_Atomic size_t *c, size_t v, bool single)
 	return atomic_fetch_add_explicit(c, v, memory_order_relaxed) + v;
 }
 
-/* Counts a successful allocation of `bytes`. */
-static inline void smph_count_alloc(struct smpheap *h, unsigned zone, struct smph_tally t,
-				    size_t bytes)
+/* Counts a successful allocation of `bytes` (0 for SYS, whose bytes are read
+ * off the bump offsets). Returns p, so a fast path can end in it. */
+void *smph_count_new_high(struct smpheap *h, unsigned zone, struct smph_counters *k, size_t net,
+			  void *p);
+static inline void *smph_count_alloc(struct smpheap *h, unsigned zone, struct smph_tally t,
+				     size_t bytes, void *p)
 {
 	size_t net;
 
 	smph_add(&t.k->allocs, 1, t.single);
 	if (zone == SMPHEAP_ZONE_SYS)
-		return; /* its bytes are read off the bump offsets */
-	net = smph_add(&t.k->bytes_in, bytes, t.single) -
-	      atomic_load_explicit(&t.k->bytes_out, memory_order_relaxed);
+		return p;
+	net = smph_add(&t.k->net, bytes, t.single);
 	if (smph_unlikely((intptr_t)net >
 			  (intptr_t)atomic_load_explicit(&t.k->hwm, memory_order_relaxed)))
-		smph_count_new_high(h, zone, t.k, net);
+		return smph_count_new_high(h, zone, t.k, net, p);
+	return p;
 }
 
-/* Counts a successful free of `bytes`. */
-static inline void smph_count_free(struct smpheap *h, unsigned zone, struct smph_tally t,
-				   size_t bytes)
+/* Counts a successful free of `bytes`; returns 0 so a fast path can end in
+ * it. The first free after a new high samples the zone's peak, out of line
+ * (a tail call keeps the inline path free of saved registers). */
+int smph_count_free_at_max(struct smpheap *h, unsigned zone, struct smph_tally t, size_t bytes);
+static inline int smph_count_free(struct smpheap *h, unsigned zone, struct smph_tally t,
+				  size_t bytes)
 {
 	if (smph_unlikely(atomic_load_explicit(&t.k->rising, memory_order_relaxed)))
-		smph_count_local_max(h, zone, t.k);
+		return smph_count_free_at_max(h, zone, t, bytes);
 	smph_add(&t.k->frees, 1, t.single);
-	smph_add(&t.k->bytes_out, bytes, t.single);
+	smph_add(&t.k->net, (size_t)0 - bytes, t.single);
+	return 0;
 }
 void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
 		       size_t new_bytes);
@@ -300,6 +361,34 @@ static inline enum smph_where smph_locate(const struct smpheap *h, uintptr_t p, 
 	if (p - h->sys[c].base < h->sys[c].size)
 		return SMPH_AT_SYS;
 	return SMPH_AT_GAP;
+}
+
+/* rel / block_size if `rel` is a multiple of class g's block size, else
+ * SMPH_NO_BIT. */
+static inline uint32_t smph_block_div(const struct smph_class_geom *g, uintptr_t rel)
+{
+	uint32_t q = (uint32_t)(rel >> g->shift), idx;
+
+	if (smph_unlikely(((uintptr_t)q << g->shift) != rel))
+		return SMPH_NO_BIT;
+	/* q / odd by multiplication; exact for every block start (proved for
+	 * the layout by smpheap_init()). The product check rejects the rest. */
+	if (!g->magic)
+		return q;
+	idx = (uint32_t)(((uint64_t)q * g->magic) >> 32);
+	if (smph_unlikely(idx * (g->block_size >> g->shift) != q))
+		return SMPH_NO_BIT;
+	return idx;
+}
+
+/* Block index of offset `rel` into class `g`'s blocks, or SMPH_NO_BIT if
+ * `rel` is not the start of one of its blocks (an offset before the class's
+ * first block wraps to a huge `rel` and is rejected too). */
+static inline uint32_t smph_block_index(const struct smph_class_geom *g, uintptr_t rel)
+{
+	if (smph_unlikely(rel >= g->bytes))
+		return SMPH_NO_BIT;
+	return smph_block_div(g, rel);
 }
 
 /* Runtime shard geometry helpers for hotplug. */

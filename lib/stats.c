@@ -31,14 +31,12 @@ static size_t zone_used(const struct smpheap *h, unsigned zone)
 	for (unsigned c = 0; c < h->cores; c++) {
 		const struct smph_counters *k = smph_ctr(h, zone, c);
 
-		net += atomic_load_explicit(&k->bytes_in, memory_order_relaxed) -
-		       atomic_load_explicit(&k->bytes_out, memory_order_relaxed);
+		net += atomic_load_explicit(&k->net, memory_order_relaxed);
 	}
 	for (unsigned t = 0; t < h->tcache_slots; t++) {
 		const struct smph_counters *k = &h->tcache[t].ctr[zone];
 
-		net += atomic_load_explicit(&k->bytes_in, memory_order_relaxed) -
-		       atomic_load_explicit(&k->bytes_out, memory_order_relaxed);
+		net += atomic_load_explicit(&k->net, memory_order_relaxed);
 	}
 	return (intptr_t)net < 0 ? 0 : net;
 }
@@ -54,23 +52,27 @@ static void sample_peak(struct smpheap *h, unsigned zone)
 		;
 }
 
-void smph_count_new_high(struct smpheap *h, unsigned zone, struct smph_counters *k, size_t net)
+void *smph_count_new_high(struct smpheap *h, unsigned zone, struct smph_counters *k, size_t net,
+			  void *p)
 {
 	size_t hwm = atomic_load_explicit(&k->hwm, memory_order_relaxed);
 
-	/* Plain stores: only threads acting as this core write these, and a
-	 * lost update between two of them only delays a sample. */
+	/* Plain stores: with a thread slot these counters have one writer;
+	 * per core, a lost update between two threads acting as the core
+	 * only delays a sample. */
 	atomic_store_explicit(&k->hwm, net, memory_order_relaxed);
 	atomic_store_explicit(&k->rising, 1, memory_order_relaxed);
 	if (net - hwm > hwm / 8)
 		sample_peak(h, zone);
+	return p;
 }
 
-void smph_count_local_max(struct smpheap *h, unsigned zone, struct smph_counters *k)
+int smph_count_free_at_max(struct smpheap *h, unsigned zone, struct smph_tally t, size_t bytes)
 {
-	/* This core just passed a local maximum: sample before it drops. */
-	atomic_store_explicit(&k->rising, 0, memory_order_relaxed);
+	/* This counter just passed a local maximum: sample before it drops. */
+	atomic_store_explicit(&t.k->rising, 0, memory_order_relaxed);
 	sample_peak(h, zone);
+	return smph_count_free(h, zone, t, bytes);
 }
 
 void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
@@ -79,13 +81,11 @@ void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t o
 	struct smph_counters *k = smph_ctr(h, zone, core);
 
 	if (new_bytes > old_bytes) {
-		atomic_fetch_add_explicit(&k->bytes_in, new_bytes - old_bytes,
-					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&k->net, new_bytes - old_bytes, memory_order_relaxed);
 		sample_peak(h, zone);
 	} else if (new_bytes < old_bytes) {
 		sample_peak(h, zone);
-		atomic_fetch_add_explicit(&k->bytes_out, old_bytes - new_bytes,
-					  memory_order_relaxed);
+		atomic_fetch_sub_explicit(&k->net, old_bytes - new_bytes, memory_order_relaxed);
 	}
 }
 

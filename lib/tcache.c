@@ -52,7 +52,8 @@ void smpheap_thread_flush(unsigned slot)
 
 /* Gives back the word held for class k: the blocks free in it go back into
  * the shard's leaf, and the word can be held by another thread. */
-static void give_back(struct smph_shard *s, unsigned k, struct smph_tcache_class *c)
+static void give_back(const struct smpheap *h, struct smph_shard *s, unsigned k,
+		      struct smph_tcache_class *c)
 {
 	if (c->leaf == SMPH_NO_BIT)
 		return;
@@ -68,6 +69,10 @@ static void give_back(struct smph_shard *s, unsigned k, struct smph_tcache_class
 	/* Release: the next holder sees our last store to cached[leaf]. */
 	smph_bit_test_and_clear(s->holder[k], c->leaf, memory_order_release);
 	c->leaf = SMPH_NO_BIT;
+	c->base = h->end;
+	c->span = 0;
+	c->cached = NULL;
+	c->leafword = NULL;
 	c->bits = 0;
 	c->held = 0;
 }
@@ -79,7 +84,7 @@ void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t)
 	if (core == SMPH_NO_CORE)
 		return;
 	for (unsigned k = 0; k < h->class_count; k++)
-		give_back(&h->shards[core], k, &t->cls[k]);
+		give_back(h, &h->shards[core], k, &t->cls[k]);
 	atomic_store_explicit(&t->core, SMPH_NO_CORE, memory_order_relaxed);
 }
 
@@ -127,7 +132,7 @@ void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core
 			return NULL;
 		atomic_store_explicit(&t->core, core, memory_order_relaxed);
 	}
-	give_back(s, k, c);
+	give_back(h, s, k, c);
 	if (max > SMPH_WORD_BITS)
 		max = SMPH_WORD_BITS;
 	for (uint32_t si = 0; si < bm->summaries; si++) {
@@ -149,10 +154,19 @@ void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core
 				continue;
 			}
 			c->leaf = li;
+			c->base = s->base + h->geom[k].offset +
+				  ((uintptr_t)li << SMPH_WORD_SHIFT) * h->geom[k].block_size;
+			c->cached = &s->cached[k][li];
+			c->leafword = &bm->leaf[li];
+			/* The last word of a class may be short. */
+			c->span = (h->geom[k].count - (li << SMPH_WORD_SHIFT) < SMPH_WORD_BITS
+				       ? h->geom[k].count - (li << SMPH_WORD_SHIFT)
+				       : SMPH_WORD_BITS) *
+				  h->geom[k].block_size;
 			c->bits = got;
 			c->held = smph_popcount(got);
 			*block = h->geom[k].block_size;
-			return smph_tcache_pop(h, t, core, k);
+			return smph_tcache_pop(c, h->geom[k].block_size);
 		}
 	}
 	return NULL;

@@ -19,7 +19,7 @@
 
 /* Takes a new word of class k's free blocks from `core`'s shard into slot t
  * and hands one out; NULL if the shard has none to give (the caller then
- * takes the pure path). */
+ * takes the pure path). Out of line: once per word. */
 void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core, unsigned k,
 			 size_t *block);
 
@@ -30,29 +30,90 @@ void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t);
 /* Registers a heap so threads can find it to flush; false if full. */
 bool smph_registry_add(struct smpheap *h);
 
-/* One block from the slot's held word of class k, or NULL. Inline: this is
- * the path that takes no atomic read-modify-write. */
-static inline void *smph_tcache_pop(struct smpheap *h, struct smph_tcache *t, unsigned core,
-				    unsigned k)
+/* One block from the slot's held word of class `c` (block size `block`),
+ * whose free bits `bits` are not 0. Inline: this is the path that takes no
+ * atomic read-modify-write. */
+static inline void *smph_tcache_take(struct smph_tcache_class *c, smph_word_t bits, uint32_t block)
 {
-	struct smph_tcache_class *c = &t->cls[k];
-	const struct smph_class_geom *g = &h->geom[k];
-	struct smph_shard *s = &h->shards[core];
-	smph_word_t bits = c->bits;
-	uint32_t idx;
+	unsigned i = smph_ctz(bits);
 
-	/* Relaxed: t->core is written only by this thread (or by core_down
-	 * while it is parked); atomic only because core_down reads it. */
-	if (smph_unlikely(!bits || atomic_load_explicit(&t->core, memory_order_relaxed) != core))
-		return NULL;
-	idx = (c->leaf << SMPH_WORD_SHIFT) + smph_ctz(bits);
 	bits &= bits - 1;
 	c->bits = bits;
 	c->held--;
-	/* Relaxed: only the holder writes cached[leaf]; other threads read it
+	/* Relaxed: only the holder writes *cached; other threads read it
 	 * only to recognise a double free. */
-	atomic_store_explicit(&s->cached[k][c->leaf], bits, memory_order_relaxed);
-	return (void *)(s->base + g->offset + (uintptr_t)idx * g->block_size);
+	atomic_store_explicit(c->cached, bits, memory_order_relaxed);
+	return (void *)(c->base + (uintptr_t)i * block);
+}
+
+/* As smph_tcache_take(), or NULL if the held word has no free block. */
+static inline void *smph_tcache_pop(struct smph_tcache_class *c, uint32_t block)
+{
+	smph_word_t bits = c->bits;
+
+	return bits ? smph_tcache_take(c, bits, block) : NULL;
+}
+
+/* Puts block bit `b` (at p, free neither here nor in the leaf) back into the
+ * held word of `c`. */
+static inline void smph_tcache_put(struct smph_tcache_class *c, smph_word_t b, uintptr_t p)
+{
+#ifdef SMPHEAP_POISON
+	smph_poison((void *)p, c->geom->block_size);
+#else
+	(void)p;
+#endif
+	c->bits |= b;
+	c->held++;
+	/* Relaxed: see smph_tcache_pop(). */
+	atomic_store_explicit(c->cached, c->bits, memory_order_relaxed);
+}
+
+/* Takes back the block at p if it belongs to the held word of `c` (which
+ * the caller guessed, e.g. the thread's last-used class) and there is room:
+ * true if it did. Safe for any p: the span test places p in that shard,
+ * class and word, the division test on a block start. False sends the
+ * caller on, and a double free (the bit already set here or in the leaf)
+ * to the shard's bitmap, which answers it. */
+static inline bool smph_tcache_push_guess(struct smph_tcache_class *c, uintptr_t p)
+{
+	uintptr_t rel = p - c->base;
+	const struct smph_class_geom *g = c->geom;
+	uint32_t i;
+	smph_word_t b;
+
+	if (rel >= c->span || c->held >= g->cache_max)
+		return false;
+	i = smph_block_div(g, rel);
+	if (smph_unlikely(i == SMPH_NO_BIT))
+		return false;
+	b = smph_bit(i);
+	/* Relaxed: a snapshot of the leaf, as in smph_bitmap2_is_free(). */
+	if (smph_unlikely((c->bits & b) ||
+			  (atomic_load_explicit(c->leafword, memory_order_relaxed) & b)))
+		return false;
+	smph_tcache_put(c, b, p);
+	return true;
+}
+
+/* Takes back the block at p (block `idx` of class k in shard s) into the
+ * slot's held word of that class `c` if it holds that word and has room:
+ * true if it did. False sends the caller to the shard's bitmap, which also
+ * answers a double free (the block's bit already set here or in the leaf). */
+static inline bool smph_tcache_push(const struct smph_shard *s, unsigned k,
+				    const struct smph_class_geom *g, struct smph_tcache_class *c,
+				    uintptr_t p, uint32_t idx)
+{
+	smph_word_t b = smph_bit(idx);
+
+	/* p lies in the held word's span only if it is in the same shard,
+	 * class and leaf word (class areas do not overlap). */
+	if (p - c->base >= ((uintptr_t)g->block_size << SMPH_WORD_SHIFT) || c->held >= g->cache_max)
+		return false;
+	if (smph_unlikely((c->bits & b) || smph_bitmap2_is_free(&s->bm[k], idx)))
+		return false;
+	smph_tcache_put(c, b, p);
+	return true;
 }
 
 #endif

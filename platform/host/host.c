@@ -7,6 +7,7 @@
  * bank is madvise(MADV_DONTNEED): its pages go back to the kernel, RSS shows
  * it, and they read as zeros when touched again.
  */
+#define SMPHEAP_PLATFORM_SELF_TLS 1 /* we define smph_platform_self */
 #include <errno.h>
 #include <hwloc.h>
 #include <limits.h>
@@ -22,14 +23,16 @@
 #include "smpheap/host.h"
 #include "smpheap/platform.h"
 
-static __thread unsigned thread_core = UINT_MAX;
+/* This thread's core and slot (smpheap/platform.h): the heap reads them
+ * inline; the functions below fill them the first time. */
+_Thread_local struct smph_platform_self smph_platform_self = {SMPHEAP_SELF_UNSET,
+							      SMPHEAP_SELF_UNSET};
 
 /* Thread slots: a small number per live thread (see smpheap/platform.h),
  * taken from a bitmap on a thread's first allocation and given back by a
  * thread-specific-data destructor when it exits, after its caches are
  * flushed. */
-#define SLOT_UNSET UINT_MAX
-static __thread unsigned thread_slot = SLOT_UNSET;
+#define SLOT_UNSET SMPHEAP_SELF_UNSET
 static _Atomic unsigned long long slots_taken; /* bit i: slot i is some thread's */
 static pthread_key_t slot_key;
 static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
@@ -39,7 +42,7 @@ static void slot_release(void *arg)
 	unsigned slot = (unsigned)(uintptr_t)arg - 1;
 
 	smpheap_thread_flush(slot);
-	thread_slot = SMPHEAP_NO_THREAD_SLOT;
+	smph_platform_self.slot = SMPHEAP_NO_THREAD_SLOT;
 	atomic_fetch_and(&slots_taken, ~(1ull << slot));
 }
 
@@ -54,24 +57,28 @@ static __attribute__((noinline)) unsigned slot_take(void)
 
 	_Static_assert(SMPHEAP_THREAD_SLOTS <= 64, "one word of slot bits");
 	pthread_once(&slot_once, slot_key_create);
-	thread_slot = SMPHEAP_NO_THREAD_SLOT; /* if all are taken */
+	/* liburcu-bp registers a thread on its first read-side section, under
+	 * a mutex: do it here, on the thread's first allocation, so that no
+	 * later steal (runtime.c) ever waits for a lock. */
+	urcu_bp_register_thread();
+	smph_platform_self.slot = SMPHEAP_NO_THREAD_SLOT; /* if all are taken */
 	while (~taken) {
 		unsigned slot = (unsigned)__builtin_ctzll(~taken);
 
 		if (slot >= SMPHEAP_THREAD_SLOTS)
 			break;
 		if (atomic_compare_exchange_weak(&slots_taken, &taken, taken | (1ull << slot))) {
-			thread_slot = slot;
+			smph_platform_self.slot = slot;
 			(void)pthread_setspecific(slot_key, (void *)(uintptr_t)(slot + 1));
 			break;
 		}
 	}
-	return thread_slot;
+	return smph_platform_self.slot;
 }
 
 unsigned smph_platform_thread_slot(void)
 {
-	unsigned s = thread_slot;
+	unsigned s = smph_platform_self.slot;
 
 	return __builtin_expect(s != SLOT_UNSET, 1) ? s : slot_take();
 }
@@ -140,9 +147,9 @@ int smpheap_host_bind(unsigned core)
 	if (core >= SMPHEAP_MAX_CORES)
 		return -EINVAL;
 	/* Cached blocks come from the old core's shard: give them back. */
-	if (thread_core != core && thread_slot < SMPHEAP_THREAD_SLOTS)
-		smpheap_thread_flush(thread_slot);
-	thread_core = core;
+	if (smph_platform_self.core != core && smph_platform_self.slot < SMPHEAP_THREAD_SLOTS)
+		smpheap_thread_flush(smph_platform_self.slot);
+	smph_platform_self.core = core;
 	topo_init();
 	pu = topo ? hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, core % topo_pus) : NULL;
 	if (pu)
@@ -154,15 +161,15 @@ static __attribute__((noinline)) unsigned bind_lazily(void)
 {
 	int cpu = sched_getcpu();
 
-	thread_core = cpu > 0 ? (unsigned)cpu % SMPHEAP_MAX_CORES : 0;
-	return thread_core;
+	smph_platform_self.core = cpu > 0 ? (unsigned)cpu % SMPHEAP_MAX_CORES : 0;
+	return smph_platform_self.core;
 }
 
 unsigned smpheap_host_core(void)
 {
-	unsigned c = thread_core;
+	unsigned c = smph_platform_self.core;
 
-	return __builtin_expect(c != UINT_MAX, 1) ? c : bind_lazily();
+	return __builtin_expect(c != SMPHEAP_SELF_UNSET, 1) ? c : bind_lazily();
 }
 
 unsigned smph_platform_core_id(void)

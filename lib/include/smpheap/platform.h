@@ -39,10 +39,28 @@ void smph_platform_bank_power(void *addr, size_t len, bool on);
  * SMPHEAP_NO_THREAD_SLOT. A thread with a slot gets single-writer counters
  * and, in classes with cache_max > 0, the word-claim cache. Optional: the
  * library's weak default gives no thread a slot (bare metal: one context
- * per core, pure lock-free path). Called on every allocation and free. */
+ * per core, pure lock-free path). Called on every allocation and free,
+ * unless lib/ is built with SMPHEAP_PLATFORM_NO_THREAD_SLOTS (the Xtensa
+ * build), which makes "no slot" a constant. */
 #define SMPHEAP_THREAD_SLOTS 64u
-#define SMPHEAP_NO_THREAD_SLOT 0xffffffffu
+#define SMPHEAP_NO_THREAD_SLOT 0xfffffffeu
 unsigned smph_platform_thread_slot(void);
+
+/* Optional: the calling thread's identity as a thread-local, read inline on
+ * every allocation and free instead of calling the two functions above. A
+ * platform whose threads have C11 thread-locals defines it (the host does)
+ * and builds lib/ with SMPHEAP_PLATFORM_SELF_TLS defined. A field holds
+ * SMPHEAP_SELF_UNSET until the platform knows it; the heap then calls the
+ * matching function above, which must fill it. Fields change only in their
+ * own thread. */
+#define SMPHEAP_SELF_UNSET 0xffffffffu
+struct smph_platform_self {
+	unsigned core; /* what smph_platform_core_id() returns, or SMPHEAP_SELF_UNSET */
+	unsigned slot; /* what smph_platform_thread_slot() returns, or SMPHEAP_SELF_UNSET */
+};
+#if defined(SMPHEAP_PLATFORM_SELF_TLS) && !defined(__cplusplus)
+extern _Thread_local struct smph_platform_self smph_platform_self;
+#endif
 
 /* What a platform calls into the library about its threads:
  * - smpheap_thread_flush(slot): the thread owning `slot` gives back every
