@@ -1,8 +1,10 @@
 /* apl/memory.h - an Apollo Lake-like (cAVS 1.5) audio DSP: 2 cores, smaller.
  *
  * Where the numbers come from:
- * - 2 DSP cores, 8 banks of 64 KiB HP SRAM (512 KiB) and 64 KiB of LP SRAM:
- *   the shape of SOF's platform/apollolake memory map.
+ * - 2 DSP cores, 9 banks of 64 KiB HP SRAM (576 KiB: one for the heap's
+ *   metadata, one per core group, six for the buffer zone; smpheap_size() is
+ *   10 banks with the LP one) and 64 KiB of LP SRAM: the shape of SOF's
+ *   platform/apollolake memory map (8 or more HP banks by SKU).
  * - System heaps 16 KiB (primary) and 12 KiB: half of tgl's, as APL's
  *   firmware runs fewer system components.
  * - Runtime block sizes 64..2048 as in SOF's APL block maps; counts ours,

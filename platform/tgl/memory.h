@@ -1,8 +1,10 @@
 /* tgl/memory.h - a Tiger Lake-like (cAVS 2.5) audio DSP: 4 cores, 64 KiB banks.
  *
  * Where the numbers come from:
- * - 4 DSP cores, HP SRAM in 64 KiB power-gateable banks (46 banks here,
- *   2944 KiB) and one 64 KiB bank of LP SRAM: the shape of SOF's
+ * - 4 DSP cores, HP SRAM in 64 KiB power-gateable banks (47 banks here,
+ *   3008 KiB: one for the heap's metadata, three per core group, 34 for the
+ *   buffer zone; smpheap_size() is 48 banks with the LP one) and one 64 KiB
+ *   bank of LP SRAM: the shape of SOF's
  *   platform/tigerlake memory map (src/platform/tigerlake/include/platform/
  *   lib/memory.h); the exact bank count there varies by SKU.
  * - System heaps: 32 KiB for the primary core, 24 KiB for the others (SOF's

@@ -7,11 +7,13 @@
  *
  * Where the heap places each zone inside the memory it is given:
  *
- *   [metadata][sys 0][sys 1]...[shard 0][shard 1]...[buffer region 0][region 1]...
+ *   [metadata][sys 0 | shard 0][sys 1 | shard 1]...[buffer region 0][region 1]...
  *
- * every part after the metadata starts on a bank boundary, so that the banks
- * of a core that went down can be powered off without touching any other
- * core's memory. smpheap_size() says how much that takes.
+ * Each core's group (its system heap, then its runtime shard) and each
+ * buffer region starts on a bank boundary, so that the banks of a core that
+ * went down can be powered off without touching any other core's memory.
+ * The metadata (heap header, bitmaps, counters) takes whole banks of its own
+ * at the start. smpheap_size() says how much that takes.
  */
 #ifndef SMPHEAP_LAYOUT_H
 #define SMPHEAP_LAYOUT_H
