@@ -236,7 +236,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: smpheap-stress [options]\n"
-		"  --threads N        worker threads (default: 2 x the machine's PUs)\n"
+		"  --threads N        worker threads (default: 2 x the machine's cores)\n"
 		"  --seconds S        run time; the run always stops by itself (default 10)\n"
 		"  --seed X           decision seed, decimal or 0x-hex (default: from the clock)\n"
 		"  --zones LIST       comma list of sys,runtime,buffer (default: all)\n"
@@ -279,7 +279,7 @@ static int parse(int argc, char **argv, struct options *o)
 	    {"ops", required_argument, NULL, 'o'},	{"inject", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
-	o->threads = 2 * smpheap_host_pus();
+	o->threads = 2 * smpheap_host_cores(); /* oversubscribed on any machine */
 	o->seconds = 10;
 	o->seed = now_ns() ^ ((uint64_t)getpid() << 32);
 	o->zone_mask = 7;
