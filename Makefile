@@ -37,14 +37,25 @@ test: deps
 	@$(MAKE) --no-print-directory install-check
 	@echo "make test: all presets passed ($(TEST_PRESETS))"
 
-# An outside program builds against the installed library with find_package().
+# An outside program builds against the installed library with find_package()
+# and with pkg-config alone, and README.md's first program does too.
 install-check: build-release
 	@rm -rf build/install build/consumer
-	@cmake --install build/release --prefix build/install >/dev/null
-	@cmake -S tests/consumer -B build/consumer -DCMAKE_PREFIX_PATH=$(CURDIR)/build/install >/dev/null
-	@cmake --build build/consumer -j $(JOBS) >/dev/null
-	@build/consumer/consumer
-	@PKG_CONFIG_PATH=$(CURDIR)/build/install/lib/pkgconfig pkg-config --exists smpheap && echo "install-check: pkg-config finds smpheap"
+	@cmake --install build/release --prefix build/install >/dev/null \
+	  || { echo "install-check: FAILED: cmake --install" >&2; exit 1; }
+	@cmake -S tests/consumer -B build/consumer -DCMAKE_PREFIX_PATH=$(CURDIR)/build/install >/dev/null \
+	  && cmake --build build/consumer -j $(JOBS) >/dev/null && build/consumer/consumer >/dev/null \
+	  || { echo "install-check: FAILED: consumer through find_package(smpheap)" >&2; exit 1; }
+	@echo "install-check: consumer through find_package(smpheap) passed"
+	@pc=$$(dirname "$$(find build/install -name smpheap.pc | head -n 1)") \
+	  && PKG_CONFIG_PATH=$(CURDIR)/$$pc pkg-config --exists smpheap \
+	  && flags=$$(PKG_CONFIG_PATH=$(CURDIR)/$$pc pkg-config --cflags --libs smpheap) \
+	  && $(CC) -std=c11 -Wall -Wextra -Werror tests/consumer/consumer.c -o build/consumer/consumer-pc $$flags \
+	  && build/consumer/consumer-pc >/dev/null \
+	  || { echo "install-check: FAILED: consumer through pkg-config" >&2; exit 1; }
+	@echo "install-check: consumer through pkg-config passed"
+	@tests/consumer/readme_example.sh build/install \
+	  || { echo "install-check: FAILED: README example" >&2; exit 1; }
 
 format:
 	@git ls-files '*.c' '*.h' '*.cc' | xargs clang-format -i
