@@ -6,7 +6,15 @@
 #   make bench FULL=1          the long suite: more sizes and thread counts,
 #                              0.5 s per benchmark, 5 repetitions interleaved
 #   make bench-report          re-render results/*/report.md from stored JSON
-#   make bench BENCH_FILTER=^pair/   only the benchmarks the regex selects
+#   make bench BENCH_FILTER=^pair/   only the benchmarks the regex selects (the
+#                              report leaves such a partial run out)
+#   make bench-run BENCH_FILTER=^pair/smpheap/   the run alone: no callgrind,
+#                              no Xtensa, no report
+#   make bench-icount          the callgrind counts alone
+#
+# Each step works on its own in a fresh clone (bench-run and bench-icount
+# build the release preset, bench-report installs its packages); `make
+# bench` builds once and runs the steps with BENCH_BUILT=1, which skips that.
 #
 # Writes results/<machine>/<date>.json (Google Benchmark JSON, with the
 # suite's context), results/<machine>/icount-<date>.json (callgrind), the
@@ -21,7 +29,8 @@ DEB_PACKAGES += libbenchmark-dev libbenchmark-tools python3 python3-scipy gnuplo
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_MACHINE ?= $(shell $(BENCH_PYTHON) bench/tools/machine_name.py)
 BENCH_DATE := $(shell date -u +%Y-%m-%dT%H%M%SZ)
-BENCH_DIR := results/$(BENCH_MACHINE)
+# expanded in the recipes, after `deps` may have installed python3
+BENCH_DIR = results/$(BENCH_MACHINE)
 BENCH_EXE := build/release/bench/smpheap-bench
 BENCH_FILTER ?= .
 # Repetitions in random order, and the report takes their medians: on a
@@ -42,14 +51,18 @@ endif
 # date stamp) and the report sets the machines side by side. A failed Xtensa
 # run still lets the host report render, then fails `make bench`.
 bench: build-release
-	@$(MAKE) --no-print-directory bench-run bench-icount BENCH_DATE=$(BENCH_DATE)
+	@$(MAKE) --no-print-directory bench-run bench-icount BENCH_DATE=$(BENCH_DATE) BENCH_BUILT=1
 	@status=0; \
 	if [ -n "$(XTENSA_RESULTS)" ]; then \
 	  echo "== make bench: the same workloads on Xtensa under QEMU (make bench-xtensa) =="; \
 	  $(MAKE) --no-print-directory bench-xtensa BENCH_DATE=$(BENCH_DATE) || status=$$?; \
 	fi; \
-	$(MAKE) --no-print-directory bench-report || status=$$?; \
+	$(MAKE) --no-print-directory bench-report BENCH_BUILT=1 || status=$$?; \
 	exit $$status
+
+# On their own, the steps build or install what they need first.
+bench-run bench-icount: $(if $(BENCH_BUILT),,build-release)
+bench-report: $(if $(BENCH_BUILT),,deps)
 
 # Progress: one short line per finished run ([k/N] name time p50/p99.9/max);
 # the full figures go to the JSON file.

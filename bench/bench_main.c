@@ -5,8 +5,12 @@
  *
  * Strategies: smpheap and blockmap-lock on the `host` layout (pair, batch,
  * threads, handoff, replay) and on the `tgl` layout (pipeline, churn: where
- * running out of memory is the point), glibc, jemalloc, mimalloc and
- * tcmalloc (peers.c: each through its own library), and the two floors.
+ * running out of memory is the point), smpheap-nocache (smpheap on `host`
+ * with the word-claim cache off), glibc, jemalloc, mimalloc and tcmalloc
+ * (peers.c: each through its own library), and the two floors. smpheap and
+ * smpheap-nocache also run pipeline and runtime-zone churn on `host`
+ * (pipeline/<strategy>/host, churn/<strategy>/host/...: issue 6, the cache
+ * must fail no more often than the pure path at the same fill).
  * Everything about the run (topology, CPU, compiler, layouts, git revision,
  * library versions, timer calibration) goes into the JSON context. */
 #define _GNU_SOURCE
@@ -272,8 +276,9 @@ int main(int argc, char **argv)
 	bench_context("compiler", buf[2]);
 	bench_context("c_flags", BENCH_C_FLAGS);
 	bench_context("git_revision", rev);
-	bench_context("layouts", "host: pair batch batch-sys threads handoff replay; "
-				 "tgl: pipeline churn");
+	bench_context("layouts", "host: pair batch batch-sys threads handoff replay, and "
+				 "pipeline/<strategy>/host churn/<strategy>/host (smpheap, "
+				 "smpheap-nocache); tgl: pipeline churn");
 	bench_context("suite", full ? "full" : "default");
 	bench_context("machine", read_cmd("hostname"));
 	bench_context("kernel", read_cmd("uname -sr"));
@@ -297,6 +302,11 @@ int main(int argc, char **argv)
 		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_RUNTIME),
 		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_BUFFER));
 	bench_context("tgl_capacity", buf[8]);
+	snprintf(buf[10], sizeof(buf[10]), "smpheap %zu/%zu/%zu B (sys/runtime/buffer)",
+		 s_smph_host.ops->capacity(&s_smph_host, STRAT_SYS),
+		 s_smph_host.ops->capacity(&s_smph_host, STRAT_RUNTIME),
+		 s_smph_host.ops->capacity(&s_smph_host, STRAT_BUFFER));
+	bench_context("host_capacity", buf[10]);
 	bench_context("layout.host", smpheap_layout_by_name("host")->origin);
 	bench_context("layout.tgl", smpheap_layout_by_name("tgl")->origin);
 	bench_context("strategy.smpheap.tgl", s_smph_tgl.version);
@@ -341,6 +351,12 @@ int main(int argc, char **argv)
 			d->ref_capacity[k] =
 			    s_smph_tgl.ops->capacity(&s_smph_tgl, (enum strat_kind)k);
 	}
+	/* issue 6: the word-claim cache where memory runs out, on the host
+	 * layout, against the same heap with the cache off */
+	wl_register_layout(WL_PIPELINE, &s_smph_host, full, "host");
+	wl_register_layout(WL_PIPELINE, &s_smph_nocache, full, "host");
+	wl_register_layout(WL_CHURN, &s_smph_host, full, "host");
+	wl_register_layout(WL_CHURN, &s_smph_nocache, full, "host");
 	for (unsigned t = 0; t < ntraces; t++)
 		for (unsigned i = 0; i < nh; i++)
 			wl_register_replay(host_set[i], &traces[t]);

@@ -14,6 +14,7 @@
  *   sys_alloc            smpheap_alloc(SYS, 16)            vs base_direct
  *   runtime64_pair       smpheap_alloc(RUNTIME, 64) + free  vs base_direct_pair
  *   buffer4k_pair        smpheap_alloc(BUFFER, 4096) + free vs base_direct_pair
+ *   runtime64_pair_nocache  the runtime pair with the word-claim cache off
  *   <strategy>_64_pair   through the strategy interface     vs base_iface_pair
  *                        (smpheap, blockmap-lock, the peers)
  * Without valgrind the client requests are no-ops and it just runs. */
@@ -139,6 +140,25 @@ int main(int argc, char **argv)
 	phase_direct("base_direct_pair", h, SMPHEAP_ZONE_RUNTIME, 64, 1, 0);
 	phase_direct("runtime64_pair", h, SMPHEAP_ZONE_RUNTIME, 64, 1, 1);
 	phase_direct("buffer4k_pair", h, SMPHEAP_ZONE_BUFFER, 4096, 1, 1);
+	{
+		/* The same pair with the word-claim cache off: the pure
+		 * lock-free path (one CAS to claim, one OR to release). */
+		static struct smpheap_layout nocache;
+		struct smpheap *hn;
+
+		nocache = *l;
+		nocache.name = "host-nocache";
+		for (unsigned k = 0; k < nocache.class_count; k++)
+			nocache.classes[k].cache_max = 0;
+		hn = smpheap_host_create(&nocache);
+		if (!hn) {
+			fprintf(stderr,
+				"smpheap-bench-icount: cannot create the host-nocache heap\n");
+			return 1;
+		}
+		phase_direct("runtime64_pair_nocache", hn, SMPHEAP_ZONE_RUNTIME, 64, 1, 1);
+		smpheap_host_destroy(hn);
+	}
 
 	phase_iface("base_iface_pair", &null);
 	strategy_smpheap_init(&smph, h, NULL);

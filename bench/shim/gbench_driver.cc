@@ -148,6 +148,10 @@ extern "C" int bench_main(int argc, char **argv)
 	benchmark::Initialize(&argc, argv);
 	if (benchmark::ReportUnrecognizedArguments(argc, argv))
 		return 1;
+	// the filter in effect (flag or BENCHMARK_FILTER; none: "."): report.py
+	// leaves a filtered, partial run out when it picks a machine's newest run
+	std::string filter = benchmark::GetBenchmarkFilter();
+	benchmark::AddCustomContext("benchmark_filter", filter.empty() ? "." : filter);
 	size_t ran = benchmark::RunSpecifiedBenchmarks();
 	benchmark::Shutdown();
 	return ran ? 0 : 2;

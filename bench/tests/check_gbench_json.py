@@ -53,6 +53,8 @@ def main():
                     fail("%s: no largest_free_t%d" % (b["name"], i))
         parts = b["name"].split("/")
         seen.add((parts[0], parts[1]))
+        if len(parts) > 2 and parts[2] == "host":
+            seen.add((parts[0], parts[1], "host"))
     if mode == "--baremetal":
         if ctx.get("driver") != "baremetal":
             fail("context.driver is not baremetal")
@@ -71,8 +73,18 @@ def main():
         for s in ["floor-atomic", "floor-plain"]:
             if ("pair", s) not in seen:
                 fail("missing pair/%s" % s)
+        # the word-claim cache off, beside smpheap; and both on the host layout
+        # where memory runs out (issue 6)
+        for w in ["pair", "batch", "batch-sys", "threads", "handoff", "replay"]:
+            if (w, "smpheap-nocache") not in seen:
+                fail("missing %s/smpheap-nocache" % w)
+        for w in ["pipeline", "churn"]:
+            for s in ["smpheap", "smpheap-nocache"]:
+                if (w, s, "host") not in seen:
+                    fail("missing %s/%s/host" % (w, s))
         for k in ["topology", "cpu_model", "git_revision", "compiler", "c_flags", "cycles_hz",
-                  "timer_overhead_cycles"] + ["strategy." + s for s in STRATEGIES]:
+                  "timer_overhead_cycles", "host_capacity", "benchmark_filter"] + \
+                ["strategy." + s for s in STRATEGIES]:
             if k not in ctx:
                 fail("context has no %s" % k)
         for s in STRATEGIES:

@@ -5,10 +5,16 @@
 
 For every machine folder RESULTS_DIR/<machine>/ holding Google Benchmark
 JSON (<date>.json, from `make bench` or the bare-metal driver) it takes the
-newest run and the newest icount-*.json, and writes <machine>/report.md with
-SVG plots in <machine>/plots/ (gnuplot). Then RESULTS_DIR/README.md puts the
-machines side by side. Only the standard library and gnuplot: every figure
-is read from the JSON, nothing is typed in.
+newest complete run and the newest icount-*.json, and writes
+<machine>/report.md with SVG plots in <machine>/plots/ (gnuplot). Then
+RESULTS_DIR/README.md puts the machines side by side. Only the standard
+library and gnuplot: every figure is read from the JSON, nothing is typed in.
+
+A run made with a filter (`make bench BENCH_FILTER=...`: the context's
+`benchmark_filter` is not one that selects everything) holds only some
+benchmarks and is left out, as is a file that is not valid JSON (a run that
+was cut short); files without the key (older runs, the bare-metal driver)
+are complete runs.
 """
 import glob
 import json
@@ -21,13 +27,22 @@ import tempfile
 
 STRATS = ["smpheap", "blockmap-lock", "glibc", "jemalloc", "mimalloc", "tcmalloc"]
 FLOORS = ["floor-atomic", "floor-plain"]
+NOCACHE = "smpheap-nocache"  # smpheap on the host layout, word-claim cache off
+ORDER = FLOORS + ["smpheap", NOCACHE] + STRATS[1:]
 PCTS = ["p50", "p90", "p99", "p99.9", "p99.99", "max"]
+# a name part that says which layout a run used ("churn/smpheap/host/..."); a
+# run without one is on the workload's usual layout (tgl for pipeline and churn)
+LAYOUTS = ("host", "tgl", "apl")
+# Google Benchmark's filters that select every benchmark ("" and "all" mean ".")
+FULL_FILTERS = ("", ".", ".*", "all")
+NOT_MEASURED = "not measured"
+CHURN_ZONES = {1: "runtime 16 B-4 KiB", 2: "buffer 256 B-32 KiB"}
 
 
 def parse_name(name):
     parts = name.split("/")
     r = {"workload": parts[0], "strategy": parts[1] if len(parts) > 1 else "", "params": {},
-         "threads": 1, "extra": []}
+         "threads": 1, "extra": [], "layout": None}
     for p in parts[2:]:
         if ":" in p:
             k, v = p.split(":", 1)
@@ -35,15 +50,34 @@ def parse_name(name):
                 r["threads"] = int(v)
             elif k != "iterations":
                 r["params"][k] = int(v) if re.fullmatch(r"-?\d+", v) else v
+        elif p in LAYOUTS and r["layout"] is None:
+            r["layout"] = p
         elif p not in ("manual_time", "real_time", "process_time"):
             r["extra"].append(p)
     return r
 
 
-class Run:
-    def __init__(self, path):
+def load_json(path):
+    """The document, or None (with a note) if it is not valid JSON."""
+    try:
         with open(path) as f:
-            doc = json.load(f)
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        sys.stderr.write("report: %s left out: not valid JSON (%s)\n" % (path, e))
+        return None
+
+
+def run_filter(doc):
+    """The run's benchmark filter if it selected only some benchmarks, else None."""
+    f = doc.get("context", {}).get("benchmark_filter")
+    return None if f is None or f.strip() in FULL_FILTERS else f
+
+
+class Run:
+    def __init__(self, path, doc=None):
+        if doc is None:
+            with open(path) as f:
+                doc = json.load(f)
         self.path = path
         self.ctx = doc.get("context", {})
         rows = doc.get("benchmarks", [])
@@ -60,10 +94,14 @@ class Run:
             b.update(parse_name(b["run_name"] if "run_name" in b else b["name"]))
             self.rows.append(b)
 
-    def find(self, workload, strategy=None, threads=None, **params):
+    def find(self, workload, strategy=None, threads=None, layout=None, **params):
+        """layout: None for the workload's usual layout, "host": the runs
+        named <workload>/<strategy>/host/..."""
         out = []
         for b in self.rows:
             if b["workload"] != workload or (strategy and b["strategy"] != strategy):
+                continue
+            if b["layout"] != layout:
                 continue
             if threads is not None and b["threads"] != threads:
                 continue
@@ -72,17 +110,17 @@ class Run:
             out.append(b)
         return out
 
-    def one(self, workload, strategy, threads=None, **params):
-        r = self.find(workload, strategy, threads, **params)
+    def one(self, workload, strategy, threads=None, layout=None, **params):
+        r = self.find(workload, strategy, threads, layout, **params)
         return r[0] if r else None
 
-    def strategies(self, workload):
+    def strategies(self, workload, layout=None):
         seen = []
         for b in self.rows:
-            if b["workload"] == workload and b["strategy"] not in seen:
+            if (b["workload"] == workload and b["layout"] == layout
+                    and b["strategy"] not in seen):
                 seen.append(b["strategy"])
-        order = FLOORS + STRATS
-        return sorted(seen, key=lambda s: order.index(s) if s in order else 99)
+        return sorted(seen, key=lambda s: ORDER.index(s) if s in ORDER else 99)
 
 
 def fmt(v, digits=1):
@@ -194,54 +232,126 @@ def verdict(ok):
     return "**met**" if ok else "**missed**"
 
 
-def targets(run):
-    """The issue's speed targets, each from this run's figures."""
+def target_row(issue, what, measured=None, ok=None):
+    """One row of the targets table; measured None: the run lacks a figure."""
+    if measured is None:
+        return [str(issue), what, NOT_MEASURED, "-"]
+    return [str(issue), what, measured, verdict(ok)]
+
+
+def ratio_row(issue, what, a, b, ok, unit=" ns", fmt_v=lambda v: "%.1f" % v, digits=2):
+    """a vs b and a / b, met if ok(a / b); not measured if either is missing."""
+    if a is None or b is None:
+        return target_row(issue, what)
+    r = a / b if b else (1.0 if a == b else float("inf"))
+    return target_row(issue, what, "%s%s vs %s%s: %.*fx" % (fmt_v(a), unit, fmt_v(b), unit,
+                                                            digits, r), ok(r))
+
+
+def ips(b):
+    return b.get("items_per_second") if b else None
+
+
+def targets(run, ic):
+    """The issues' speed targets, each from this run's figures (and the
+    icount file's); a figure the run lacks is "not measured"."""
     rows = []
-    notes = []
+    # issue 3
     s1 = run.one("threads", "smpheap", 1, size=64)
     f1 = run.one("threads", "floor-atomic", 1, size=64)
     p64 = run.one("pair", "smpheap", size=64)
     fa = run.one("pair", "floor-atomic", size=64)
-    if s1 and f1:
-        r = ns_per_item(s1) / ns_per_item(f1)
-        rows.append(["runtime 64 B pair within 1.5x the atomic floor (throughput, `threads` t=1)",
-                     "%.1f ns vs %.1f ns: %.2fx" % (ns_per_item(s1), ns_per_item(f1), r),
-                     verdict(r <= 1.5)])
-    if p64 and fa and tmean_ns(run, p64) and tmean_ns(run, fa):
-        a, b = tmean_ns(run, p64), tmean_ns(run, fa)
-        rows.append(["same, per-operation latency (`pair`, mean of individually timed pairs "
-                     "without the top 0.1 %)",
-                     "%.1f ns vs %.1f ns: %.2fx" % (a, b, a / b), verdict(a / b <= 1.5)])
+    rows.append(ratio_row(3, "runtime 64 B pair within 1.5x the atomic floor (throughput, "
+                          "`threads` t=1)", ns_per_item(s1), ns_per_item(f1),
+                          lambda r: r <= 1.5))
+    rows.append(ratio_row(3, "same, per-operation latency (`pair`, mean of individually timed "
+                          "pairs without the top 0.1 %)", tmean_ns(run, p64), tmean_ns(run, fa),
+                          lambda r: r <= 1.5))
     t2 = run.one("threads", "smpheap", 2, size=64)
-    if s1 and t2:
-        r = t2["items_per_second"] / s1["items_per_second"]
-        rows.append(["`threads` 2 on 2 cores: aggregate >= 1.8x one thread (smpheap)",
-                     "%s/s vs %s/s: %.2fx" % (fmt(t2["items_per_second"]),
-                                              fmt(s1["items_per_second"]), r),
-                     verdict(r >= 1.8)])
+    rows.append(ratio_row(3, "`threads` 2 on 2 cores: aggregate >= 1.8x one thread (smpheap)",
+                          ips(t2), ips(s1), lambda r: r >= 1.8, "/s", fmt))
     s8 = run.one("threads", "smpheap", 8, size=64)
     b8 = run.one("threads", "blockmap-lock", 8, size=64)
-    if s8 and b8:
-        a, b = s8["p99.9_ns"], b8["p99.9_ns"]
-        rows.append(["8 threads on 2 cores: smpheap p99.9 <= 1/10 of blockmap-lock's",
-                     "%.0f ns vs %.0f ns: %.3fx" % (a, b, a / b if b else float("inf")),
-                     verdict(b > 0 and a <= b / 10)])
+    rows.append(ratio_row(3, "8 threads on 2 cores: smpheap p99.9 <= 1/10 of blockmap-lock's",
+                          s8 and s8.get("p99.9_ns"), b8 and b8.get("p99.9_ns"),
+                          lambda r: r <= 0.1, " ns", lambda v: "%.0f" % v, 3))
     for size in (64, 4096):
-        h = run.one("handoff", "smpheap", size=size)
-        m = run.one("handoff", "mimalloc", size=size)
-        if h and m:
-            r = h["items_per_second"] / m["items_per_second"]
-            rows.append(["`handoff` %d B: smpheap >= mimalloc throughput" % size,
-                         "%s/s vs %s/s: %.2fx" % (fmt(h["items_per_second"]),
-                                                  fmt(m["items_per_second"]), r),
-                         verdict(r >= 1.0)])
+        rows.append(ratio_row(3, "`handoff` %d B: smpheap >= mimalloc throughput" % size,
+                              ips(run.one("handoff", "smpheap", size=size)),
+                              ips(run.one("handoff", "mimalloc", size=size)),
+                              lambda r: r >= 1.0, "/s", fmt))
     ps = run.one("pipeline", "smpheap")
     pb = run.one("pipeline", "blockmap-lock")
     if ps and pb:
-        rows.append(["`pipeline` on tgl: smpheap fits more pipelines than blockmap-lock",
-                     "%d vs %d" % (ps["pipelines"], pb["pipelines"]),
-                     verdict(ps["pipelines"] > pb["pipelines"])])
+        rows.append(target_row(3, "`pipeline` on tgl: smpheap fits more pipelines than "
+                               "blockmap-lock", "%d vs %d" % (ps["pipelines"], pb["pipelines"]),
+                               ps["pipelines"] > pb["pipelines"]))
+    else:
+        rows.append(target_row(3, "`pipeline` on tgl: smpheap fits more pipelines than "
+                               "blockmap-lock"))
+    # issue 6: the per-thread word-claim cache
+    tc1 = run.one("threads", "tcmalloc", 1, size=64)
+    rows.append(ratio_row(6, "runtime 64 B pair on one thread <= 0.6x tcmalloc's time "
+                          "(throughput, `threads` t=1)", ns_per_item(s1), ns_per_item(tc1),
+                          lambda r: r <= 0.6))
+    rows.append(ratio_row(6, "same, per-operation latency (`pair` 64 B, mean without the top "
+                          "0.1 %)", tmean_ns(run, p64),
+                          tmean_ns(run, run.one("pair", "tcmalloc", size=64)),
+                          lambda r: r <= 0.6))
+    icf = (ic or {}).get("figures", {})
+    what = "runtime 64 B alloc+free <= 20 instructions (callgrind `runtime64_pair`)"
+    if "runtime64_pair" in icf:
+        rows.append(target_row(6, what, "%.1f" % icf["runtime64_pair"],
+                               icf["runtime64_pair"] <= 20))
+    else:
+        rows.append(target_row(6, what))
+    rows.append(ratio_row(6, "`threads` 64 B: 2 threads >= 1.9x one thread (smpheap)",
+                          ips(t2), ips(s1), lambda r: r >= 1.9, "/s", fmt))
+    for size in (64, 4096):
+        rows.append(ratio_row(6, "`handoff` %d B: no loss, smpheap >= smpheap-nocache "
+                              "throughput" % size,
+                              ips(run.one("handoff", "smpheap", size=size)),
+                              ips(run.one("handoff", NOCACHE, size=size)),
+                              lambda r: r >= 1.0, "/s", fmt))
+    n8 = run.one("threads", NOCACHE, 8, size=64)
+    rows.append(ratio_row(6, "`threads` 8 threads, 64 B: no loss in p99.9, smpheap <= "
+                          "smpheap-nocache", s8 and s8.get("p99.9_ns"), n8 and n8.get("p99.9_ns"),
+                          lambda r: r <= 1.0, " ns", lambda v: "%.0f" % v))
+    pipe, churn = cache_host(run)
+    for what, cmp_ in (("`pipeline` on host: smpheap fits no fewer pipelines than "
+                        "smpheap-nocache", pipe),
+                       ("`churn` on host (runtime zone): smpheap's failure rate no higher "
+                        "than smpheap-nocache's at each fill", churn)):
+        if cmp_:
+            rows.append(target_row(6, what, "; ".join(c[1] for c in cmp_),
+                                   all(c[2] for c in cmp_)))
+        else:
+            rows.append(target_row(6, what))
     return rows
+
+
+def cache_host(run):
+    """smpheap vs smpheap-nocache on the host layout: ([pipeline], [churn per
+    fill]), each entry (label, "a vs b", no worse) where both strategies ran."""
+    pipe, churn = [], []
+    a, b = run.one("pipeline", "smpheap", layout="host"), run.one("pipeline", NOCACHE,
+                                                                  layout="host")
+    if a and b and "pipelines" in a and "pipelines" in b:
+        pipe.append(("pipeline", "%d vs %d pipelines" % (a["pipelines"], b["pipelines"]),
+                     a["pipelines"] >= b["pipelines"]))
+    fills = sorted({(x["params"].get("fill"), x["params"].get("zone"))
+                    for x in run.find("churn", layout="host")},
+                   key=lambda c: (c[1] or 0, c[0] or 0))
+    for f, z in fills:
+        a = run.one("churn", "smpheap", layout="host", fill=f, zone=z)
+        b = run.one("churn", NOCACHE, layout="host", fill=f, zone=z)
+        if a and b:
+            fa_, fb_ = a.get("failure_pct", 0.0), b.get("failure_pct", 0.0)
+            churn.append(("%d%% %s" % (f, CHURN_ZONES.get(z, "zone %s" % z)),
+                          "%d%%%s: %s%% vs %s%% failed" % (f, "" if z == 1 else " zone %s" % z,
+                                                           fmt(fa_, 2), fmt(fb_, 2)),
+                          fa_ <= fb_))
+    return pipe, churn
 
 
 def icount_section(ic):
@@ -251,8 +361,9 @@ def icount_section(ic):
     rows = []
     names = {"sys_alloc": "smpheap system alloc (16 B)",
              "runtime64_pair": "smpheap runtime 64 B alloc+free",
+             "runtime64_pair_nocache": "smpheap-nocache runtime 64 B alloc+free (pure path)",
              "buffer4k_pair": "smpheap buffer 4 KiB alloc+free"}
-    for k in ("sys_alloc", "runtime64_pair", "buffer4k_pair"):
+    for k in ("sys_alloc", "runtime64_pair", "runtime64_pair_nocache", "buffer4k_pair"):
         if k in f:
             rows.append([names[k], "%.1f" % f[k], "<= %d" % t[k] if k in t else "-",
                          verdict(f[k] <= t[k]) if k in t else "-"])
@@ -268,12 +379,69 @@ def icount_section(ic):
             + table(["operation", "instructions", "target", ""], rows) + "\n")
 
 
+def newest_complete_run(machine_dir):
+    """The newest run of a machine that is valid JSON and was not filtered."""
+    paths = sorted((p for p in glob.glob(os.path.join(machine_dir, "*.json"))
+                    if not os.path.basename(p).startswith("icount")), reverse=True)
+    for p in paths:
+        doc = load_json(p)
+        if doc is None:
+            continue
+        f = run_filter(doc)
+        if f is not None:
+            print("report: %s left out: a filtered run (benchmark_filter %r)" % (p, f))
+            continue
+        return Run(p, doc)
+    if paths:
+        print("report: %s: no complete run, no report" % machine_dir)
+    return None
+
+
+def cache_section(run):
+    """smpheap vs smpheap-nocache on the host layout (issue 6)."""
+    pipe_s = run.one("pipeline", "smpheap", layout="host")
+    pipe_n = run.one("pipeline", NOCACHE, layout="host")
+    churn = run.find("churn", layout="host")
+    if not (pipe_s or pipe_n or churn):
+        return ""
+    cap = (pipe_s or pipe_n or {}).get("pipeline_cap")
+    md = ["\n## word-claim cache on the host layout: smpheap vs smpheap-nocache\n\n"
+          "The same heap shape (`host` layout; %s) with the per-thread word-claim cache on "
+          "(`smpheap`) and off (`smpheap-nocache`). `pipeline`: pipelines created until the "
+          "first that does not fit (cap %s: at the cap nothing failed); `churn`: random sizes "
+          "and lifetimes around a fill level of the runtime zone's capacity. Issue 6: the "
+          "cache fails no more often than the pure path at the same fill.\n\n"
+          % ("capacity: %s" % run.ctx["host_capacity"] if "host_capacity" in run.ctx
+             else "capacity not recorded", fmt(cap, 0))]
+    rows = []
+    pipe, cmp_churn = cache_host(run)
+    ok = {c[0]: c[2] for c in pipe + cmp_churn}
+
+    def pipes(b):
+        if not b:
+            return NOT_MEASURED
+        return "%s pipelines, %s%% failed" % (fmt(b.get("pipelines"), 0),
+                                              fmt(b.get("failure_pct", 0.0), 2))
+    rows.append(["pipeline", pipes(pipe_s), pipes(pipe_n),
+                 verdict(ok["pipeline"]) if "pipeline" in ok else "-"])
+    cfgs = sorted({(b["params"].get("fill"), b["params"].get("zone")) for b in churn},
+                  key=lambda c: (c[1] or 0, c[0] or 0))
+    for f, z in cfgs:
+        label = "%d%% %s" % (f, CHURN_ZONES.get(z, "zone %s" % z))
+        cells = []
+        for s_ in ("smpheap", NOCACHE):
+            b = run.one("churn", s_, layout="host", fill=f, zone=z)
+            cells.append("%s%% failed" % fmt(b.get("failure_pct", 0.0), 2) if b
+                         else NOT_MEASURED)
+        rows.append(["churn " + label] + cells + [verdict(ok[label]) if label in ok else "-"])
+    md.append(table(["benchmark", "smpheap", NOCACHE, "failures no higher"], rows))
+    return "".join(md)
+
+
 def report(machine_dir):
-    runs = sorted(p for p in glob.glob(os.path.join(machine_dir, "*.json"))
-                  if not os.path.basename(p).startswith("icount"))
-    if not runs:
+    run = newest_complete_run(machine_dir)
+    if not run:
         return None
-    run = Run(runs[-1])
     ics = sorted(glob.glob(os.path.join(machine_dir, "icount-*.json")))
     ic = json.load(open(ics[-1])) if ics else None
     plotter = Plotter(os.path.join(machine_dir, "plots"))
@@ -285,7 +453,8 @@ def report(machine_dir):
     keys = ["date", "machine", "cpu_model", "topology", "num_cpus", "mhz_per_cpu", "cycles_hz",
             "cycle_counter", "cycle_counter_step", "timer_overhead_cycles", "compiler",
             "c_flags", "compiler_flags", "platform", "git_revision", "suite", "layouts",
-            "pinning", "tgl_capacity", "kernel", "driver", "load_avg"]
+            "pinning", "tgl_capacity", "host_capacity", "benchmark_filter", "kernel", "driver",
+            "load_avg"]
     keys += sorted(k for k in ctx if k.startswith("strategy."))
     md.append(table(["context", "value"],
                     [[k, str(ctx[k]).replace("|", "/")] for k in keys if k in ctx]))
@@ -295,9 +464,10 @@ def report(machine_dir):
               "steps (cycle_counter_step above), single-operation samples are multiples of "
               "that step: medians below it are coarse, means and throughputs are not.\n")
 
-    trows = targets(run)
-    if trows:
-        md.append("\n## Speed targets (issue 3)\n\n" + table(["target", "measured", ""], trows))
+    trows = targets(run, ic)
+    if any(r[2] != NOT_MEASURED for r in trows):
+        md.append("\n## Speed targets (issues 3 and 6)\n\n" +
+                  table(["issue", "target", "measured", ""], trows))
     md.append("\n" + icount_section(ic))
 
     # pair: ns per pair by size, floors beside
@@ -488,6 +658,10 @@ def report(machine_dir):
         if img:
             md.append("\n![largest free over time](%s)\n" % img)
 
+    cache = cache_section(run)
+    if cache:
+        md.append(cache)
+
     # replay
     rs = run.strategies("replay")
     if rs:
@@ -598,7 +772,8 @@ def compare(results_dir, runs):
         md.append("\n### pipelines that fit on tgl\n\n" + table(["strategy"] + names, rows))
     rows = []
     figs = {m: instruction_figures(*runs[m]) for m in names}
-    for k in ("sys_alloc", "runtime64_pair", "buffer4k_pair", "smpheap_64_pair",
+    for k in ("sys_alloc", "runtime64_pair", "runtime64_pair_nocache", "buffer4k_pair",
+              "smpheap_64_pair",
               "blockmap-lock_64_pair", "tcmalloc_64_pair", "jemalloc_64_pair",
               "mimalloc_64_pair", "glibc_64_pair"):
         row = [k] + [fmt(figs[m].get(k)) for m in names]

@@ -810,7 +810,7 @@ static void wl_name(struct wl_def *d, const char *a, const char *b, const char *
 	d->name[n] = 0;
 }
 
-static struct wl_def *wl_new(enum wl_kind kind, struct strategy *s)
+static struct wl_def *wl_new(enum wl_kind kind, struct strategy *s, const char *tag)
 {
 	struct wl_def *d;
 
@@ -820,17 +820,20 @@ static struct wl_def *wl_new(enum wl_kind kind, struct strategy *s)
 	d->kind = kind;
 	d->s = s;
 	d->trace = NULL;
-	wl_name(d, wl_kind_names[kind], s->name, NULL);
+	wl_name(d, wl_kind_names[kind], s->name, tag);
 	return d;
 }
 
-struct wl_def *wl_register(enum wl_kind kind, struct strategy *s, bool full)
+/* layout: NULL, or the layout's name as the third name part (then churn
+ * runs the runtime zone only) */
+static struct wl_def *wl_register_as(enum wl_kind kind, struct strategy *s, bool full,
+				     const char *layout)
 {
 	static const char *const size_name[] = {"size"};
 	static const char *const batch_names[] = {"n", "size"};
 	static const char *const churn_names[] = {"fill", "zone"};
 	bool floor = s->name[0] == 'f' && s->name[1] == 'l'; /* floor-atomic, floor-plain */
-	struct wl_def *d = wl_new(kind, s);
+	struct wl_def *d = wl_new(kind, s, layout);
 	struct bench_def *b;
 
 	if (!d || !(b = bench_register(d->name, wl_run, d)))
@@ -887,13 +890,20 @@ struct wl_def *wl_register(enum wl_kind kind, struct strategy *s, bool full)
 		break;
 	case WL_PIPELINE:
 		bench_threads(b, 1);
+		/* on a roomy layout every iteration creates all WL_PIPE_MAX
+		 * pipelines, each after re-pinning the thread (tens of us, not
+		 * timed); the sequence is the same every iteration, so a few
+		 * iterations give the count and enough setup samples */
+		if (layout)
+			bench_iterations(b, full ? 50 : 10);
 		break;
 	case WL_CHURN: {
 		int64_t runs[][2] = {{50, 1}, {90, 1}, {50, 2}, {90, 2}};
 
 		bench_arg_names(b, 2, churn_names);
 		for (unsigned i = 0; i < 4; i++)
-			bench_args(b, 2, runs[i]);
+			if (!layout || runs[i][1] == 1)
+				bench_args(b, 2, runs[i]);
 		bench_threads(b, 1);
 		break;
 	}
@@ -903,15 +913,27 @@ struct wl_def *wl_register(enum wl_kind kind, struct strategy *s, bool full)
 	return d;
 }
 
+struct wl_def *wl_register(enum wl_kind kind, struct strategy *s, bool full)
+{
+	return wl_register_as(kind, s, full, NULL);
+}
+
+struct wl_def *wl_register_layout(enum wl_kind kind, struct strategy *s, bool full,
+				  const char *layout)
+{
+	if (kind != WL_PIPELINE && kind != WL_CHURN)
+		return NULL;
+	return wl_register_as(kind, s, full, layout);
+}
+
 struct wl_def *wl_register_replay(struct strategy *s, const struct trace *tr)
 {
-	struct wl_def *d = wl_new(WL_REPLAY, s);
+	struct wl_def *d = wl_new(WL_REPLAY, s, tr->name);
 	struct bench_def *b;
 
 	if (!d)
 		return NULL;
 	d->trace = tr;
-	wl_name(d, "replay", s->name, tr->name);
 	if (!(b = bench_register(d->name, wl_run, d)))
 		return NULL;
 	bench_manual_time(b);
