@@ -61,7 +61,7 @@ static void *runtime_last_try(struct smpheap *h, unsigned core, unsigned slot, s
 	    atomic_load_explicit(&h->tcache[slot].core, memory_order_relaxed) == SMPH_NO_CORE)
 		return NULL;
 	smph_tcache_flush(h, &h->tcache[slot]);
-	return smph_runtime_alloc(h, core, size, align, bytes);
+	return smph_runtime_alloc(h, core, slot, size, align, bytes);
 }
 
 void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size,
@@ -92,7 +92,7 @@ void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t 
 		break;
 	case SMPHEAP_ZONE_RUNTIME:
 		if (size <= h->max_block) {
-			p = smph_runtime_alloc(h, core, size, align, &bytes);
+			p = smph_runtime_alloc(h, core, slot, size, align, &bytes);
 			if (!p)
 				p = runtime_last_try(h, core, slot, size, align, &bytes);
 		}
@@ -182,6 +182,40 @@ static __attribute__((noinline)) void *alloc_sys(struct smpheap *h, uint32_t cap
 	return alloc_slow(h, SMPHEAP_ZONE_SYS, caps, size);
 }
 
+/* The pure lock-free path, for threads without a slot (every core on bare
+ * metal) and classes without the cache: one claim (a CAS) in the calling
+ * core's own shard. A thread whose cache needs a new word, an empty shard,
+ * and a thread new to the platform go on to alloc_slow(). */
+static __attribute__((noinline)) void *alloc_runtime_claim(struct smpheap *h, size_t size)
+{
+	unsigned core = smph_core_ready(), slot = smph_slot_ready();
+	unsigned k = h->size_class[(size + 15) >> 4];
+	const struct smph_class_geom *g = &h->geom[k];
+	struct smph_shard *s;
+	uint32_t idx;
+
+	if (smph_unlikely(core >= h->cores || slot == SMPHEAP_SELF_UNSET ||
+			  (slot < h->tcache_slots && g->cache_max)))
+		return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+	s = &h->shards[core];
+	/* Relaxed: a core's own shard cannot go down under it (the core_down
+	 * contract: no thread acts as a core while it goes down). */
+	if (smph_likely(atomic_load_explicit(&s->online, memory_order_relaxed))) {
+		idx = smph_bitmap2_claim_fast(&s->bm[k]);
+		if (smph_likely(idx != SMPH_NO_BIT)) {
+			void *p = (void *)(s->base + g->offset + (uintptr_t)idx * g->block_size);
+
+#ifdef SMPHEAP_POISON
+			check_poison(h, SMPHEAP_ZONE_RUNTIME, core, p, g->block_size);
+#endif
+			return smph_count_alloc(h, SMPHEAP_ZONE_RUNTIME,
+						smph_tally(h, SMPHEAP_ZONE_RUNTIME, core, slot),
+						g->block_size, p);
+		}
+	}
+	return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+}
+
 /* The fast path: a runtime block from the calling thread's held word, with
  * no atomic read-modify-write at all. Everything else is one tail call away
  * (a thread that has no slot yet gets one in alloc_slow()). Only `h` and
@@ -190,7 +224,9 @@ static inline __attribute__((always_inline)) void *alloc_runtime(struct smpheap 
 {
 	unsigned slot = smph_slot_ready();
 
-	if (smph_likely(heap_ok(h) && size - 1 < h->max_block && slot < h->tcache_slots)) {
+	if (smph_unlikely(!heap_ok(h) || size - 1 >= h->max_block))
+		return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+	if (smph_likely(slot < h->tcache_slots)) {
 		struct smph_tcache *t = &h->tcache[slot];
 		unsigned k = h->size_class[(size + 15) >> 4];
 		struct smph_tcache_class *c = &t->cls[k];
@@ -209,7 +245,7 @@ static inline __attribute__((always_inline)) void *alloc_runtime(struct smpheap 
 			    (struct smph_tally){&t->ctr[SMPHEAP_ZONE_RUNTIME], true}, block, p);
 		}
 	}
-	return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+	return alloc_runtime_claim(h, size);
 }
 
 /* The buffer zone: a run of pages, found and claimed in buffer.c. */
@@ -255,8 +291,8 @@ void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, si
 
 /* A runtime block (block idx of class k in `core`'s shard, at p) back to its
  * shard's bitmap: one atomic OR. */
-static __attribute__((noinline)) int free_block(struct smpheap *h, unsigned core, unsigned k,
-						uint32_t idx, uintptr_t p)
+static inline int free_block(struct smpheap *h, unsigned core, unsigned k, uint32_t idx,
+			     uintptr_t p)
 {
 	int rc;
 
@@ -314,10 +350,12 @@ static __attribute__((noinline)) int free_slow(struct smpheap *h, void *ptr)
 	}
 }
 
-/* A free by a thread with a slot, when the block is not of the word it used
- * last: find the block's class from its address, then the same as the fast
- * path with that class's word, else to the shard's bitmap. */
-static __attribute__((noinline)) int free_cached(struct smpheap *h, unsigned slot, void *ptr)
+/* A free that is not of the word the thread used last (or by a thread with
+ * no slot): find the block's shard and class from its address, then put it
+ * in the thread's held word of that class if it belongs there, else back to
+ * the shard's bitmap. Buffer runs go to their region; anything that is not
+ * a block start inside the zones goes to free_slow() to be classified. */
+static __attribute__((noinline)) int free_located(struct smpheap *h, unsigned slot, void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr;
 
@@ -334,8 +372,8 @@ static __attribute__((noinline)) int free_cached(struct smpheap *h, unsigned slo
 			uint32_t idx = smph_block_index(g, off - g->offset);
 			struct smph_tcache *t = &h->tcache[slot];
 
-			if (smph_likely(idx != SMPH_NO_BIT &&
-					smph_tcache_push(s, k, g, &t->cls[k], p, idx))) {
+			if (slot < h->tcache_slots && smph_likely(idx != SMPH_NO_BIT) &&
+			    smph_tcache_push(s, k, g, &t->cls[k], p, idx)) {
 				t->last = &t->cls[k];
 				return smph_count_free(
 				    h, SMPHEAP_ZONE_RUNTIME,
@@ -357,16 +395,19 @@ int smpheap_free(struct smpheap *h, void *ptr)
 	uintptr_t p = (uintptr_t)ptr;
 	unsigned slot = smph_slot_ready();
 
-	if (smph_likely(heap_ok(h) && slot < h->tcache_slots)) {
-		struct smph_tcache *t = &h->tcache[slot];
+	if (smph_likely(heap_ok(h))) {
+		if (smph_likely(slot < h->tcache_slots)) {
+			struct smph_tcache *t = &h->tcache[slot];
 
-		/* Most frees are of a block of the word this thread used last. */
-		if (smph_likely(smph_tcache_push_guess(t->last, p)))
-			return smph_count_free(
-			    h, SMPHEAP_ZONE_RUNTIME,
-			    (struct smph_tally){&t->ctr[SMPHEAP_ZONE_RUNTIME], true},
-			    t->last->geom->block_size);
-		return free_cached(h, slot, ptr);
+			/* Most frees are of a block of the word this thread
+			 * used last. */
+			if (smph_likely(smph_tcache_push_guess(t->last, p)))
+				return smph_count_free(
+				    h, SMPHEAP_ZONE_RUNTIME,
+				    (struct smph_tally){&t->ctr[SMPHEAP_ZONE_RUNTIME], true},
+				    t->last->geom->block_size);
+		}
+		return free_located(h, slot, ptr);
 	}
 	return free_slow(h, ptr);
 }

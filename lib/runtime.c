@@ -53,8 +53,10 @@ static void *steal(struct smpheap *h, unsigned core, unsigned k, size_t *block)
  * large blocks first would starve large requests while other shards still
  * hold small blocks (the churn benchmark showed 64 % failures that way at
  * half fill, against 24 % for the one-map legacy heap). */
-void *smph_runtime_alloc(struct smpheap *h, unsigned core, size_t size, size_t align, size_t *block)
+void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t size, size_t align,
+			 size_t *block)
 {
+	struct smph_tcache *t = slot < h->tcache_slots ? &h->tcache[slot] : NULL;
 	struct smph_shard *own = &h->shards[core];
 	/* Relaxed: a core's own shard cannot go down under it (the
 	 * core_down contract: no thread acts as a core while it goes down). */
@@ -66,6 +68,13 @@ void *smph_runtime_alloc(struct smpheap *h, unsigned core, size_t size, size_t a
 
 		if (h->geom[k].align < align)
 			continue;
+		/* Blocks the thread holds are free blocks of its own shard:
+		 * taken first, they make the cache choose the class the pure
+		 * path would, so it fails no more often at the same fill. */
+		if (t && (p = smph_tcache_pop(&t->cls[k], h->geom[k].block_size)) != NULL) {
+			*block = h->geom[k].block_size;
+			return p;
+		}
 		if (own_up)
 			p = claim_one(h, own, k, block);
 		if (!p && h->cores > 1)

@@ -5,8 +5,10 @@
 
 #include "tcache.h"
 
-/* Full search: classes k.. of the caller's shard, then other shards. */
-void *smph_runtime_alloc(struct smpheap *h, unsigned core, size_t size, size_t align,
+/* Full search: for each class from the one that fits up, the calling
+ * thread's cached word (slot: its slot, or any value >= tcache_slots), the
+ * caller's shard, then the other shards. */
+void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t size, size_t align,
 			 size_t *block);
 
 /* After the calling thread's held word came up empty (or it has no slot): a
@@ -36,7 +38,7 @@ static inline void *smph_runtime_alloc_fast(struct smpheap *h, unsigned core, un
 			return (void *)(s->base + g->offset + (uintptr_t)idx * g->block_size);
 		}
 	}
-	return smph_runtime_alloc(h, core, size, SMPH_MIN_ALIGN, block);
+	return smph_runtime_alloc(h, core, slot, size, SMPH_MIN_ALIGN, block);
 }
 
 /* Class whose blocks cover shard offset `off` (off < shard_bytes). */
