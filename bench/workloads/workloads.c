@@ -905,6 +905,10 @@ static struct wl_def *wl_register_as(enum wl_kind kind, struct strategy *s, bool
 			if (!layout || runs[i][1] == 1)
 				bench_args(b, 2, runs[i]);
 		bench_threads(b, 1);
+		/* The same seeded operation sequence, of the same length, for
+		 * every strategy: failure rates compare like for like (a
+		 * time-bound run would end after a different count each). */
+		bench_iterations(b, full ? 2000000 : 200000);
 		break;
 	}
 	case WL_REPLAY:
