@@ -8,9 +8,13 @@
  *   no request wastes more than a third of its block (600 B takes 768 B).
  * - Buffer zone: 64 MiB of HP in 1 KiB pages, and 4 MiB of LP.
  * - 64 KiB banks, as on the DSPs, so power-off is exercised the same way.
- * - The word-claim cache is on: each thread may hold up to one word of free
- *   blocks per class (64 small blocks, down to 2 of 4 KiB), about 0.4 % of a
- *   shard per thread and class at most.
+ * - The word-claim cache is on up to 1 KiB blocks: each thread may hold up
+ *   to one word of free blocks per class (64 small blocks, down to 8 of
+ *   1 KiB), at most 0.4 % of a shard per thread and class. It is off from
+ *   1.5 KiB up: there a word would bring 2 to 4 blocks, and taking and
+ *   giving back a word costs up to four atomic read-modify-writes, more
+ *   than the one CAS per block of the pure path (the handoff benchmark
+ *   measured 4 KiB blocks 16 % slower with it on).
  */
 #ifndef SMPHEAP_LAYOUT_HOST_H
 #define SMPHEAP_LAYOUT_HOST_H
@@ -42,10 +46,10 @@ static const struct smpheap_layout smpheap_layout_host_template = {
 	    {512, 512, 16},
 	    {768, 256, 8},
 	    {1024, 256, 8},
-	    {1536, 128, 4},
-	    {2048, 128, 4},
-	    {3072, 64, 2},
-	    {4096, 64, 2},
+	    {1536, 128, 0},
+	    {2048, 128, 0},
+	    {3072, 64, 0},
+	    {4096, 64, 0},
 	},
     .runtime_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED | SMPHEAP_CAP_DMA,
     .page_size = 1024,
