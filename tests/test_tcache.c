@@ -225,6 +225,74 @@ static void test_off(void)
 	smpheap_host_destroy(o);
 }
 
+/* free() looks first in the word the thread used last, by address alone:
+ * that guess must take only block starts of that word. A class of 48-byte
+ * blocks (a multiply, not a shift, finds the index) with 70 blocks, so its
+ * second word is short (6 blocks) and padding follows it. */
+static void test_guessed_word(void)
+{
+	static const struct smpheap_layout odd = {
+	    .name = "odd-cache",
+	    .origin = "test",
+	    .cores = 1,
+	    .bank_size = 4096,
+	    .sys_size = {1024},
+	    .class_count = 2,
+	    .classes = {{48, 70, 64}, {256, 8, 8}},
+	    .page_size = 256,
+	    .buffer_region_count = 1,
+	    .buffer_regions = {{SMPHEAP_CAP_HP, 16}},
+	    .thread_slots = 8,
+	};
+	struct smpheap *o = smpheap_host_create(&odd);
+	struct smph_tcache_class *c;
+	char *p, *first[SMPH_WORD_BITS];
+	struct smpheap_stats s;
+
+	CHECK(o != NULL);
+	if (!o)
+		return;
+	c = &o->tcache[my_slot()].cls[0];
+	p = smpheap_alloc(o, SMPHEAP_ZONE_RUNTIME, 0, 40);
+	CHECK(p != NULL && o->tcache[my_slot()].last == c);
+	/* Inside the held word's span, not a block start: refused. */
+	CHECK_EQ(smpheap_free(o, p + 16), -EINVAL);
+	CHECK_EQ(smpheap_free(o, p + 47), -EINVAL);
+	/* A block of the word that is free in it: a double free. */
+	CHECK_EQ(smpheap_free(o, p + 48), -EALREADY);
+	CHECK_EQ(smpheap_free(o, p), 0);
+	CHECK_EQ(smpheap_free(o, p), -EALREADY);
+	CHECK_EQ(c->held, SMPH_WORD_BITS);
+	CHECK_EQ(smpheap_check(o), 0);
+
+	/* Take the whole first word, then the short second one. */
+	for (unsigned i = 0; i < SMPH_WORD_BITS; i++)
+		first[i] = smpheap_alloc(o, SMPHEAP_ZONE_RUNTIME, 0, 48);
+	p = smpheap_alloc(o, SMPHEAP_ZONE_RUNTIME, 0, 48);
+	CHECK(p != NULL);
+	CHECK_EQ(c->leaf, 1);
+	CHECK_EQ(c->span, (70 - SMPH_WORD_BITS) * 48);
+	CHECK_EQ(c->held, 70 - SMPH_WORD_BITS - 1);
+	/* Right after the class's last block: padding, not a block of the
+	 * word, though a multiple of 48 from its base. */
+	CHECK_EQ(smpheap_free(o, (char *)c->base + c->span), -EINVAL);
+	CHECK_EQ(c->bits >> (70 - SMPH_WORD_BITS), 0);
+	/* A block of the first word, no longer held: back to the bitmap. */
+	CHECK_EQ(smpheap_free(o, first[5]), 0);
+	CHECK_EQ(smph_bitmap2_is_free(&o->shards[0].bm[0], 5), 1);
+	CHECK_EQ(smpheap_free(o, first[5]), -EALREADY);
+	CHECK_EQ(smpheap_free(o, p), 0);
+	for (unsigned i = 0; i < SMPH_WORD_BITS; i++)
+		if (i != 5)
+			CHECK_EQ(smpheap_free(o, first[i]), 0);
+	smpheap_stats(o, SMPHEAP_ZONE_RUNTIME, &s);
+	CHECK_EQ(s.used, 0);
+	CHECK_EQ(s.bad_frees, 6);
+	CHECK_EQ(s.allocs, s.frees);
+	CHECK_EQ(smpheap_check(o), 0);
+	smpheap_host_destroy(o);
+}
+
 int main(void)
 {
 	smpheap_host_bind(0);
@@ -239,5 +307,6 @@ int main(void)
 	test_flushes();
 	smpheap_host_destroy(h);
 	test_off();
+	test_guessed_word();
 	return check_report("test_tcache");
 }
