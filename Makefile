@@ -1,6 +1,7 @@
 # A thin driver over the CMake presets. The two commands that matter:
 #   make test    build and run every test: release, ThreadSanitizer,
-#                AddressSanitizer+UBSan, 32-bit words, and Xtensa under QEMU
+#                AddressSanitizer+UBSan, 32-bit words, the fuzzer (30 s),
+#                Xtensa under QEMU, then the install check
 #   make bench   run the benchmark suite and render the report in results/
 # Both install missing Debian packages first when run as root.
 
