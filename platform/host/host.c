@@ -146,6 +146,9 @@ int smpheap_host_bind(unsigned core)
 
 	if (core >= SMPHEAP_MAX_CORES)
 		return -EINVAL;
+	/* The thread's slot and its liburcu registration (each may take a
+	 * lock once) now, so that no allocation of this thread ever does. */
+	(void)smph_platform_thread_slot();
 	/* Cached blocks come from the old core's shard: give them back. */
 	if (smph_platform_self.core != core && smph_platform_self.slot < SMPHEAP_THREAD_SLOTS)
 		smpheap_thread_flush(smph_platform_self.slot);

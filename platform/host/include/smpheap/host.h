@@ -32,7 +32,9 @@ void smpheap_host_destroy(struct smpheap *h);
  * PU `core` modulo the machine's PUs (pinning failure is not an error: the
  * thread still acts as `core`). Returns 0, or -EINVAL for core >=
  * SMPHEAP_MAX_CORES. A thread that never binds acts as the CPU it first
- * allocates on (sched_getcpu()). */
+ * allocates on (sched_getcpu()). Binding also gives the thread its slot and
+ * registers it with liburcu-bp, each of which may take a lock once; a thread
+ * that never binds does that in its first allocation. */
 int smpheap_host_bind(unsigned core);
 
 /* The core this thread acts as (binding it lazily, unpinned, if it has not). */
