@@ -1,5 +1,21 @@
 /* alloc.c - the public entry points: argument checks, zone dispatch, counting.
  *
+ * Each entry point starts with a short path for the common case and ends in
+ * a tail call to a longer one when it cannot finish, so the short paths
+ * save no state and the long ones are out of line:
+ *
+ *   smpheap_alloc  RUNTIME  alloc_runtime: the thread's held word, no atomic RMW
+ *                           -> alloc_runtime_claim: one CAS in the own shard
+ *                           -> alloc_slow: a new word, stealing, the last try
+ *                  SYS      alloc_sys: one CAS on the core's bump offset
+ *                  BUFFER   alloc_buffer: a run of pages (buffer.c)
+ *                  any      -> smpheap_alloc_aligned: every check, every zone
+ *   smpheap_free            the held word the thread used last, by address
+ *                           -> free_located: the block's class from its address;
+ *                              the held word of that class, else the shard's
+ *                              bitmap (one OR), or a buffer run
+ *                           -> free_slow: NULL and every bad pointer, classified
+ *
  * Every rejected request is counted in the zone's stats and answered with
  * NULL or an error code; nothing here touches a block's memory except
  * realloc's copy and the optional poisoning.
