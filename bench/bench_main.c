@@ -341,8 +341,14 @@ int main(int argc, char **argv)
 		wl_register(WL_BATCH, host_set[i], full);
 	for (unsigned i = 0; i < nh; i++)
 		wl_register(WL_BATCH_SYS, host_set[i], full);
-	for (unsigned i = 0; i < nt; i++)
-		wl_register(WL_PIPELINE, tgl_set[i], full);
+	for (unsigned i = 0; i < nt; i++) {
+		struct wl_def *d = wl_register(WL_PIPELINE, tgl_set[i], full);
+
+		/* the unbounded peers build pipelines in the bytes smpheap has */
+		for (int k = 0; d && k < STRAT_KINDS; k++)
+			d->ref_capacity[k] =
+			    s_smph_tgl.ops->capacity(&s_smph_tgl, (enum strat_kind)k);
+	}
 	for (unsigned i = 0; i < nt; i++) {
 		struct wl_def *d = wl_register(WL_CHURN, tgl_set[i], full);
 

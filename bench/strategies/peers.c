@@ -25,9 +25,10 @@
 #include "peers.h"
 
 struct peer {
-	void *handle;		    /* dlopen handle (NULL: glibc) */
-	void *(*malloc_fn)(size_t); /* the peer's malloc */
-	void (*free_fn)(void *);    /* the peer's free */
+	void *handle;		     /* dlopen handle (NULL: glibc) */
+	void *(*malloc_fn)(size_t);  /* the peer's malloc */
+	void (*free_fn)(void *);     /* the peer's free */
+	size_t (*usable_fn)(void *); /* the peer's usable size of a live block */
 	/* ownership checks, the peer's own */
 	int (*mi_is_in_heap_region)(const void *);
 	int (*tc_ownership)(const void *); /* MallocExtension_GetOwnership: 1 = owned */
@@ -61,6 +62,13 @@ static void peer_free(struct strategy *s, void *t, void *ptr, enum strat_kind ki
 	(void)t;
 	(void)kind;
 	p->free_fn(ptr);
+}
+
+static size_t peer_usable(struct strategy *s, const void *ptr)
+{
+	struct peer *p = s->impl;
+
+	return p->usable_fn((void *)ptr);
 }
 
 static void *peer_thread_init(struct strategy *s, unsigned thread, unsigned core)
@@ -110,6 +118,7 @@ static const struct strategy_ops peer_ops = {
     .thread_fini = peer_thread_fini,
     .alloc = peer_alloc,
     .free = peer_free,
+    .usable = peer_usable,
     .owns = peer_owns,
 };
 
@@ -137,6 +146,7 @@ static int peer_open(enum peer_id id, struct strategy *s, char *err, size_t errl
 	if (id == PEER_GLIBC) {
 		p->malloc_fn = malloc;
 		p->free_fn = free;
+		p->usable_fn = malloc_usable_size;
 		if (!in_object((void *)malloc, p->lib) || !in_object((void *)free, p->lib)) {
 			snprintf(err, errlen, "the process malloc is not glibc's");
 			return -1;
@@ -154,6 +164,7 @@ static int peer_open(enum peer_id id, struct strategy *s, char *err, size_t errl
 
 			p->malloc_fn = (void *(*)(size_t))sym(p, "malloc", err, errlen);
 			p->free_fn = (void (*)(void *))sym(p, "free", err, errlen);
+			p->usable_fn = (size_t(*)(void *))sym(p, "malloc_usable_size", err, errlen);
 			p->je_mallctl = (int (*)(const char *, void *, size_t *, void *,
 						 size_t))sym(p, "mallctl", err, errlen);
 			if (p->je_mallctl)
@@ -165,6 +176,7 @@ static int peer_open(enum peer_id id, struct strategy *s, char *err, size_t errl
 
 			p->malloc_fn = (void *(*)(size_t))sym(p, "mi_malloc", err, errlen);
 			p->free_fn = (void (*)(void *))sym(p, "mi_free", err, errlen);
+			p->usable_fn = (size_t(*)(void *))sym(p, "mi_usable_size", err, errlen);
 			p->mi_is_in_heap_region =
 			    (int (*)(const void *))sym(p, "mi_is_in_heap_region", err, errlen);
 			snprintf(s->version, sizeof(s->version), "mimalloc %d.%d.%d", v / 100,
@@ -178,12 +190,13 @@ static int peer_open(enum peer_id id, struct strategy *s, char *err, size_t errl
 
 			p->malloc_fn = (void *(*)(size_t))sym(p, "tc_malloc", err, errlen);
 			p->free_fn = (void (*)(void *))sym(p, "tc_free", err, errlen);
+			p->usable_fn = (size_t(*)(void *))sym(p, "tc_malloc_size", err, errlen);
 			p->tc_ownership = (int (*)(const void *))sym(
 			    p, "MallocExtension_GetOwnership", err, errlen);
 			snprintf(s->version, sizeof(s->version), "tcmalloc %s",
 				 ver ? ver(&a, &b, &c) : "?");
 		}
-		if (!p->malloc_fn || !p->free_fn || err[0])
+		if (!p->malloc_fn || !p->free_fn || !p->usable_fn || err[0])
 			return -1;
 	}
 	if (dladdr((void *)p->malloc_fn, &di) && di.dli_fname)

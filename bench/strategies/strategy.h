@@ -45,6 +45,10 @@ struct strategy_ops {
 	size_t (*capacity)(struct strategy *s, enum strat_kind kind);
 	size_t (*used)(struct strategy *s, enum strat_kind kind);
 	size_t (*largest_free)(struct strategy *s, enum strat_kind kind);
+	/* Unbounded strategies (NULL otherwise): bytes the allocator set aside
+	 * for the live block `p` (its usable size), so a workload can hold it to
+	 * a byte budget counted the way it counts a bounded heap's blocks. */
+	size_t (*usable)(struct strategy *s, const void *p);
 	/* 1 if `p` (returned by alloc) belongs to this allocator; checked at
 	 * start-up so that no figure is silently another allocator's. */
 	int (*owns)(struct strategy *s, const void *p);

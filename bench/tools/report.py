@@ -408,7 +408,7 @@ def cache_section(run):
     md = ["\n## word-claim cache on the host layout: smpheap vs smpheap-nocache\n\n"
           "The same heap shape (`host` layout; %s) with the per-thread word-claim cache on "
           "(`smpheap`) and off (`smpheap-nocache`). `pipeline`: pipelines created until the "
-          "first that does not fit (cap %s: at the cap nothing failed); `churn`: random sizes "
+          "first that does not fit (at most %s); `churn`: random sizes "
           "and lifetimes around a fill level of the runtime zone's capacity. Issue 6: the "
           "cache fails no more often than the pure path at the same fill.\n\n"
           % ("capacity: %s" % run.ctx["host_capacity"] if "host_capacity" in run.ctx
@@ -600,11 +600,19 @@ def report(machine_dir):
     # pipeline
     pls = run.strategies("pipeline")
     if pls:
+        budget = next((run.one("pipeline", s).get("budget_bytes") for s in pls
+                       if run.one("pipeline", s).get("budget_bytes")), None)
         md.append("\n## pipeline: synthetic audio pipelines on the tgl layout\n\nPipelines are "
                   "created (component structs of 100-600 B, period buffers) until the first "
-                  "that does not fit (cap %s: the unbounded peers stop there); setup and "
-                  "teardown per pipeline in ns.\n\n"
-                  % fmt((run.one("pipeline", pls[0]) or {}).get("pipeline_cap"), 0))
+                  "that does not fit (at most %s); setup and teardown per pipeline in ns. "
+                  % fmt((run.one("pipeline", pls[0]) or {}).get("pipeline_cap"), 0)
+                  + ("The unbounded peers get smpheap's runtime and buffer bytes (%s B) as a "
+                     "budget, counted in their blocks' usable sizes (`peak used B` for them): "
+                     "their headers and external fragmentation are not counted, so theirs is "
+                     "a bound in their favour. smpheap and blockmap-lock stop when a block "
+                     "map (a class on some core, or the buffer pages) runs out, which on tgl "
+                     "comes long before its bytes do.\n\n" % fmt(budget, 0) if budget else
+                     "\n\n"))
         rows = []
         for s in pls:
             b = run.one("pipeline", s)

@@ -7,7 +7,7 @@
 #define WL_HISTS 3	      /* per thread: 0 the workload's main figure, 1 alloc, 2 free */
 #define WL_BATCH_MAX 4096     /* pointers per thread in batch */
 #define WL_THREADS_BATCH 16   /* pairs per timed window in `threads` */
-#define WL_PIPE_MAX 256	      /* pipelines per iteration (a cap for unbounded strategies) */
+#define WL_PIPE_MAX 1024      /* pipelines per iteration (a cap; the peers' budget binds first) */
 #define WL_PIPE_OBJS 12	      /* allocations per pipeline at most */
 #define WL_CHURN_LIVE 8192    /* live blocks in churn */
 #define WL_SYS_MAX 4096	      /* sys blocks per thread per replay (strategies without reset) */
@@ -218,9 +218,15 @@ static void wl_end(struct bench_state *st, struct wl_def *d, void *t, unsigned t
 		bench_counter(st, "pipelines", (int64_t)sum.pipelines, BENCH_COUNTER_DEFAULT);
 		bench_counter(st, "requested_bytes", (int64_t)sum.requested, BENCH_COUNTER_DEFAULT);
 		bench_counter(st, "pipeline_cap", WL_PIPE_MAX, BENCH_COUNTER_DEFAULT);
-		if (d->s->bounded)
+		if (d->s->bounded || (d->s->ops->usable && d->ref_capacity[STRAT_RUNTIME])) {
 			bench_counter(st, "peak_used_bytes", (int64_t)sum.peak_used,
 				      BENCH_COUNTER_DEFAULT);
+			if (!d->s->bounded)
+				bench_counter(st, "budget_bytes",
+					      (int64_t)(d->ref_capacity[STRAT_RUNTIME] +
+							d->ref_capacity[STRAT_BUFFER]),
+					      BENCH_COUNTER_DEFAULT);
+		}
 	}
 	if (d->kind == WL_REPLAY)
 		bench_counter(st, "trace_ops", (int64_t)sum.ops, BENCH_COUNTER_DEFAULT);
@@ -507,9 +513,18 @@ static void wl_pipeline(struct bench_state *st, struct wl_def *d)
 	struct wl_thread *w = &wl_t[ti];
 	unsigned cores = s->cores > 1 ? s->cores : 2;
 
+	/* An unbounded strategy gets the bounded heap's runtime and buffer
+	 * bytes as its budget, counted in its blocks' usable sizes: a pipeline
+	 * that would take it past them does not fit. (Its headers and its
+	 * external fragmentation are not counted: a bound in its favour.) */
+	size_t budget = 0;
+
+	if (!s->bounded && s->ops->usable)
+		budget = d->ref_capacity[STRAT_RUNTIME] + d->ref_capacity[STRAT_BUFFER];
 	while (bench_keep_running(st)) {
 		uint64_t x = 0x9e3779b97f4a7c15ull, total = 0, requested = 0;
 		unsigned created = 0;
+		size_t live = 0;
 
 		for (unsigned pi = 0; pi < WL_PIPE_MAX; pi++) {
 			struct wl_pobj *o = wl_pobjs[pi];
@@ -529,14 +544,27 @@ static void wl_pipeline(struct bench_state *st, struct wl_def *d)
 				setup += a;
 				if (!o[k].p)
 					break;
+				if (budget) {
+					live += s->ops->usable(s, o[k].p);
+					if (live > budget) { /* over the budget: no room */
+						live -= s->ops->usable(s, o[k].p);
+						strategy_free(s, t, o[k].p, o[k].kind);
+						break;
+					}
+				}
 			}
 			if (k < n) { /* the first pipeline that does not fit */
 				w->failures++;
-				while (k-- > 0)
+				while (k-- > 0) {
+					if (budget)
+						live -= s->ops->usable(s, o[k].p);
 					strategy_free(s, t, o[k].p, o[k].kind);
+				}
 				total += setup;
 				break;
 			}
+			if (live > w->peak_used)
+				w->peak_used = live;
 			wl_pcount[pi] = n;
 			hist_record(&w->h[0], setup);
 			total += setup;

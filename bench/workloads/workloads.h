@@ -40,8 +40,9 @@ struct wl_def {
 	struct strategy *s;
 	enum strat_kind zone;		  /* BATCH: the kind allocated (SYS: batch-sys) */
 	const struct trace *trace;	  /* REPLAY */
-	size_t ref_capacity[STRAT_KINDS]; /* CHURN on an unbounded strategy: the
-					   * bytes the bounded ones have */
+	size_t ref_capacity[STRAT_KINDS]; /* CHURN and PIPELINE on an unbounded
+					   * strategy: the bytes the bounded
+					   * ones have */
 	char name[64];			  /* "pair/smpheap", "churn/smpheap/host" */
 };
 
