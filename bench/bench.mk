@@ -2,7 +2,7 @@
 # counts, and the report. Included by the top Makefile.
 #
 #   make bench                 default suite (about 3 minutes on 2 cores):
-#                              0.02 s per benchmark, 3 repetitions interleaved
+#                              0.05 s per benchmark, 3 repetitions interleaved
 #   make bench FULL=1          the long suite: more sizes and thread counts,
 #                              0.5 s per benchmark, 5 repetitions interleaved
 #   make bench-report          re-render results/*/report.md from stored JSON
@@ -40,7 +40,7 @@ ifeq ($(FULL),1)
 BENCH_ARGS ?= --bench_full --benchmark_min_time=0.5 --benchmark_repetitions=5 \
 	--benchmark_enable_random_interleaving=true
 else
-BENCH_ARGS ?= --benchmark_min_time=0.02 --benchmark_repetitions=3 \
+BENCH_ARGS ?= --benchmark_min_time=0.05 --benchmark_repetitions=3 \
 	--benchmark_enable_random_interleaving=true
 endif
 
