@@ -227,8 +227,9 @@ static void test_off(void)
 
 /* free() looks first in the word the thread used last, by address alone:
  * that guess must take only block starts of that word. A class of 48-byte
- * blocks (a multiply, not a shift, finds the index) with 70 blocks, so its
- * second word is short (6 blocks) and padding follows it. */
+ * blocks (a multiply, not a shift, finds the index) with a word and 6
+ * blocks, so its second word is short and padding follows it. */
+#define ODD_COUNT (SMPH_WORD_BITS + 6)
 static void test_guessed_word(void)
 {
 	static const struct smpheap_layout odd = {
@@ -238,7 +239,7 @@ static void test_guessed_word(void)
 	    .bank_size = 4096,
 	    .sys_size = {1024},
 	    .class_count = 2,
-	    .classes = {{48, 70, 64}, {256, 8, 8}},
+	    .classes = {{48, ODD_COUNT, 64}, {256, 8, 8}},
 	    .page_size = 256,
 	    .buffer_region_count = 1,
 	    .buffer_regions = {{SMPHEAP_CAP_HP, 16}},
@@ -271,12 +272,12 @@ static void test_guessed_word(void)
 	p = smpheap_alloc(o, SMPHEAP_ZONE_RUNTIME, 0, 48);
 	CHECK(p != NULL);
 	CHECK_EQ(c->leaf, 1);
-	CHECK_EQ(c->span, (70 - SMPH_WORD_BITS) * 48);
-	CHECK_EQ(c->held, 70 - SMPH_WORD_BITS - 1);
+	CHECK_EQ(c->span, 6 * 48);
+	CHECK_EQ(c->held, 6 - 1);
 	/* Right after the class's last block: padding, not a block of the
 	 * word, though a multiple of 48 from its base. */
 	CHECK_EQ(smpheap_free(o, (char *)c->base + c->span), -EINVAL);
-	CHECK_EQ(c->bits >> (70 - SMPH_WORD_BITS), 0);
+	CHECK_EQ(c->bits >> 6, 0);
 	/* A block of the first word, no longer held: back to the bitmap. */
 	CHECK_EQ(smpheap_free(o, first[5]), 0);
 	CHECK_EQ(smph_bitmap2_is_free(&o->shards[0].bm[0], 5), 1);
