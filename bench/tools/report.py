@@ -261,11 +261,16 @@ def targets(run, ic):
     f1 = run.one("threads", "floor-atomic", 1, size=64)
     p64 = run.one("pair", "smpheap", size=64)
     fa = run.one("pair", "floor-atomic", size=64)
-    rows.append(ratio_row(3, "runtime 64 B pair within 1.5x the atomic floor (throughput, "
-                          "`threads` t=1)", ns_per_item(s1), ns_per_item(f1),
+    # The floor target is the pure lock-free path's (the word-claim cache
+    # goes below the floor by design): smpheap-nocache where the run has it.
+    pure = NOCACHE if run.one("threads", NOCACHE, 1, size=64) else "smpheap"
+    rows.append(ratio_row(3, "runtime 64 B pair, lock-free path (%s), within 1.5x the atomic "
+                          "floor (throughput, `threads` t=1)" % pure,
+                          ns_per_item(run.one("threads", pure, 1, size=64)), ns_per_item(f1),
                           lambda r: r <= 1.5))
     rows.append(ratio_row(3, "same, per-operation latency (`pair`, mean of individually timed "
-                          "pairs without the top 0.1 %)", tmean_ns(run, p64), tmean_ns(run, fa),
+                          "pairs without the top 0.1 %)",
+                          tmean_ns(run, run.one("pair", pure, size=64)), tmean_ns(run, fa),
                           lambda r: r <= 1.5))
     t2 = run.one("threads", "smpheap", 2, size=64)
     rows.append(ratio_row(3, "`threads` 2 on 2 cores: aggregate >= 1.8x one thread (smpheap)",
