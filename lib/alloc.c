@@ -14,7 +14,8 @@
  *                           -> free_located: the block's class from its address;
  *                              the held word of that class, else the shard's
  *                              bitmap (one OR), or a buffer run
- *                           -> free_slow: NULL and every bad pointer, classified
+ *                           -> free_rejected: NULL and pointers in no shard or
+ *                              region, classified
  *
  * Every rejected request is counted in the zone's stats and answered with
  * NULL or an error code; nothing here touches a block's memory except
@@ -334,32 +335,27 @@ static __attribute__((noinline)) int free_run(struct smpheap *h, unsigned r, uin
 			       caller_tally(h, SMPHEAP_ZONE_BUFFER, smph_slot()), bytes);
 }
 
-/* Every free that is not a runtime block going back into the calling
- * thread's held word: remote and pure-path runtime frees, buffer runs, and
- * every bad pointer (classified and counted). */
-static __attribute__((noinline)) int free_slow(struct smpheap *h, void *ptr)
+/* NULL, and every pointer that free_located() found in no runtime shard
+ * and no buffer region: in a system heap, in the padding of a core group,
+ * or outside the zones (also any pointer given with a heap that is not
+ * one). Classified and counted; nothing changes. */
+static __attribute__((noinline)) int free_rejected(struct smpheap *h, void *ptr)
 {
-	uintptr_t p = (uintptr_t)ptr;
 	unsigned index;
 
 	if (!ptr)
 		return 0;
 	if (smph_unlikely(!heap_ok(h)))
 		return -EFAULT;
-	switch (smph_locate(h, p, &index)) {
-	case SMPH_AT_SHARD: {
-		const struct smph_shard *s = &h->shards[index];
-		unsigned k = smph_class_at(h, p - s->base);
-
-		return free_block(
-		    h, index, k, smph_block_index(&h->geom[k], p - s->base - h->geom[k].offset), p);
-	}
-	case SMPH_AT_REGION:
-		return free_run(h, index, p);
+	switch (smph_locate(h, (uintptr_t)ptr, &index)) {
 	case SMPH_AT_SYS:
 		return smph_count_bad_free(h, SMPHEAP_ZONE_SYS, -EPERM);
 	case SMPH_AT_GAP:
 		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EINVAL);
+	case SMPH_AT_SHARD:  /* free_located() takes these */
+	case SMPH_AT_REGION: /* and these */
+		smph_assert(0);
+		/* fall through */
 	case SMPH_AT_FOREIGN:
 	default:
 		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EFAULT);
@@ -369,14 +365,14 @@ static __attribute__((noinline)) int free_slow(struct smpheap *h, void *ptr)
 /* A free that is not of the word the thread used last (or by a thread with
  * no slot): find the block's shard and class from its address, then put it
  * in the thread's held word of that class if it belongs there, else back to
- * the shard's bitmap. Buffer runs go to their region; anything that is not
- * a block start inside the zones goes to free_slow() to be classified. */
+ * the shard's bitmap. Buffer runs go to their region; anything else goes
+ * to free_rejected() to be classified. */
 static __attribute__((noinline)) int free_located(struct smpheap *h, unsigned slot, void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr;
 
 	/* Unsigned wrap: NULL and pointers below the zones fail the range
-	 * test too, and go to free_slow() to be answered. */
+	 * test too, and go to free_rejected() to be answered. */
 	if (smph_likely(p - h->zones_base < h->end - h->zones_base)) {
 		unsigned owner = h->bank_owner[(p - h->zones_base) >> h->bank_shift];
 		const struct smph_shard *s = &h->shards[owner & SMPH_OWNER_INDEX];
@@ -401,7 +397,7 @@ static __attribute__((noinline)) int free_located(struct smpheap *h, unsigned sl
 		if (owner & SMPH_OWNER_REGION)
 			return free_run(h, owner & SMPH_OWNER_INDEX, p);
 	}
-	return free_slow(h, ptr);
+	return free_rejected(h, ptr);
 }
 
 /* The fast path: a runtime block of the word the calling thread used last
@@ -425,7 +421,7 @@ int smpheap_free(struct smpheap *h, void *ptr)
 		}
 		return free_located(h, slot, ptr);
 	}
-	return free_slow(h, ptr);
+	return free_rejected(h, ptr);
 }
 
 /* Moves a live block to a new one of `size` bytes from `zone`/`caps`. */
