@@ -385,7 +385,7 @@ static __attribute__((noinline)) int free_located(struct smpheap *h, unsigned sl
 			struct smph_tcache *t = &h->tcache[slot];
 
 			if (slot < h->tcache_slots && smph_likely(idx != SMPH_NO_BIT) &&
-			    smph_tcache_push(s, k, g, &t->cls[k], p, idx)) {
+			    smph_tcache_push(&t->cls[k], p)) {
 				t->last = &t->cls[k];
 				return smph_count_free(
 				    h, SMPHEAP_ZONE_RUNTIME,
@@ -413,7 +413,7 @@ int smpheap_free(struct smpheap *h, void *ptr)
 
 			/* Most frees are of a block of the word this thread
 			 * used last. */
-			if (smph_likely(smph_tcache_push_guess(t->last, p)))
+			if (smph_likely(smph_tcache_push(t->last, p)))
 				return smph_count_free(
 				    h, SMPHEAP_ZONE_RUNTIME,
 				    (struct smph_tally){&t->ctr[SMPHEAP_ZONE_RUNTIME], true},

@@ -54,28 +54,13 @@ static inline void *smph_tcache_pop(struct smph_tcache_class *c, uint32_t block)
 	return bits ? smph_tcache_take(c, bits, block) : NULL;
 }
 
-/* Puts block bit `b` (at p, free neither here nor in the leaf) back into the
- * held word of `c`. */
-static inline void smph_tcache_put(struct smph_tcache_class *c, smph_word_t b, uintptr_t p)
-{
-#ifdef SMPHEAP_POISON
-	smph_poison((void *)p, c->geom->block_size);
-#else
-	(void)p;
-#endif
-	c->bits |= b;
-	c->held++;
-	/* Relaxed: see smph_tcache_pop(). */
-	atomic_store_explicit(c->cached, c->bits, memory_order_relaxed);
-}
-
-/* Takes back the block at p if it belongs to the held word of `c` (which
- * the caller guessed, e.g. the thread's last-used class) and there is room:
- * true if it did. Safe for any p: the span test places p in that shard,
- * class and word, the division test on a block start. False sends the
- * caller on, and a double free (the bit already set here or in the leaf)
- * to the shard's bitmap, which answers it. */
-static inline bool smph_tcache_push_guess(struct smph_tcache_class *c, uintptr_t p)
+/* Takes back the block at p if it belongs to the held word of `c` and
+ * there is room: true if it did. Safe for any p, so a caller may guess `c`
+ * (free tries the thread's last-used class first): the span test places p
+ * in that shard, class and word, the division test on a block start. False
+ * sends the caller on, and a double free (the bit already set here or in
+ * the leaf) to the shard's bitmap, which answers it. */
+static inline bool smph_tcache_push(struct smph_tcache_class *c, uintptr_t p)
 {
 	uintptr_t rel = p - c->base;
 	const struct smph_class_geom *g = c->geom;
@@ -92,27 +77,13 @@ static inline bool smph_tcache_push_guess(struct smph_tcache_class *c, uintptr_t
 	if (smph_unlikely((c->bits & b) ||
 			  (atomic_load_explicit(c->leafword, memory_order_relaxed) & b)))
 		return false;
-	smph_tcache_put(c, b, p);
-	return true;
-}
-
-/* Takes back the block at p (block `idx` of class k in shard s) into the
- * slot's held word of that class `c` if it holds that word and has room:
- * true if it did. False sends the caller to the shard's bitmap, which also
- * answers a double free (the block's bit already set here or in the leaf). */
-static inline bool smph_tcache_push(const struct smph_shard *s, unsigned k,
-				    const struct smph_class_geom *g, struct smph_tcache_class *c,
-				    uintptr_t p, uint32_t idx)
-{
-	smph_word_t b = smph_bit(idx);
-
-	/* p lies in the held word's span only if it is in the same shard,
-	 * class and leaf word (class areas do not overlap). */
-	if (p - c->base >= ((uintptr_t)g->block_size << SMPH_WORD_SHIFT) || c->held >= g->cache_max)
-		return false;
-	if (smph_unlikely((c->bits & b) || smph_bitmap2_is_free(&s->bm[k], idx)))
-		return false;
-	smph_tcache_put(c, b, p);
+#ifdef SMPHEAP_POISON
+	smph_poison((void *)p, g->block_size);
+#endif
+	c->bits |= b;
+	c->held++;
+	/* Relaxed: see smph_tcache_take(). */
+	atomic_store_explicit(c->cached, c->bits, memory_order_relaxed);
 	return true;
 }
 
