@@ -20,6 +20,7 @@
  * It never yields: on a DSP the holder cannot be preempted by another
  * allocating thread, and on an oversubscribed host that is exactly the cost
  * the `threads` workload is there to show. */
+#include <errno.h>
 #include <stdatomic.h>
 
 #include "smpheap/layout.h"
@@ -290,17 +291,19 @@ static int bml_find(struct bml *b, const unsigned char *p, struct bml_map **mp, 
 	return -1;
 }
 
-static void bml_free(struct strategy *s, void *t, void *p, enum strat_kind kind)
+static int bml_free(struct strategy *s, void *t, void *p, enum strat_kind kind)
 {
 	struct bml *b = s->impl;
 	struct bml_map *m;
 	uint32_t i, n;
+	int err = -EINVAL;
 
 	(void)t;
 	if (!p || kind == STRAT_SYS)
-		return;
+		return 0;
 	bml_lock(b);
 	if (bml_find(b, p, &m, &i) == 0 && m->hdr[i].used && m->hdr[i].run) {
+		err = 0;
 		n = m->hdr[i].run;
 		for (uint32_t j = i; j < i + n; j++) {
 			m->hdr[j].used = 0;
@@ -312,6 +315,7 @@ static void bml_free(struct strategy *s, void *t, void *p, enum strat_kind kind)
 			m->first_free = i;
 	}
 	bml_unlock(b);
+	return err;
 }
 
 static void bml_sys_reset(struct strategy *s, unsigned core)
@@ -473,6 +477,8 @@ int strategy_blockmap_lock_init(struct strategy *s, void *mem, size_t len,
 	s->version[sizeof(s->version) - 1] = 0;
 	s->ops = &bml_ops;
 	s->impl = b;
+	s->heap = NULL;
+	s->floor = false;
 	s->bounded = true;
 	s->max_runtime = b->nmaps ? b->maps[b->nmaps - 1].block_size : 0;
 	s->cores = b->cores;

@@ -61,7 +61,7 @@ static void *floor_atomic_alloc(struct strategy *s, void *t, size_t size, enum s
 	return NULL;
 }
 
-static void floor_atomic_free(struct strategy *s, void *t, void *p, enum strat_kind k)
+static int floor_atomic_free(struct strategy *s, void *t, void *p, enum strat_kind k)
 {
 	struct floor_slot *f = t;
 	unsigned i = (unsigned)((unsigned char *)p - f->bytes);
@@ -69,6 +69,7 @@ static void floor_atomic_free(struct strategy *s, void *t, void *p, enum strat_k
 	(void)s;
 	(void)k;
 	atomic_fetch_or_explicit(&f->word, 1ul << i, memory_order_release);
+	return 0;
 }
 
 static void *floor_plain_alloc(struct strategy *s, void *t, size_t size, enum strat_kind k)
@@ -86,7 +87,7 @@ static void *floor_plain_alloc(struct strategy *s, void *t, size_t size, enum st
 	return &f->bytes[floor_lowest_bit(bit)];
 }
 
-static void floor_plain_free(struct strategy *s, void *t, void *p, enum strat_kind k)
+static int floor_plain_free(struct strategy *s, void *t, void *p, enum strat_kind k)
 {
 	struct floor_slot *f = t;
 	unsigned i = (unsigned)((unsigned char *)p - f->bytes);
@@ -94,6 +95,7 @@ static void floor_plain_free(struct strategy *s, void *t, void *p, enum strat_ki
 	(void)s;
 	(void)k;
 	f->plain = f->plain | (1ul << i);
+	return 0;
 }
 
 static int floor_owns(struct strategy *s, const void *p)
@@ -129,6 +131,8 @@ static void floor_init(struct strategy *s, const char *name, const char *what,
 	s->name = name;
 	s->ops = ops;
 	s->impl = NULL;
+	s->heap = NULL;
+	s->floor = true;
 	s->bounded = false;
 	s->max_runtime = 0;
 	s->cores = 1;

@@ -55,13 +55,14 @@ static void *peer_alloc(struct strategy *s, void *t, size_t size, enum strat_kin
 	return p->malloc_fn(size);
 }
 
-static void peer_free(struct strategy *s, void *t, void *ptr, enum strat_kind kind)
+static int peer_free(struct strategy *s, void *t, void *ptr, enum strat_kind kind)
 {
 	struct peer *p = s->impl;
 
 	(void)t;
 	(void)kind;
 	p->free_fn(ptr);
+	return 0;
 }
 
 static size_t peer_usable(struct strategy *s, const void *ptr)
@@ -205,6 +206,8 @@ static int peer_open(enum peer_id id, struct strategy *s, char *err, size_t errl
 	s->name = peer_names[id];
 	s->ops = &peer_ops;
 	s->impl = p;
+	s->heap = NULL;
+	s->floor = false;
 	s->bounded = false;
 	s->max_runtime = 0;
 	s->cores = 1;

@@ -21,11 +21,10 @@ static void *smph_alloc(struct strategy *s, void *t, size_t size, enum strat_kin
 	return smpheap_alloc(s->impl, smph_zone(s, size, kind), 0, size);
 }
 
-static void smph_free(struct strategy *s, void *t, void *p, enum strat_kind kind)
+static int smph_free(struct strategy *s, void *t, void *p, enum strat_kind kind)
 {
 	(void)t;
-	if (kind != STRAT_SYS)
-		smpheap_free(s->impl, p);
+	return kind != STRAT_SYS ? smpheap_free(s->impl, p) : 0;
 }
 
 static void smph_sys_reset(struct strategy *s, unsigned core)
@@ -129,6 +128,8 @@ void strategy_smpheap_init(struct strategy *s, struct smpheap *h, const char *ex
 	s->name = "smpheap";
 	s->ops = &smph_ops;
 	s->impl = h;
+	s->heap = h;
+	s->floor = false;
 	s->bounded = true;
 	s->cores = l->cores;
 	s->max_runtime = l->class_count ? l->classes[l->class_count - 1].block_size : 0;

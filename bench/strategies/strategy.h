@@ -37,7 +37,22 @@ struct strategy_ops {
 	void *(*thread_init)(struct strategy *s, unsigned thread, unsigned core);
 	void (*thread_fini)(struct strategy *s, void *tctx);
 	void *(*alloc)(struct strategy *s, void *tctx, size_t size, enum strat_kind kind);
-	void (*free)(struct strategy *s, void *tctx, void *p, enum strat_kind kind);
+	/* 0, or a negative errno for a pointer the strategy rejects (a double
+	 * or foreign free where it can tell; the peers always return 0). */
+	int (*free)(struct strategy *s, void *tctx, void *p, enum strat_kind kind);
+	/* Optional (NULL: not supported). A block of `size` bytes aligned to
+	 * `align` (a power of two; 0: the kind's default) from memory with all
+	 * of `caps` (smpheap's SMPHEAP_CAP_*; 0: any; strategies without
+	 * memory kinds accept only 0). The stress driver's allocation. */
+	void *(*alloc_ex)(struct strategy *s, void *tctx, enum strat_kind kind, uint32_t caps,
+			  size_t size, size_t align);
+	/* Optional (NULL: the caller allocates, copies old_size bytes, frees).
+	 * As realloc(): NULL on failure with p untouched. */
+	void *(*realloc)(struct strategy *s, void *tctx, void *p, size_t old_size, size_t size,
+			 enum strat_kind kind);
+	/* Optional: a thread about to park (its core going down) gives back
+	 * what it holds privately (smpheap: its word-claim cache). */
+	void (*park)(struct strategy *s, void *tctx);
 	/* Drops all SYS memory of `core` (NULL: SYS blocks are freed one by one). */
 	void (*sys_reset)(struct strategy *s, unsigned core);
 	/* Bounded strategies only (NULL otherwise): bytes the kind's zone can
@@ -64,6 +79,10 @@ struct strategy {
 	bool bounded;	    /* fixed memory (a layout): can fail, has capacity */
 	size_t max_runtime; /* largest RUNTIME block (bounded strategies), else 0 */
 	unsigned cores;	    /* cores of its layout (1 for the peers) */
+	bool floor;	    /* a floor (floors.c): not an allocator, a cost bound */
+	/* smpheap only (else NULL): the heap, so the stress driver can check
+	 * error codes, stats, smpheap_check() and hotplug. */
+	struct smpheap *heap;
 };
 
 static inline void *strategy_alloc(struct strategy *s, void *t, size_t size, enum strat_kind k)
@@ -71,9 +90,9 @@ static inline void *strategy_alloc(struct strategy *s, void *t, size_t size, enu
 	return s->ops->alloc(s, t, size, k);
 }
 
-static inline void strategy_free(struct strategy *s, void *t, void *p, enum strat_kind k)
+static inline int strategy_free(struct strategy *s, void *t, void *p, enum strat_kind k)
 {
-	s->ops->free(s, t, p, k);
+	return s->ops->free(s, t, p, k);
 }
 
 /* The kind a request of `size` bytes takes: RUNTIME up to the strategy's

@@ -860,7 +860,7 @@ static struct wl_def *wl_register_as(enum wl_kind kind, struct strategy *s, bool
 	static const char *const size_name[] = {"size"};
 	static const char *const batch_names[] = {"n", "size"};
 	static const char *const churn_names[] = {"fill", "zone"};
-	bool floor = s->name[0] == 'f' && s->name[1] == 'l'; /* floor-atomic, floor-plain */
+	bool floor = s->floor;
 	struct wl_def *d = wl_new(kind, s, layout);
 	struct bench_def *b;
 
