@@ -253,6 +253,8 @@ static inline __attribute__((always_inline)) void *alloc_runtime(struct smpheap 
 			uint32_t block = h->geom[k].block_size;
 			void *p = smph_tcache_take(c, bits, block);
 
+			if (smph_unlikely(!p)) /* a double free found: refill */
+				return alloc_runtime_claim(h, size);
 			t->last = c;
 #ifdef SMPHEAP_POISON
 			check_poison(h, SMPHEAP_ZONE_RUNTIME, smph_core(h), p, block);

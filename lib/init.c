@@ -137,8 +137,10 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 		if (g->align > p->max_align)
 			p->max_align = g->align;
 		bits_words += smph_bitmap2_words(g->count);
-		/* cached[] (a word per leaf) and holder (a bit per leaf). */
-		bits_words += smph_words_for(g->count) + smph_words_for(smph_words_for(g->count));
+		/* cached[] and remote[] (a word per leaf each) and holder (a
+		 * bit per leaf). */
+		bits_words +=
+		    2 * smph_words_for(g->count) + smph_words_for(smph_words_for(g->count));
 		p->max_block = bs;
 	}
 	if (shard > UINT32_MAX)
@@ -298,6 +300,8 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 			bits += smph_bitmap2_words(p.geom[k].count);
 			h->shards[c].cached[k] = bits; /* zeroed with the metadata */
 			bits += leaves;
+			h->shards[c].remote[k] = bits;
+			bits += leaves;
 			h->shards[c].holder[k] = bits;
 			bits += smph_words_for(leaves);
 		}
@@ -354,11 +358,14 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 		h->tcache[t].last = &h->tcache[t].cls[0];
 	}
 	h->magic = SMPH_MAGIC;
-	/* Slots only once the heap is listed where exiting threads look. */
-	if (l->thread_slots && smph_registry_add(h))
-		h->tcache_slots = l->thread_slots;
-	else
+	/* The slot count before the heap is listed where exiting threads look
+	 * (the listing's release store publishes it); unlisted, no thread
+	 * can see it, so it can still be taken back. */
+	h->tcache_slots = l->thread_slots;
+	if (!l->thread_slots || !smph_registry_add(h)) {
+		h->tcache_slots = 0;
 		h->cache_on = false;
+	}
 	/* Release: a heap handed to other threads after init (through any
 	 * synchronising hand-off) is seen whole. */
 	atomic_thread_fence(memory_order_release);

@@ -173,8 +173,28 @@ static void *hold_and_park(void *arg)
 	smpheap_free(h, smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64));
 	pthread_barrier_wait(&parked); /* parked: core 1 goes down */
 	pthread_barrier_wait(&parked);
-	/* Back up: the cache refills from the shard. */
-	CHECK_EQ(smpheap_free(h, smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64)), 0);
+	return NULL; /* the exit gives the word back */
+}
+
+/* While core 1 is down, a thread bound to it whose held word is empty
+ * gives its words back at its next allocation (served by core 0). */
+static void *refill_while_down(void *arg)
+{
+	void *p[SMPH_WORD_BITS + 1];
+
+	(void)arg;
+	smpheap_host_bind(1);
+	smpheap_free(h, smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64));
+	pthread_barrier_wait(&parked);
+	pthread_barrier_wait(&parked); /* core 1 is down */
+	for (unsigned i = 0; i <= SMPH_WORD_BITS; i++)
+		p[i] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	/* The held word ran out, so the refill saw the shard offline. */
+	CHECK_EQ(h->tcache[my_slot()].cls[0].held, 0);
+	CHECK_EQ(free_in_bitmap(1, 0), SMPH_WORD_BITS);
+	CHECK((uintptr_t)p[SMPH_WORD_BITS] - h->shards[0].base < h->shard_bytes); /* core 0's */
+	for (unsigned i = 0; i <= SMPH_WORD_BITS; i++)
+		CHECK_EQ(smpheap_free(h, p[i]), 0);
 	return NULL;
 }
 
@@ -191,16 +211,33 @@ static void test_flushes(void)
 	pthread_join(t, NULL);
 	CHECK_EQ(smpheap_check(h), 0);
 
+	/* core_down never touches another thread's cache (that thread may be
+	 * freeing, exiting or rebinding right now): the word stays cached,
+	 * its bank stays on, and the exit gives it back; sweep then powers
+	 * the bank off. */
 	pthread_barrier_init(&parked, NULL, 2);
 	pthread_create(&t, NULL, hold_and_park, NULL);
 	pthread_barrier_wait(&parked);
 	CHECK_EQ(free_in_bitmap(1, 0), 128 - SMPH_WORD_BITS); /* a word is in its cache */
 	CHECK_EQ(smpheap_core_down(h, 1), 0);
-	CHECK_EQ(free_in_bitmap(1, 0), 128); /* given back for it */
+	CHECK_EQ(free_in_bitmap(1, 0), 128 - SMPH_WORD_BITS); /* still there */
 	CHECK_EQ(smpheap_check(h), 0);
-	CHECK_EQ(smpheap_core_up(h, 1), 0);
+	CHECK_EQ(used(), 0);
 	pthread_barrier_wait(&parked);
 	pthread_join(t, NULL);
+	CHECK_EQ(free_in_bitmap(1, 0), 128); /* the exit gave it back */
+	CHECK(smpheap_core_sweep(h, 1) > 0); /* the bank it kept on */
+	CHECK_EQ(smpheap_core_sweep(h, 1), 0);
+	CHECK_EQ(smpheap_core_up(h, 1), 0);
+	CHECK_EQ(smpheap_check(h), 0);
+
+	pthread_create(&t, NULL, refill_while_down, NULL);
+	pthread_barrier_wait(&parked);
+	CHECK_EQ(smpheap_core_down(h, 1), 0);
+	pthread_barrier_wait(&parked);
+	pthread_join(t, NULL);
+	CHECK(smpheap_core_sweep(h, 1) > 0);
+	CHECK_EQ(smpheap_core_up(h, 1), 0);
 	pthread_barrier_destroy(&parked);
 	CHECK_EQ(used(), 0);
 	CHECK_EQ(smpheap_check(h), 0);
