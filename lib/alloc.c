@@ -469,8 +469,9 @@ void *smpheap_realloc(struct smpheap *h, void *ptr, size_t size)
 	case SMPH_AT_REGION:
 		rc = smph_buffer_resize(h, p, size, &old_bytes, &new_bytes);
 		if (rc == 0) {
-			smph_count_resize(h, SMPHEAP_ZONE_BUFFER, smph_core(h), old_bytes,
-					  new_bytes);
+			smph_count_resize(h, SMPHEAP_ZONE_BUFFER,
+					  caller_tally(h, SMPHEAP_ZONE_BUFFER, smph_slot()),
+					  old_bytes, new_bytes);
 			return ptr;
 		}
 		if (rc == -ENOMEM)

@@ -59,8 +59,10 @@ int smpheap_layout_validate(const struct smpheap_layout *l, const char **why)
 		return *why = "layout is NULL", -EINVAL;
 	if (l->cores < 1 || l->cores > SMPHEAP_MAX_CORES)
 		return *why = "cores must be 1..SMPHEAP_MAX_CORES", -EINVAL;
-	if (!smph_is_pow2(l->bank_size) || l->bank_size < 256)
-		return *why = "bank_size must be a power of two >= 256", -EINVAL;
+	/* 1024: the shard and slot structs are 1024-aligned in the metadata,
+	 * whose start is only bank aligned (issue 13, item 8). */
+	if (!smph_is_pow2(l->bank_size) || l->bank_size < 1024)
+		return *why = "bank_size must be a power of two >= 1024", -EINVAL;
 	if (!smph_is_pow2(l->page_size) || l->page_size < SMPH_MIN_ALIGN ||
 	    l->page_size > l->bank_size)
 		return *why = "page_size must be a power of two in 16..bank_size", -EINVAL;
@@ -81,6 +83,12 @@ int smpheap_layout_validate(const struct smpheap_layout *l, const char **why)
 			return *why = "class count must be 1..4M", -EINVAL;
 		if (k && bs <= l->classes[k - 1].block_size)
 			return *why = "classes must be in ascending block_size", -EINVAL;
+		/* A core group starts on a bank: blocks are naturally aligned
+		 * only if the bank is at least as aligned. */
+		if ((bs & -bs) > l->bank_size && l->bank_size < 4096)
+			return *why = "bank_size must be at least the largest natural block "
+				      "alignment (block_size's power of two, up to 4096)",
+			       -EINVAL;
 	}
 	if (l->thread_slots > SMPHEAP_THREAD_SLOTS)
 		return *why = "thread_slots exceeds SMPHEAP_THREAD_SLOTS", -EINVAL;
@@ -216,7 +224,7 @@ size_t smpheap_alignment(const struct smpheap_layout *layout)
 
 const struct smpheap_layout *smpheap_layout(const struct smpheap *h)
 {
-	return h->layout;
+	return h && h->magic == SMPH_MAGIC ? h->layout : NULL;
 }
 
 /* Checks that the shift-and-multiply division maps every block start of

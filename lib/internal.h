@@ -322,7 +322,7 @@ static inline int smph_count_free(struct smpheap *h, unsigned zone, struct smph_
 	smph_add(&t.k->net, (size_t)0 - bytes, t.single);
 	return 0;
 }
-void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
+void smph_count_resize(struct smpheap *h, unsigned zone, struct smph_tally t, size_t old_bytes,
 		       size_t new_bytes);
 void smph_count_failure(struct smpheap *h, unsigned zone);
 void smph_sample_peak(struct smpheap *h, unsigned zone);

@@ -103,17 +103,23 @@ int smph_count_free_at_max(struct smpheap *h, unsigned zone, struct smph_tally t
 	return smph_count_free(h, zone, t, bytes);
 }
 
-void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
+void smph_count_resize(struct smpheap *h, unsigned zone, struct smph_tally t, size_t old_bytes,
 		       size_t new_bytes)
 {
-	struct smph_counters *k = smph_ctr(h, zone, core);
-
+	/* In the caller's own counters, as its allocations and frees: the
+	 * local-maximum sampling watches one counter set, so a thread's
+	 * resizes counted elsewhere would hide its peaks (issue 13). */
 	if (new_bytes > old_bytes) {
-		atomic_fetch_add_explicit(&k->net, new_bytes - old_bytes, memory_order_relaxed);
-		sample_peak(h, zone);
+		size_t net = smph_add(&t.k->net, new_bytes - old_bytes, t.single);
+
+		if ((intptr_t)net > (intptr_t)atomic_load_explicit(&t.k->hwm, memory_order_relaxed))
+			smph_count_new_high(h, zone, t.k, net, NULL);
 	} else if (new_bytes < old_bytes) {
-		sample_peak(h, zone);
-		atomic_fetch_sub_explicit(&k->net, old_bytes - new_bytes, memory_order_relaxed);
+		if (atomic_load_explicit(&t.k->rising, memory_order_relaxed)) {
+			atomic_store_explicit(&t.k->rising, 0, memory_order_relaxed);
+			sample_peak(h, zone);
+		}
+		smph_add(&t.k->net, (size_t)0 - (old_bytes - new_bytes), t.single);
 	}
 }
 
@@ -228,8 +234,13 @@ static size_t zone_largest_free(const struct smpheap *h, unsigned zone)
 		for (unsigned c = 0; c < h->cores; c++) {
 			size_t st = atomic_load_explicit(&h->sys[c].state, memory_order_relaxed);
 
-			if (!(st & SMPH_SYS_DOWN) && h->sys[c].size - st > best)
-				best = h->sys[c].size - st;
+			/* Allocations take multiples of 16 bytes: a tail
+			 * shorter than that holds none (issue 13, item 9). */
+			size_t room =
+			    (st & SMPH_SYS_DOWN) ? 0 : (h->sys[c].size - st) & ~(size_t)15;
+
+			if (room > best)
+				best = room;
 		}
 		break;
 	case SMPHEAP_ZONE_RUNTIME:

@@ -1,5 +1,5 @@
 /* test_races.c - races in which the thread that holds a cached word takes
- * part, through the public API only (issue 13, items 1 to 4):
+ * part, through the public API only (issue 13, items 1 to 5):
  *
  *   holder_double_free   the holder and another thread free one block at once
  *   giveback_double_free another thread frees a block that sits free in the
@@ -7,6 +7,8 @@
  *   down_frees           a thread bound to core 1 frees while core 1 goes down
  *   down_rebind          a thread bound to core 1 rebinds while it goes down
  *   down_exit            a thread bound to core 1 exits while it goes down
+ *   init_vs_exit         heaps are created while threads with slots exit
+ *                        (item 5: a race only ThreadSanitizer shows)
  *
  * Each race proves that it raced: both sides bracket their call with a shared
  * in-flight counter, and a round counts as overlapped when one side enters
@@ -522,6 +524,63 @@ static void test_core_down_against(enum down_mode mode, const char *name)
 	smpheap_host_destroy(r3.h);
 }
 
+/* ---- 5: heaps created while threads with slots exit ---- */
+
+static struct {
+	struct smpheap *keep; /* gives the exiting threads a slot */
+	_Atomic bool stop;
+	_Atomic unsigned exits;
+} r5;
+
+static void *short_lived(void *arg)
+{
+	(void)arg;
+	smpheap_free(r5.keep, smpheap_alloc(r5.keep, SMPHEAP_ZONE_RUNTIME, 0, 64));
+	atomic_fetch_add(&r5.exits, 1);
+	return NULL; /* the exit walks the registry of heaps */
+}
+
+static void *spawner(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&r5.stop)) {
+		pthread_t t;
+
+		pthread_create(&t, NULL, short_lived, NULL);
+		pthread_join(t, NULL);
+	}
+	return NULL;
+}
+
+/* TSan sees the race if init publishes a heap before its slot count. */
+static void test_init_vs_exit(void)
+{
+	pthread_t t;
+	unsigned created = 0;
+	double started = now_seconds();
+
+	r5.keep = smpheap_host_create(&race_layout);
+	CHECK(r5.keep != NULL);
+	if (!r5.keep)
+		return;
+	pthread_create(&t, NULL, spawner, NULL);
+	while ((created < rounds || atomic_load(&r5.exits) < 100) &&
+	       now_seconds() - started < RACE_SECONDS) {
+		struct smpheap *h = smpheap_host_create(&race_layout);
+
+		CHECK(h != NULL);
+		smpheap_host_destroy(h);
+		created++;
+	}
+	atomic_store(&r5.stop, true);
+	pthread_join(t, NULL);
+	printf("init_vs_exit: %u heaps created while %u threads exited\n", created,
+	       atomic_load(&r5.exits));
+	CHECK(atomic_load(&r5.exits) >= 100);
+	CHECK_EQ(smpheap_check(r5.keep), 0);
+	smpheap_host_destroy(r5.keep);
+}
+
 static const char *only; /* run only this race (argv[2]) */
 
 static bool wanted(const char *name)
@@ -547,5 +606,7 @@ int main(int argc, char **argv)
 		test_core_down_against(DOWN_REBIND, "down_rebind");
 	if (wanted("down_exit"))
 		test_core_down_against(DOWN_EXIT, "down_exit");
+	if (wanted("init_vs_exit"))
+		test_init_vs_exit();
 	return check_report("test_races");
 }

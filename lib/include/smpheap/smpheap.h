@@ -88,7 +88,8 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
  * memory may be reused. No operation on it may be in flight. */
 void smpheap_fini(struct smpheap *h);
 
-/* The layout a heap was built with. */
+/* The layout a heap was built with; NULL for NULL, a retired heap or a
+ * pointer that is not a heap. */
 const struct smpheap_layout *smpheap_layout(const struct smpheap *h);
 
 /* Allocates `size` bytes from `zone`, in a region that has every bit of `caps`
