@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "race.h"
 #include "smpheap/host.h"
 #include "smpheap/smpheap.h"
 
@@ -47,71 +48,6 @@ static const struct smpheap_layout race_layout = {
 };
 
 static unsigned rounds = 4000;
-
-/* ---- a spinning barrier: pthread barriers wake too slowly to race ---- */
-
-struct spin_barrier {
-	_Atomic unsigned arrived, generation;
-	unsigned n;
-};
-
-static void spin_wait(struct spin_barrier *b)
-{
-	unsigned gen = atomic_load(&b->generation);
-
-	if (atomic_fetch_add(&b->arrived, 1) + 1 == b->n) {
-		atomic_store(&b->arrived, 0);
-		atomic_fetch_add(&b->generation, 1);
-		return;
-	}
-	for (unsigned i = 0; atomic_load(&b->generation) == gen; i++)
-		if (i > 20000) { /* two cores shared with other work: let the others run */
-			sched_yield();
-			i = 0;
-		}
-}
-
-/* Spins for a delay that differs from round to round, on one side or the
- * other, so that the two racers' start offsets sweep across each other's
- * calls (the barrier's wake-up skew is longer than a free). */
-static void stagger(unsigned round, bool first)
-{
-	unsigned n = (round >> 1) % 32;
-
-	if ((round & 1) == first)
-		for (volatile unsigned i = 0; i < n * 2; i++)
-			;
-}
-
-/* ---- the proof of racing: a shared in-flight counter ---- */
-
-struct inflight {
-	_Atomic unsigned entered, left;
-	_Atomic bool overlapped; /* this round */
-	unsigned rounds_overlapped;
-};
-
-static void race_enter(struct inflight *f)
-{
-	unsigned before = atomic_fetch_add(&f->entered, 1);
-
-	if (before > atomic_load(&f->left))
-		atomic_store(&f->overlapped, true); /* someone is inside now */
-}
-
-static void race_leave(struct inflight *f)
-{
-	atomic_fetch_add(&f->left, 1);
-}
-
-/* Called by one thread between rounds, while nobody races. */
-static void race_round_end(struct inflight *f)
-{
-	if (atomic_exchange(&f->overlapped, false))
-		f->rounds_overlapped++;
-	atomic_store(&f->entered, 0);
-	atomic_store(&f->left, 0);
-}
 
 /* Rounds go on past `rounds` until OVERLAPS_WANTED of them overlapped (on
  * a loaded machine the two racers are often not running at once), for at
