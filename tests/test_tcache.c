@@ -107,10 +107,65 @@ static void test_cross_thread(void)
 	CHECK_EQ(smpheap_check(h), 0);
 }
 
-/* Before failing, a thread gives back its own cached blocks. On one core:
- * the only free 128-byte blocks sit in our cache when the 64-byte class
- * runs out, and a 64-byte request must still succeed with one of them. */
+/* Blocks other threads free into a word we hold go to its `remote` word,
+ * which only our give-back returns to the shard: when they are the only
+ * free blocks, an allocation must give our words back and try again before
+ * it fails. On one core: every block of both classes handed out to us, then
+ * another thread frees five 128-byte ones; a 64-byte request must get one. */
+static void *free_five_big(void *arg)
+{
+	void **big = arg;
+
+	smpheap_host_bind(0);
+	for (unsigned i = 0; i < 5; i++)
+		CHECK_EQ(smpheap_free(h, big[i]), 0);
+	return NULL;
+}
+
 static void test_give_back_before_failing(void)
+{
+	struct smpheap_layout one = tiny;
+	struct smpheap *saved = h;
+	void *big[64], *small[128], *p;
+	pthread_t t;
+
+	one.cores = 1;
+	h = smpheap_host_create(&one);
+	CHECK(h != NULL);
+	if (!h) {
+		h = saved;
+		return;
+	}
+	for (unsigned i = 0; i < 64; i++)
+		CHECK((big[i] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 128)) != NULL);
+	for (unsigned i = 0; i < 128; i++)
+		CHECK((small[i] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64)) != NULL);
+	CHECK(smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64) == NULL); /* all taken */
+	/* (That failure gave our words back; take the 128-byte word again.) */
+	CHECK_EQ(smpheap_free(h, big[63]), 0);
+	CHECK((big[63] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 128)) != NULL);
+	pthread_create(&t, NULL, free_five_big, big);
+	pthread_join(t, NULL);
+	CHECK_EQ(smph_bitmap2_count_free(&h->shards[0].bm[1]), 0); /* in `remote` */
+	CHECK_EQ(smpheap_check(h), 0);
+	p = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	CHECK(p != NULL);
+	CHECK_EQ(smpheap_usable_size(h, p), 128);
+	CHECK_EQ(smpheap_free(h, p), 0);
+	for (unsigned i = 5; i < 64; i++)
+		CHECK_EQ(smpheap_free(h, big[i]), 0);
+	for (unsigned i = 0; i < 128; i++)
+		CHECK_EQ(smpheap_free(h, small[i]), 0);
+	CHECK_EQ(used(), 0);
+	CHECK_EQ(smpheap_check(h), 0);
+	smpheap_host_destroy(h);
+	h = saved;
+}
+
+/* The blocks a thread holds are taken first, in the class search too: on
+ * one core, the only free 128-byte blocks sit in our cache when the 64-byte
+ * class runs out, and a 64-byte request must still succeed with one. */
+static void test_cached_blocks_serve_larger(void)
 {
 	struct smpheap_layout one = tiny;
 	struct smpheap *o;
@@ -138,6 +193,93 @@ static void test_give_back_before_failing(void)
 	CHECK_EQ(smpheap_free(o, big), 0);
 	CHECK_EQ(smpheap_check(o), 0);
 	smpheap_host_destroy(o);
+}
+
+/* The cache's own checks, each on more than one line: a double free of a
+ * block free in a held word (ours, another class's, another thread's), and
+ * the span test (a pointer of the right class and shard, but outside the
+ * held word, must not be taken into it). */
+static void *free_all_of(void *arg)
+{
+	void **p = arg;
+	intptr_t bad = 0;
+
+	smpheap_host_bind(1);
+	for (unsigned i = 0; p[i]; i++)
+		bad += smpheap_free(h, p[i]) != -EALREADY;
+	return (void *)bad;
+}
+
+static void test_double_free_checks(void)
+{
+	void *a[4], *b[3], *theirs[5] = {0};
+	uint8_t *first;
+	size_t bad_before;
+	pthread_t t;
+	void *rc;
+	struct smpheap_stats s;
+
+	smpheap_stats(h, SMPHEAP_ZONE_RUNTIME, &s);
+	bad_before = s.bad_frees;
+	for (unsigned i = 0; i < 4; i++)
+		a[i] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	for (unsigned i = 0; i < 3; i++)
+		b[i] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 128);
+	CHECK(a[0] && a[3] && b[0] && b[2]);
+	/* Free into our words, in both classes, then free each once more:
+	 * after a free of the other class in between, too (the guess of the
+	 * last-used word misses, the class lookup finds the block cached). */
+	CHECK_EQ(smpheap_free(h, a[1]), 0);
+	CHECK_EQ(smpheap_free(h, b[1]), 0);
+	CHECK_EQ(smpheap_free(h, a[1]), -EALREADY);
+	CHECK_EQ(smpheap_free(h, b[1]), -EALREADY);
+	CHECK_EQ(smpheap_free(h, a[2]), 0);
+	CHECK_EQ(smpheap_free(h, b[1]), -EALREADY);
+	CHECK_EQ(smpheap_free(h, a[2]), -EALREADY);
+	/* A block never handed out, free in our held word: refused too. */
+	CHECK_EQ(smpheap_free(h, (char *)a[3] + 64), -EALREADY);
+	CHECK_EQ(smpheap_free(h, (char *)b[2] + 128), -EALREADY);
+	/* Another thread freeing blocks free in our cache: each refused. */
+	theirs[0] = a[1];
+	theirs[1] = a[2];
+	theirs[2] = b[1];
+	theirs[3] = (char *)a[3] + 128;
+	pthread_create(&t, NULL, free_all_of, theirs);
+	pthread_join(t, &rc);
+	CHECK_EQ((intptr_t)rc, 0);
+	smpheap_stats(h, SMPHEAP_ZONE_RUNTIME, &s);
+	CHECK_EQ(s.bad_frees - bad_before, 6 + 4);
+	/* The span test: blocks of the same class and shard but of the next
+	 * word are not ours to take back; into the bitmap they go, once. */
+	first = (uint8_t *)h->tcache[my_slot()].cls[0].base;
+	CHECK_EQ(h->tcache[my_slot()].cls[0].leaf, 0);
+	{
+		void *next[SMPH_WORD_BITS + 1];
+		unsigned n = 0;
+
+		/* Take the rest of word 0, then one block of word 1. */
+		while (n < SMPH_WORD_BITS + 1 && h->tcache[my_slot()].cls[0].leaf == 0)
+			next[n++] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+		CHECK_EQ(h->tcache[my_slot()].cls[0].leaf, 1);
+		/* Word 0 was given back at the refill: a[0], a[3] live there. */
+		CHECK_EQ(smpheap_free(h, a[0]), 0);
+		CHECK(first == (uint8_t *)a[0] || first < (uint8_t *)a[0]);
+		CHECK_EQ(smph_bitmap2_is_free(&h->shards[0].bm[0], 0), 1); /* not cached */
+		CHECK_EQ(smpheap_free(h, a[0]), -EALREADY);
+		CHECK_EQ(smpheap_free(h, a[3]), 0);
+		CHECK_EQ(smpheap_free(h, a[3]), -EALREADY);
+		/* One block before our word's base, one right after its span. */
+		CHECK_EQ(smpheap_free(h, (uint8_t *)h->tcache[my_slot()].cls[0].base - 64), 0);
+		CHECK_EQ(smpheap_free(h, (uint8_t *)h->tcache[my_slot()].cls[0].base - 64),
+			 -EALREADY);
+		for (unsigned i = 0; i < n; i++)
+			if ((uint8_t *)next[i] != (uint8_t *)h->tcache[my_slot()].cls[0].base - 64)
+				CHECK_EQ(smpheap_free(h, next[i]), 0);
+	}
+	CHECK_EQ(smpheap_free(h, b[0]), 0);
+	CHECK_EQ(smpheap_free(h, b[2]), 0);
+	CHECK_EQ(used(), 0);
+	CHECK_EQ(smpheap_check(h), 0);
 }
 
 /* Flushes: thread exit, binding elsewhere, core_down of a parked thread. */
@@ -342,6 +484,8 @@ int main(void)
 	test_basics();
 	test_cross_thread();
 	test_give_back_before_failing();
+	test_cached_blocks_serve_larger();
+	test_double_free_checks();
 	test_flushes();
 	smpheap_host_destroy(h);
 	test_off();
