@@ -94,6 +94,17 @@ static size_t runtime_bad_frees(struct smpheap *h)
 	return s.bad_frees;
 }
 
+/* Between rounds, with nobody racing: the heap's invariants hold and it
+ * holds exactly `live` runtime bytes. Counts the failures and says so. */
+static bool quiescent_ok(struct smpheap *h, size_t live)
+{
+	if (smpheap_check(h) == 0 && runtime_used(h) == live)
+		return true;
+	CHECK_EQ(smpheap_check(h), 0);
+	CHECK_EQ(runtime_used(h), live);
+	return false;
+}
+
 /* ---- 1: the holder and another thread free one block at once ---- */
 
 #define KEEP 64 /* live blocks the holder keeps, to catch a block handed out twice */
@@ -193,9 +204,7 @@ static void test_holder_double_free(void)
 			kept++;
 		}
 		/* Quiescent: the heap holds exactly the kept blocks. */
-		if (smpheap_check(r1.h) != 0 || runtime_used(r1.h) != kept * 64u) {
-			CHECK_EQ(smpheap_check(r1.h), 0);
-			CHECK_EQ(runtime_used(r1.h), kept * 64u);
+		if (!quiescent_ok(r1.h, kept * 64u)) {
 			failed = true;
 			break;
 		}
@@ -308,9 +317,7 @@ static void test_giveback_double_free(void)
 		spin_wait(&r2.bar);
 		race_round_end(&r2.f);
 		CHECK_EQ(atomic_load(&r2.rc_other), 0); /* only 0 and -EALREADY */
-		if (smpheap_check(r2.h) != 0 || runtime_used(r2.h) != big_n * 256u) {
-			CHECK_EQ(smpheap_check(r2.h), 0);
-			CHECK_EQ(runtime_used(r2.h), big_n * 256u);
+		if (!quiescent_ok(r2.h, big_n * 256u)) {
 			failed = true;
 			break;
 		}
@@ -438,11 +445,8 @@ static void test_core_down_against(enum down_mode mode, const char *name)
 			spin_wait(&r3.bar);
 		}
 		race_round_end(&r3.f);
-		if (smpheap_check(r3.h) != 0 || runtime_used(r3.h) != 0) {
-			CHECK_EQ(smpheap_check(r3.h), 0);
-			CHECK_EQ(runtime_used(r3.h), 0);
+		if (!quiescent_ok(r3.h, 0))
 			failed = true;
-		}
 		CHECK_EQ(smpheap_core_up(r3.h, 1), 0);
 		r3.stop = failed || !keep_racing(&r3.f, r + 1, started);
 		if (mode != DOWN_EXIT)
