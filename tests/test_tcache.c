@@ -282,6 +282,20 @@ static void test_double_free_checks(void)
 	CHECK_EQ(smpheap_check(h), 0);
 }
 
+/* More freed than handed out is a broken invariant, not a used of 0. */
+static void test_negative_used(void)
+{
+	_Atomic size_t *net = &h->tcache[my_slot()].ctr[SMPHEAP_ZONE_RUNTIME].net;
+
+	CHECK_EQ(used(), 0);
+	CHECK_EQ(smpheap_check(h), 0);
+	atomic_fetch_sub(net, 64); /* as if a double free had been counted */
+	CHECK_EQ(used(), 0);	   /* stats clamp it */
+	CHECK_EQ(smpheap_check(h), -EUCLEAN);
+	atomic_fetch_add(net, 64);
+	CHECK_EQ(smpheap_check(h), 0);
+}
+
 /* Flushes: thread exit, binding elsewhere, core_down of a parked thread. */
 static pthread_barrier_t parked;
 
@@ -486,6 +500,7 @@ int main(void)
 	test_give_back_before_failing();
 	test_cached_blocks_serve_larger();
 	test_double_free_checks();
+	test_negative_used();
 	test_flushes();
 	smpheap_host_destroy(h);
 	test_off();
