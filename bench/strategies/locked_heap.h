@@ -1,0 +1,123 @@
+/* locked_heap.h - a general-purpose heap under one spinlock, as a strategy:
+ * what tlsf-lock and sysheap-lock share (firmware holds a k_spinlock around
+ * sys_heap, ESP-IDF a lock around TLSF).
+ *
+ * The memory given to locked_heap_init() holds this structure, the layout's
+ * per-core system heaps (sys_bump.h, as blockmap-lock serves them) and one
+ * arena of the layout's runtime plus buffer zone bytes, in which the heap
+ * places its own control structure: every bounded strategy runs in the same
+ * bytes, and a general heap's overhead is counted against it.
+ *
+ * The per-call paths are static inline here, called with the adapter's
+ * `static const` table of the heap's functions, so the compiler calls the
+ * heap directly: one indirect call per operation (through strategy_ops),
+ * as for every strategy. */
+#ifndef BENCH_LOCKED_HEAP_H
+#define BENCH_LOCKED_HEAP_H
+
+#include <errno.h>
+#include <stddef.h>
+
+#include "smpheap/layout.h"
+#include "spinlock.h"
+#include "strategy.h"
+#include "sys_bump.h"
+
+/* The heap's functions, over its opaque handle. */
+struct general_heap_ops {
+	void *(*create)(void *mem, size_t len);
+	void *(*alloc)(void *heap, size_t size);
+	void *(*alloc_aligned)(void *heap, size_t align, size_t size);
+	void *(*realloc)(void *heap, void *p, size_t size);
+	int (*free)(void *heap, void *p);
+	size_t (*used)(const void *heap);
+	size_t (*max_alloc)(const void *heap);
+	int (*check)(const void *heap);
+	size_t default_align; /* what alloc guarantees */
+};
+
+struct locked_heap {
+	_Alignas(64) struct bench_spinlock lock;
+	void *heap;
+	const struct general_heap_ops *ops;
+	unsigned char *arena, *arena_end;
+	size_t used[STRAT_KINDS];     /* live usable bytes per kind (SYS: in sys) */
+	size_t capacity[STRAT_KINDS]; /* the layout's zone bytes per kind */
+	struct sys_bump sys;
+};
+
+/* Bytes locked_heap_init() needs for `layout`, and the arena's share. */
+size_t locked_heap_size(const struct smpheap_layout *layout);
+size_t locked_heap_arena_bytes(const struct smpheap_layout *layout);
+
+/* Sets up `s` over mem (aligned to 64, len >= locked_heap_size(layout)).
+ * 0, or -1 when mem, len or the layout do not fit or the heap refuses the
+ * arena. `ops` and `version` must outlive s. */
+int locked_heap_init(struct strategy *s, void *mem, size_t len, const struct smpheap_layout *layout,
+		     const struct general_heap_ops *ops, const char *name, const char *version);
+
+/* The strategy calls shared by both adapters (s->impl is the locked_heap). */
+void *locked_heap_thread_init(struct strategy *s, unsigned thread, unsigned core);
+void locked_heap_thread_fini(struct strategy *s, void *tctx);
+void *locked_heap_alloc_ex(struct strategy *s, void *tctx, enum strat_kind kind, uint32_t caps,
+			   size_t size, size_t align);
+void *locked_heap_realloc(struct strategy *s, void *tctx, void *p, size_t old_size, size_t size,
+			  enum strat_kind kind);
+void locked_heap_sys_reset(struct strategy *s, unsigned core);
+size_t locked_heap_capacity(struct strategy *s, enum strat_kind kind);
+size_t locked_heap_used(struct strategy *s, enum strat_kind kind);
+size_t locked_heap_largest_free(struct strategy *s, enum strat_kind kind);
+int locked_heap_owns(struct strategy *s, const void *p);
+int locked_heap_check(struct strategy *s);
+
+/* The arena's kinds: RUNTIME and BUFFER share it; anything else is SYS. */
+static inline int locked_heap_in_arena(enum strat_kind kind)
+{
+	return kind == STRAT_RUNTIME || kind == STRAT_BUFFER;
+}
+
+static inline void *locked_heap_alloc(struct strategy *s, void *tctx, size_t size,
+				      enum strat_kind kind, const struct general_heap_ops *ops)
+{
+	struct locked_heap *lh = s->impl;
+	void *p;
+
+	if (size == 0)
+		return NULL;
+	bench_spin_lock(&lh->lock);
+	if (locked_heap_in_arena(kind)) {
+		size_t before = ops->used(lh->heap);
+
+		p = ops->alloc(lh->heap, size);
+		lh->used[kind] += ops->used(lh->heap) - before;
+	} else {
+		p = sys_bump_alloc(&lh->sys, sys_bump_core(tctx), size, 0);
+	}
+	bench_spin_unlock(&lh->lock);
+	return p;
+}
+
+/* NULL is a no-op (0), as free(NULL); SYS memory is never freed one by one
+ * (0 for a pointer of a system heap, -EINVAL otherwise); arena pointers get
+ * the heap's own answer (0, -EINVAL, -EALREADY). */
+static inline int locked_heap_free(struct strategy *s, void *tctx, void *p, enum strat_kind kind,
+				   const struct general_heap_ops *ops)
+{
+	struct locked_heap *lh = s->impl;
+	size_t before;
+	int err;
+
+	(void)tctx;
+	if (!p)
+		return 0;
+	if (!locked_heap_in_arena(kind))
+		return sys_bump_owns(&lh->sys, p) ? 0 : -EINVAL;
+	bench_spin_lock(&lh->lock);
+	before = ops->used(lh->heap);
+	err = ops->free(lh->heap, p);
+	lh->used[kind] -= before - ops->used(lh->heap);
+	bench_spin_unlock(&lh->lock);
+	return err;
+}
+
+#endif /* BENCH_LOCKED_HEAP_H */
