@@ -45,9 +45,9 @@ struct bml {
 	struct bml_map buf;			  /* buffer pages */
 	unsigned cores;				  /* system heaps */
 	struct sys_bump sys;			  /* the system heaps */
-	size_t used[STRAT_KINDS];		 /* bytes in live blocks (SYS: in sys) */
-	size_t capacity[STRAT_KINDS];		 /* bytes each kind can hand out */
-	unsigned char *mem_end;			 /* end of the memory given */
+	size_t used[STRAT_KINDS];		  /* bytes in live blocks (SYS: in sys) */
+	size_t capacity[STRAT_KINDS];		  /* bytes each kind can hand out */
+	unsigned char *mem_end;			  /* end of the memory given */
 };
 
 static void bml_lock(struct bml *b)

@@ -78,7 +78,8 @@ int locked_heap_init(struct strategy *s, void *mem, size_t len, const struct smp
 	memcpy(s->version, version, n);
 	s->impl = lh;
 	s->bounded = true;
-	s->max_runtime = layout->class_count ? layout->classes[layout->class_count - 1].block_size : 0;
+	s->max_runtime =
+	    layout->class_count ? layout->classes[layout->class_count - 1].block_size : 0;
 	s->cores = layout->cores;
 	return 0;
 }
@@ -109,7 +110,7 @@ void *locked_heap_alloc_ex(struct strategy *s, void *tctx, enum strat_kind kind,
 		size_t before = lh->ops->used(lh->heap);
 
 		p = align <= lh->ops->default_align ? lh->ops->alloc(lh->heap, size)
-						     : lh->ops->alloc_aligned(lh->heap, align, size);
+						    : lh->ops->alloc_aligned(lh->heap, align, size);
 		lh->used[kind] += lh->ops->used(lh->heap) - before;
 	} else {
 		p = sys_bump_alloc(&lh->sys, sys_bump_core(tctx), size, align);

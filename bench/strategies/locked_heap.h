@@ -30,11 +30,19 @@ struct general_heap_ops {
 	void *(*alloc_aligned)(void *heap, size_t align, size_t size);
 	void *(*realloc)(void *heap, void *p, size_t size);
 	int (*free)(void *heap, void *p);
+	size_t (*usable)(const void *heap, const void *p);
 	size_t (*used)(const void *heap);
+	size_t (*largest_free)(const void *heap);
 	size_t (*max_alloc)(const void *heap);
 	int (*check)(const void *heap);
 	size_t default_align; /* what alloc guarantees */
+	const char *name;     /* the heap's own name, for tests */
 };
+
+/* The two heaps (tlsf_lock.c, sysheap_lock.c); the unit tests drive them
+ * through these tables too. */
+extern const struct general_heap_ops tlsf_heap_ops;
+extern const struct general_heap_ops sysheap_heap_ops;
 
 struct locked_heap {
 	_Alignas(64) struct bench_spinlock lock;

@@ -40,9 +40,8 @@ static inline void bench_spin_lock(struct bench_spinlock *l)
 #endif
 		/* acquire on success: what the previous holder wrote before its
 		 * release is visible here; relaxed on failure: we only retry */
-		if (atomic_compare_exchange_weak_explicit(&l->held, &expected, 1,
-							  memory_order_acquire,
-							  memory_order_relaxed))
+		if (atomic_compare_exchange_weak_explicit(
+			&l->held, &expected, 1, memory_order_acquire, memory_order_relaxed))
 			return;
 	}
 }

@@ -111,8 +111,6 @@ static void list_add(struct sysheap *h, uint32_t c)
 	uint32_t units = chunk_size(h, c), *hdr = chunk_hdr(h, c);
 	unsigned b;
 
-	if (units < MIN_LISTED)
-		return; /* a solo header: no room for links */
 	b = bucket_of(units);
 	if (!h->head[b]) {
 		h->head[b] = c;
@@ -134,8 +132,6 @@ static void list_remove(struct sysheap *h, uint32_t c)
 	uint32_t units = chunk_size(h, c), *hdr = chunk_hdr(h, c);
 	unsigned b;
 
-	if (units < MIN_LISTED)
-		return;
 	b = bucket_of(units);
 	if (hdr[NEXT] == c) {
 		h->head[b] = 0;
@@ -208,10 +204,11 @@ static uint32_t take_chunk(struct sysheap *h, uint32_t units)
 	return 0;
 }
 
-/* Used chunk c keeps `units`; the rest is freed (coalescing right). */
+/* Used chunk c keeps `units`; the rest is freed (coalescing right) when it
+ * can hold the list links, else stays with c. */
 static void trim(struct sysheap *h, uint32_t c, uint32_t units)
 {
-	if (chunk_size(h, c) > units)
+	if (chunk_size(h, c) >= units + MIN_LISTED)
 		free_chunk(h, split(h, c, units));
 }
 
@@ -281,12 +278,15 @@ void *sysheap_alloc_aligned(struct sysheap *h, size_t align, size_t size)
 	if (size == 0 || size > SYSHEAP_MAX_REQUEST)
 		return NULL;
 	units = units_for(size);
-	/* the aligned address is at most align - 8 bytes into the chunk */
-	c = take_chunk(h, units + (uint32_t)(align / SYSHEAP_CHUNK) - 1);
+	/* the aligned address is at most align - 8 bytes into the chunk, or
+	 * align + 8 when a one-unit prefix (too small to list) moves it on */
+	c = take_chunk(h, units + (uint32_t)(align / SYSHEAP_CHUNK) + 1);
 	if (!c)
 		return NULL;
 	mem = (uintptr_t)chunk_mem(h, c);
 	gap = (uint32_t)((((mem + align - 1) & ~(uintptr_t)(align - 1)) - mem) / SYSHEAP_CHUNK);
+	if (gap == 1)
+		gap += (uint32_t)(align / SYSHEAP_CHUNK);
 	if (gap) {
 		/* the prefix stays free; its left neighbour is used (c was free) */
 		uint32_t n = split(h, c, gap);
@@ -298,6 +298,21 @@ void *sysheap_alloc_aligned(struct sysheap *h, size_t align, size_t size)
 	trim(h, c, units);
 	h->used += chunk_usable(h, c);
 	return chunk_mem(h, c);
+}
+
+/* c, with its used bit clear, is a chunk that was freed: still a free chunk
+ * or coalesced into the free chunk on its left, which ends where c did
+ * (c's right neighbour's left size leads to a free chunk at or before c). */
+static bool freed_chunk(const struct sysheap *h, uint32_t c)
+{
+	uint32_t units = chunk_size(h, c), r, left;
+
+	if (units == 0 || units > h->end - c)
+		return false;
+	r = c + units;
+	left = chunk_hdr(h, r)[LEFT];
+	return left >= units && left <= r - CONTROL_UNITS && !chunk_used(h, r - left) &&
+	       chunk_size(h, r - left) == left;
 }
 
 /* The live chunk p names, or 0 with *err set to why not. */
@@ -312,7 +327,8 @@ static uint32_t live_chunk(const struct sysheap *h, const void *p, int *err)
 		return 0;
 	c = (uint32_t)((a - base - HDR_BYTES) / SYSHEAP_CHUNK);
 	if (!chunk_used(h, c)) {
-		*err = -EALREADY;
+		if (freed_chunk(h, c))
+			*err = -EALREADY;
 		return 0;
 	}
 	units = chunk_size(h, c);
@@ -441,8 +457,9 @@ int sysheap_check(const struct sysheap *h)
 	size_t used = 0;
 	bool prev_free = false;
 
-	if (!h || h->chunk0_hdr[LEFT] != 0 || h->chunk0_hdr[SIZE_USED] != (CONTROL_UNITS << 1 | 1) ||
-	    h->end <= CONTROL_UNITS || chunk_size(h, h->end) != 0 || !chunk_used(h, h->end))
+	if (!h || h->chunk0_hdr[LEFT] != 0 ||
+	    h->chunk0_hdr[SIZE_USED] != (CONTROL_UNITS << 1 | 1) || h->end <= CONTROL_UNITS ||
+	    chunk_size(h, h->end) != 0 || !chunk_used(h, h->end))
 		return -1;
 	for (c = 0; c < h->end; c = right_of(h, c)) {
 		uint32_t units = chunk_size(h, c);
@@ -457,9 +474,10 @@ int sysheap_check(const struct sysheap *h)
 		}
 		if (prev_free)
 			return -3;
+		if (units < MIN_LISTED)
+			return -4;
 		prev_free = true;
-		if (units >= MIN_LISTED)
-			expected++;
+		expected++;
 	}
 	for (unsigned b = 0; b < BUCKETS; b++) {
 		uint32_t head = h->head[b], back;

@@ -17,9 +17,11 @@
  *     CONFIG_SYS_HEAP_ALLOC_LOOPS, default 3, does), then takes the first
  *     chunk of the first larger non-empty bucket, which always fits;
  *   - the chunk is split, the remainder freed; a free coalesces with both
- *     free neighbours at once. A one-unit free remainder cannot hold list
- *     links: it stays off the lists until a neighbour's free absorbs it,
- *     as sys_heap's "solo free header" does.
+ *     free neighbours at once. A one-unit remainder cannot hold the list
+ *     links: it stays with the allocation (sys_heap keeps it as an unlisted
+ *     "solo" free header instead; here every free chunk is listed, so that
+ *     a merged chunk's links never land on a freed header, and a double
+ *     free is always recognised).
  *
  * Plain C11, no allocation, no OS. Not thread-safe: callers lock
  * (sysheap_lock.c holds one spinlock around each call, as k_heap does).
@@ -74,7 +76,8 @@ void *sysheap_realloc(struct sysheap *h, void *p, size_t size);
 /* Frees p. 0; -EINVAL when p is NULL or not a live chunk of this heap
  * (outside it, not on a chunk boundary, or with a header whose size and
  * neighbours do not match); -EALREADY when its header's used bit is clear
- * (a double free, also after coalescing, while nothing overwrote it).
+ * and it still is a free chunk, or lies at the end of the free chunk it was
+ * coalesced into (a double free, while nothing overwrote the header).
  * A rejected pointer changes nothing. A pointer into a payload whose bytes
  * happen to form a consistent used header is not caught. O(1). */
 int sysheap_free(struct sysheap *h, void *p);
@@ -99,9 +102,9 @@ size_t sysheap_max_alloc(const struct sysheap *h);
  *   -2 the chunk chain: sizes non-zero, inside the heap, each chunk's left
  *      size its left neighbour's size, ending exactly at the end marker;
  *   -3 coalescing: no two adjacent free chunks;
- *   -4 the lists: circular, links consistent both ways, each listed chunk
- *      free, of at least two units and in the bucket of its size, and the
- *      lists hold exactly the free chunks of two units or more;
+ *   -4 the lists: every free chunk of at least two units; circular lists,
+ *      links consistent both ways, each listed chunk free and in the bucket
+ *      of its size, and the lists hold exactly the free chunks;
  *   -5 the bitmask: a bucket's bit is set iff its list is non-empty;
  *   -6 accounting: sysheap_used() is the sum of the live chunks' bytes.
  * O(chunks). */

@@ -36,6 +36,16 @@ static size_t sh_heap_used(const void *h)
 	return sysheap_used(h);
 }
 
+static size_t sh_heap_usable(const void *h, const void *p)
+{
+	return sysheap_usable(h, p);
+}
+
+static size_t sh_heap_largest_free(const void *h)
+{
+	return sysheap_largest_free(h);
+}
+
 static size_t sh_heap_max_alloc(const void *h)
 {
 	return sysheap_max_alloc(h);
@@ -46,16 +56,19 @@ static int sh_heap_check(const void *h)
 	return sysheap_check(h);
 }
 
-static const struct general_heap_ops sysheap_heap_ops = {
+const struct general_heap_ops sysheap_heap_ops = {
     .create = sh_create,
     .alloc = sh_heap_alloc,
     .alloc_aligned = sh_heap_alloc_aligned,
     .realloc = sh_heap_realloc,
     .free = sh_heap_free,
+    .usable = sh_heap_usable,
     .used = sh_heap_used,
+    .largest_free = sh_heap_largest_free,
     .max_alloc = sh_heap_max_alloc,
     .check = sh_heap_check,
     .default_align = SYSHEAP_CHUNK,
+    .name = "sysheap",
 };
 
 static void *sh_alloc(struct strategy *s, void *t, size_t size, enum strat_kind kind)

@@ -52,8 +52,8 @@ struct tlsf_block {
 #define MIN_BLOCK (3 * W)
 
 struct tlsf {
-	uint32_t fl_bitmap;		  /* bit f: sl_bitmap[f] != 0 */
-	uint32_t sl_bitmap[FL_COUNT];	  /* bit s: lists[f][s] non-empty */
+	uint32_t fl_bitmap;	      /* bit f: sl_bitmap[f] != 0 */
+	uint32_t sl_bitmap[FL_COUNT]; /* bit s: lists[f][s] non-empty */
 	struct tlsf_block *lists[FL_COUNT][SL_COUNT];
 	struct tlsf_block *first;    /* the first physical block */
 	struct tlsf_block *sentinel; /* the last: size 0, used */
@@ -371,6 +371,23 @@ void *tlsf_alloc_aligned(struct tlsf *h, size_t align, size_t size)
 	return hand_out(h, b, size);
 }
 
+/* b, with its FREE bit set, is a block that was freed: still a free block
+ * (its right neighbour points back to it) or coalesced into the free block
+ * on its left (which ends where b did). */
+static bool freed_block(const struct tlsf *h, const struct tlsf_block *b)
+{
+	const struct tlsf_block *next, *owner;
+	size_t size = block_size(b);
+
+	if (size < MIN_BLOCK || size > (uintptr_t)h->sentinel - (uintptr_t)b - W)
+		return false;
+	next = block_next(b);
+	owner = next->prev_phys;
+	return block_prev_is_free(next) && (uintptr_t)owner >= (uintptr_t)h->first &&
+	       (uintptr_t)owner <= (uintptr_t)b && !((uintptr_t)owner & (W - 1)) &&
+	       block_is_free(owner) && block_next(owner) == next;
+}
+
 /* The live block p names, or NULL with *err set to why not. */
 static struct tlsf_block *live_block(const struct tlsf *h, const void *p, int *err)
 {
@@ -383,11 +400,12 @@ static struct tlsf_block *live_block(const struct tlsf *h, const void *p, int *e
 	    (a & (W - 1)))
 		return NULL;
 	b = block_of(p);
+	size = block_size(b);
 	if (block_is_free(b)) {
-		*err = -EALREADY;
+		if (freed_block(h, b))
+			*err = -EALREADY;
 		return NULL;
 	}
-	size = block_size(b);
 	if (size < MIN_BLOCK || size > (uintptr_t)h->sentinel - (uintptr_t)b - W)
 		return NULL;
 	next = block_next(b);
@@ -541,8 +559,9 @@ int tlsf_check(const struct tlsf *h)
 				unsigned f, s;
 
 				if (++listed > free_blocks || (uintptr_t)b < (uintptr_t)h->first ||
-				    (uintptr_t)b >= (uintptr_t)h->sentinel || ((uintptr_t)b & (W - 1)) ||
-				    !block_is_free(b) || b->prev_free != back ||
+				    (uintptr_t)b >= (uintptr_t)h->sentinel ||
+				    ((uintptr_t)b & (W - 1)) || !block_is_free(b) ||
+				    b->prev_free != back ||
 				    block_size(b) > (uintptr_t)h->sentinel - (uintptr_t)b - W ||
 				    block_next(b)->prev_phys != b)
 					return -5;

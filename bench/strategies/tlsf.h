@@ -72,11 +72,11 @@ void *tlsf_realloc(struct tlsf *h, void *p, size_t size);
 
 /* Frees p. 0; -EINVAL when p is NULL or not a live block start of this heap
  * (outside the pool, misaligned, or its header and neighbours not those of
- * a live block); -EALREADY when p's header says the block is free (a double
- * free, also after it was coalesced into a neighbour, as long as nothing
- * overwrote it since). A rejected pointer changes nothing. The header
- * checks are what the boundary tags allow: a pointer into a payload whose
- * bytes happen to form a plausible live header is not caught. O(1). */
+ * a live block); -EALREADY when p's header says the block is free and it
+ * still is a free block, or lies at the end of the free block it was
+ * coalesced into (a double free, while nothing overwrote the header). A rejected pointer changes
+ * nothing. The header checks are what the boundary tags allow: a pointer into a payload whose bytes
+ * happen to form a plausible live header is not caught. O(1). */
 int tlsf_free(struct tlsf *h, void *p);
 
 /* The usable bytes of live block p (at least what was asked), or 0 when

@@ -34,6 +34,16 @@ static size_t tl_heap_used(const void *h)
 	return tlsf_used(h);
 }
 
+static size_t tl_heap_usable(const void *h, const void *p)
+{
+	return tlsf_usable(h, p);
+}
+
+static size_t tl_heap_largest_free(const void *h)
+{
+	return tlsf_largest_free(h);
+}
+
 static size_t tl_heap_max_alloc(const void *h)
 {
 	return tlsf_max_alloc(h);
@@ -44,16 +54,19 @@ static int tl_heap_check(const void *h)
 	return tlsf_check(h);
 }
 
-static const struct general_heap_ops tlsf_heap_ops = {
+const struct general_heap_ops tlsf_heap_ops = {
     .create = tl_create,
     .alloc = tl_heap_alloc,
     .alloc_aligned = tl_heap_alloc_aligned,
     .realloc = tl_heap_realloc,
     .free = tl_heap_free,
+    .usable = tl_heap_usable,
     .used = tl_heap_used,
+    .largest_free = tl_heap_largest_free,
     .max_alloc = tl_heap_max_alloc,
     .check = tl_heap_check,
     .default_align = TLSF_ALIGN,
+    .name = "tlsf",
 };
 
 static void *tl_alloc(struct strategy *s, void *t, size_t size, enum strat_kind kind)
