@@ -128,4 +128,102 @@ static inline int locked_heap_free(struct strategy *s, void *tctx, void *p, enum
 	return err;
 }
 
+/* Defines a locked strategy over a heap whose API is api##_create,
+ * api##_alloc, ... api##_check (tlsf.h, sysheap.h): the table
+ * api##_heap_ops, the strategy's alloc and free (the inline paths above,
+ * calling the heap directly), its strategy_ops, and api##_lock_size() and
+ * strategy_##api##_lock_init() (declared in strategy.h), which names the
+ * strategy `sname` with the JSON context text `sversion`. */
+#define LOCKED_HEAP_STRATEGY(api, align, sname, sversion)                                          \
+	static void *api##_op_create(void *mem, size_t len)                                        \
+	{                                                                                          \
+		return api##_create(mem, len);                                                     \
+	}                                                                                          \
+	static void *api##_op_alloc(void *h, size_t size)                                          \
+	{                                                                                          \
+		return api##_alloc(h, size);                                                       \
+	}                                                                                          \
+	static void *api##_op_alloc_aligned(void *h, size_t a, size_t size)                        \
+	{                                                                                          \
+		return api##_alloc_aligned(h, a, size);                                            \
+	}                                                                                          \
+	static void *api##_op_realloc(void *h, void *p, size_t size)                               \
+	{                                                                                          \
+		return api##_realloc(h, p, size);                                                  \
+	}                                                                                          \
+	static int api##_op_free(void *h, void *p)                                                 \
+	{                                                                                          \
+		return api##_free(h, p);                                                           \
+	}                                                                                          \
+	static size_t api##_op_usable(const void *h, const void *p)                                \
+	{                                                                                          \
+		return api##_usable(h, p);                                                         \
+	}                                                                                          \
+	static size_t api##_op_used(const void *h)                                                 \
+	{                                                                                          \
+		return api##_used(h);                                                              \
+	}                                                                                          \
+	static size_t api##_op_largest_free(const void *h)                                         \
+	{                                                                                          \
+		return api##_largest_free(h);                                                      \
+	}                                                                                          \
+	static size_t api##_op_max_alloc(const void *h)                                            \
+	{                                                                                          \
+		return api##_max_alloc(h);                                                         \
+	}                                                                                          \
+	static int api##_op_check(const void *h)                                                   \
+	{                                                                                          \
+		return api##_check(h);                                                             \
+	}                                                                                          \
+	const struct general_heap_ops api##_heap_ops = {                                           \
+	    .create = api##_op_create,                                                             \
+	    .alloc = api##_op_alloc,                                                               \
+	    .alloc_aligned = api##_op_alloc_aligned,                                               \
+	    .realloc = api##_op_realloc,                                                           \
+	    .free = api##_op_free,                                                                 \
+	    .usable = api##_op_usable,                                                             \
+	    .used = api##_op_used,                                                                 \
+	    .largest_free = api##_op_largest_free,                                                 \
+	    .max_alloc = api##_op_max_alloc,                                                       \
+	    .check = api##_op_check,                                                               \
+	    .default_align = (align),                                                              \
+	    .name = #api,                                                                          \
+	};                                                                                         \
+	static void *api##_lock_alloc(struct strategy *s, void *t, size_t size,                    \
+				      enum strat_kind kind)                                        \
+	{                                                                                          \
+		return locked_heap_alloc(s, t, size, kind, &api##_heap_ops);                       \
+	}                                                                                          \
+	static int api##_lock_free(struct strategy *s, void *t, void *p, enum strat_kind kind)     \
+	{                                                                                          \
+		return locked_heap_free(s, t, p, kind, &api##_heap_ops);                           \
+	}                                                                                          \
+	static const struct strategy_ops api##_lock_ops = {                                        \
+	    .thread_init = locked_heap_thread_init,                                                \
+	    .thread_fini = locked_heap_thread_fini,                                                \
+	    .alloc = api##_lock_alloc,                                                             \
+	    .free = api##_lock_free,                                                               \
+	    .alloc_ex = locked_heap_alloc_ex,                                                      \
+	    .realloc = locked_heap_realloc,                                                        \
+	    .sys_reset = locked_heap_sys_reset,                                                    \
+	    .capacity = locked_heap_capacity,                                                      \
+	    .used = locked_heap_used,                                                              \
+	    .largest_free = locked_heap_largest_free,                                              \
+	    .owns = locked_heap_owns,                                                              \
+	    .check = locked_heap_check,                                                            \
+	};                                                                                         \
+	size_t api##_lock_size(const struct smpheap_layout *layout)                                \
+	{                                                                                          \
+		return locked_heap_size(layout);                                                   \
+	}                                                                                          \
+	int strategy_##api##_lock_init(struct strategy *s, void *mem, size_t len,                  \
+				       const struct smpheap_layout *layout)                        \
+	{                                                                                          \
+		int err = locked_heap_init(s, mem, len, layout, &api##_heap_ops, sname, sversion); \
+                                                                                                   \
+		if (!err)                                                                          \
+			s->ops = &api##_lock_ops;                                                  \
+		return err;                                                                        \
+	}
+
 #endif /* BENCH_LOCKED_HEAP_H */

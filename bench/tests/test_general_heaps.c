@@ -101,6 +101,25 @@ static int validate(const struct general_heap_ops *o, void *h, const char *what)
 	return 0;
 }
 
+/* Frees every `step`-th slot's block after checking its token, validating
+ * after each free; the number freed, or -1 at the first failure. */
+static int free_slots(const struct general_heap_ops *o, void *h, unsigned step, const char *what)
+{
+	int freed = 0;
+
+	for (unsigned i = 0; i < SLOTS; i += step) {
+		if (!slots[i].p)
+			continue;
+		CHECK(intact(&slots[i]));
+		CHECK_EQ(o->free(h, slots[i].p), 0);
+		slots[i].p = NULL;
+		freed++;
+		if (validate(o, h, what))
+			return -1;
+	}
+	return freed;
+}
+
 /* A live block from the heap: aligned, usable at least its size, inside the
  * arena, the usable bytes writable without touching any other block. */
 static void take(const struct general_heap_ops *o, void *h, struct slot *s, unsigned char *p,
@@ -264,15 +283,8 @@ static void test_random(const struct general_heap_ops *o, uint64_t seed, unsigne
 		}
 	}
 	/* every live block intact, then all freed: one free block again */
-	for (unsigned i = 0; i < SLOTS; i++) {
-		if (!slots[i].p)
-			continue;
-		CHECK(intact(&slots[i]));
-		CHECK_EQ(o->free(h, slots[i].p), 0);
-		slots[i].p = NULL;
-		if (validate(o, h, "final free"))
-			return;
-	}
+	if (free_slots(o, h, 1, "final free") < 0)
+		return;
 	CHECK_EQ(o->used(h), 0);
 	CHECK_EQ(o->largest_free(h), empty_largest);
 	CHECK(o->max_alloc(h) <= empty_largest);
@@ -285,7 +297,8 @@ static void test_exhaustion(const struct general_heap_ops *o)
 {
 	void *h = o->create(arena, SMALL_ARENA);
 	size_t empty_largest = o->largest_free(h);
-	unsigned live = 0, first_round;
+	unsigned live = 0;
+	int freed;
 
 	memset(slots, 0, sizeof(slots));
 	failed_before = check_failed;
@@ -307,27 +320,12 @@ static void test_exhaustion(const struct general_heap_ops *o)
 		/* nothing of the smallest size fits any more, or every slot is used */
 		CHECK(live == SLOTS || o->max_alloc(h) < 64 + 6 * 200);
 		CHECK(o->used(h) > SMALL_ARENA / 2);
-		first_round = live;
-		for (unsigned i = 0; i < SLOTS; i += 2) {
-			if (!slots[i].p)
-				continue;
-			CHECK(intact(&slots[i]));
-			CHECK_EQ(o->free(h, slots[i].p), 0);
-			slots[i].p = NULL;
-			live--;
-		}
-		if (validate(o, h, "half free"))
+		freed = free_slots(o, h, 2, "half free");
+		if (freed <= 0)
 			return;
-		CHECK(live < first_round);
+		live -= (unsigned)freed;
 	}
-	for (unsigned i = 0; i < SLOTS; i++) {
-		if (!slots[i].p)
-			continue;
-		CHECK(intact(&slots[i]));
-		CHECK_EQ(o->free(h, slots[i].p), 0);
-		slots[i].p = NULL;
-	}
-	if (validate(o, h, "free all"))
+	if (free_slots(o, h, 1, "free all") < 0)
 		return;
 	CHECK_EQ(o->used(h), 0);
 	CHECK_EQ(o->largest_free(h), empty_largest);
