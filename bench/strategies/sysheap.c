@@ -95,18 +95,18 @@ static unsigned fls32(uint32_t v)
 	return 31u - (unsigned)__builtin_clz(v);
 }
 
-static unsigned bucket_of(uint32_t units)
+static inline unsigned bucket_of(uint32_t units)
 {
 	return fls32(units);
 }
 
 /* Units a request of `bytes` (1..SYSHEAP_MAX_REQUEST) takes, header included. */
-static uint32_t units_for(size_t bytes)
+static inline uint32_t units_for(size_t bytes)
 {
 	return (uint32_t)((bytes + HDR_BYTES + SYSHEAP_CHUNK - 1) / SYSHEAP_CHUNK);
 }
 
-static void list_add(struct sysheap *h, uint32_t c)
+static inline void list_add(struct sysheap *h, uint32_t c)
 {
 	uint32_t units = chunk_size(h, c), *hdr = chunk_hdr(h, c);
 	unsigned b;
@@ -127,7 +127,7 @@ static void list_add(struct sysheap *h, uint32_t c)
 	}
 }
 
-static void list_remove(struct sysheap *h, uint32_t c)
+static inline void list_remove(struct sysheap *h, uint32_t c)
 {
 	uint32_t units = chunk_size(h, c), *hdr = chunk_hdr(h, c);
 	unsigned b;
@@ -146,7 +146,7 @@ static void list_remove(struct sysheap *h, uint32_t c)
 
 /* Splits c at c + units: c keeps `units`, the rest becomes a chunk marked
  * free (not listed). */
-static uint32_t split(struct sysheap *h, uint32_t c, uint32_t units)
+static inline uint32_t split(struct sysheap *h, uint32_t c, uint32_t units)
 {
 	uint32_t rest = c + units, *rh = chunk_hdr(h, rest);
 
@@ -158,7 +158,7 @@ static uint32_t split(struct sysheap *h, uint32_t c, uint32_t units)
 }
 
 /* c (marked free, not listed) coalesced with its free neighbours, listed. */
-static void free_chunk(struct sysheap *h, uint32_t c)
+static inline void free_chunk(struct sysheap *h, uint32_t c)
 {
 	uint32_t r = right_of(h, c), l;
 
@@ -178,7 +178,7 @@ static void free_chunk(struct sysheap *h, uint32_t c)
 }
 
 /* A free chunk of at least `units`, taken off its list, or 0. */
-static uint32_t take_chunk(struct sysheap *h, uint32_t units)
+static inline uint32_t take_chunk(struct sysheap *h, uint32_t units)
 {
 	unsigned b = bucket_of(units);
 	uint32_t larger;
@@ -206,7 +206,7 @@ static uint32_t take_chunk(struct sysheap *h, uint32_t units)
 
 /* Used chunk c keeps `units`; the rest is freed (coalescing right) when it
  * can hold the list links, else stays with c. */
-static void trim(struct sysheap *h, uint32_t c, uint32_t units)
+static inline void trim(struct sysheap *h, uint32_t c, uint32_t units)
 {
 	if (chunk_size(h, c) >= units + MIN_LISTED)
 		free_chunk(h, split(h, c, units));
@@ -303,7 +303,7 @@ void *sysheap_alloc_aligned(struct sysheap *h, size_t align, size_t size)
 /* c, with its used bit clear, is a chunk that was freed: still a free chunk
  * or coalesced into the free chunk on its left, which ends where c did
  * (c's right neighbour's left size leads to a free chunk at or before c). */
-static bool freed_chunk(const struct sysheap *h, uint32_t c)
+static inline bool freed_chunk(const struct sysheap *h, uint32_t c)
 {
 	uint32_t units = chunk_size(h, c), r, left;
 
@@ -316,7 +316,7 @@ static bool freed_chunk(const struct sysheap *h, uint32_t c)
 }
 
 /* The live chunk p names, or 0 with *err set to why not. */
-static uint32_t live_chunk(const struct sysheap *h, const void *p, int *err)
+static inline uint32_t live_chunk(const struct sysheap *h, const void *p, int *err)
 {
 	uintptr_t a = (uintptr_t)p, base = (uintptr_t)h;
 	uint32_t c, units, left;

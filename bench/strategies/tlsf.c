@@ -116,7 +116,7 @@ static unsigned fls32(uint32_t v)
 }
 
 /* The list a free block of `size` bytes (< 2^FL_MAX) belongs to. */
-static void mapping_insert(size_t size, unsigned *fl, unsigned *sl)
+static inline void mapping_insert(size_t size, unsigned *fl, unsigned *sl)
 {
 	if (size < SMALL_BLOCK) {
 		*fl = 0;
@@ -131,7 +131,7 @@ static void mapping_insert(size_t size, unsigned *fl, unsigned *sl)
 
 /* The first list whose every block holds `size` bytes: the request rounded
  * up to the next list boundary (good fit). */
-static void mapping_search(size_t size, unsigned *fl, unsigned *sl)
+static inline void mapping_search(size_t size, unsigned *fl, unsigned *sl)
 {
 	if (size >= SMALL_BLOCK)
 		size += ((size_t)1 << (fls32((uint32_t)size) - SL_LOG2)) - 1;
@@ -146,7 +146,7 @@ static size_t list_floor(unsigned fl, unsigned sl)
 	return ((size_t)1 << (fl + FL_SHIFT - 1)) + ((size_t)sl << (fl + FL_SHIFT - 1 - SL_LOG2));
 }
 
-static void list_insert(struct tlsf *h, struct tlsf_block *b)
+static inline void list_insert(struct tlsf *h, struct tlsf_block *b)
 {
 	unsigned fl, sl;
 	struct tlsf_block *head;
@@ -162,7 +162,7 @@ static void list_insert(struct tlsf *h, struct tlsf_block *b)
 	h->sl_bitmap[fl] |= 1u << sl;
 }
 
-static void list_remove(struct tlsf *h, struct tlsf_block *b)
+static inline void list_remove(struct tlsf *h, struct tlsf_block *b)
 {
 	unsigned fl, sl;
 
@@ -182,7 +182,7 @@ static void list_remove(struct tlsf *h, struct tlsf_block *b)
 }
 
 /* The head of the first non-empty list at or above (fl, sl), or NULL. */
-static struct tlsf_block *find_suitable(struct tlsf *h, unsigned fl, unsigned sl)
+static inline struct tlsf_block *find_suitable(struct tlsf *h, unsigned fl, unsigned sl)
 {
 	uint32_t sl_map, fl_map;
 
@@ -201,7 +201,7 @@ static struct tlsf_block *find_suitable(struct tlsf *h, unsigned fl, unsigned sl
 
 /* Marks b free towards its right neighbour (the neighbour's PREV_FREE bit
  * and back pointer). */
-static void link_free_to_next(struct tlsf_block *b)
+static inline void link_free_to_next(struct tlsf_block *b)
 {
 	struct tlsf_block *next = block_next(b);
 
@@ -210,14 +210,14 @@ static void link_free_to_next(struct tlsf_block *b)
 	next->size |= BLOCK_PREV_FREE;
 }
 
-static void mark_used(struct tlsf_block *b)
+static inline void mark_used(struct tlsf_block *b)
 {
 	b->size &= ~BLOCK_FREE;
 	block_next(b)->size &= ~BLOCK_PREV_FREE;
 }
 
 /* b (not on a list) absorbs its free right neighbour. */
-static void absorb_next(struct tlsf *h, struct tlsf_block *b)
+static inline void absorb_next(struct tlsf *h, struct tlsf_block *b)
 {
 	struct tlsf_block *next = block_next(b);
 
@@ -227,7 +227,7 @@ static void absorb_next(struct tlsf *h, struct tlsf_block *b)
 
 /* A free block b (off the lists, PREV_FREE/next already set for it being
  * free) coalesced with free neighbours and listed. */
-static void release(struct tlsf *h, struct tlsf_block *b)
+static inline void release(struct tlsf *h, struct tlsf_block *b)
 {
 	if (block_prev_is_free(b)) {
 		struct tlsf_block *prev = b->prev_phys;
@@ -244,7 +244,7 @@ static void release(struct tlsf *h, struct tlsf_block *b)
 
 /* Used block b keeps `size` bytes; a tail big enough to be a block goes
  * back to the free lists (merged with a free right neighbour). */
-static void trim_used(struct tlsf *h, struct tlsf_block *b, size_t size)
+static inline void trim_used(struct tlsf *h, struct tlsf_block *b, size_t size)
 {
 	struct tlsf_block *rest;
 
@@ -260,7 +260,7 @@ static void trim_used(struct tlsf *h, struct tlsf_block *b, size_t size)
 }
 
 /* A request's block size: aligned, at least the minimum; 0 if out of range. */
-static size_t adjust_request(size_t size)
+static inline size_t adjust_request(size_t size)
 {
 	if (size == 0 || size > TLSF_MAX_REQUEST)
 		return 0;
@@ -269,7 +269,7 @@ static size_t adjust_request(size_t size)
 }
 
 /* Takes a free block of at least `size` (adjusted) off the lists, or NULL. */
-static struct tlsf_block *take_free(struct tlsf *h, size_t size)
+static inline struct tlsf_block *take_free(struct tlsf *h, size_t size)
 {
 	unsigned fl, sl;
 	struct tlsf_block *b;
@@ -281,7 +281,7 @@ static struct tlsf_block *take_free(struct tlsf *h, size_t size)
 	return b;
 }
 
-static void *hand_out(struct tlsf *h, struct tlsf_block *b, size_t size)
+static inline void *hand_out(struct tlsf *h, struct tlsf_block *b, size_t size)
 {
 	mark_used(b);
 	trim_used(h, b, size);
@@ -374,7 +374,7 @@ void *tlsf_alloc_aligned(struct tlsf *h, size_t align, size_t size)
 /* b, with its FREE bit set, is a block that was freed: still a free block
  * (its right neighbour points back to it) or coalesced into the free block
  * on its left (which ends where b did). */
-static bool freed_block(const struct tlsf *h, const struct tlsf_block *b)
+static inline bool freed_block(const struct tlsf *h, const struct tlsf_block *b)
 {
 	const struct tlsf_block *next, *owner;
 	size_t size = block_size(b);
@@ -389,7 +389,7 @@ static bool freed_block(const struct tlsf *h, const struct tlsf_block *b)
 }
 
 /* The live block p names, or NULL with *err set to why not. */
-static struct tlsf_block *live_block(const struct tlsf *h, const void *p, int *err)
+static inline struct tlsf_block *live_block(const struct tlsf *h, const void *p, int *err)
 {
 	uintptr_t a = (uintptr_t)p;
 	struct tlsf_block *b, *next;
