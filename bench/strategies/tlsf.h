@@ -37,7 +37,7 @@ extern "C" {
 
 struct tlsf;
 
-/* A heap over [mem, mem + len): the control structure first (some 3 to 6
+/* A heap over [mem, mem + len): the control structure first (about 3 KiB on 32-bit, 6.5 on 64-bit
  * KiB), the pool after it. Returns the heap (inside mem), or NULL when mem
  * is NULL or len is too small for the control structure and one block.
  * A pool over the largest block TLSF_MAX_BLOCK keeps only that much. O(1)
@@ -111,7 +111,7 @@ size_t tlsf_max_alloc(const struct tlsf *h);
  * O(blocks). */
 int tlsf_check(const struct tlsf *h);
 
-/* Limits, from the list geometry (TLSF_FL_MAX in tlsf.c). */
+/* Limits, from the list geometry (FL_MAX in tlsf.c). */
 #if UINTPTR_MAX > 0xffffffffu
 #define TLSF_MAX_BLOCK (((size_t)1 << 32) - TLSF_ALIGN)
 #else
