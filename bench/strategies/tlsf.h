@@ -38,10 +38,11 @@ extern "C" {
 struct tlsf;
 
 /* A heap over [mem, mem + len): the control structure first (about 3 KiB
- * on 32-bit targets, 6.5 KiB on 64-bit ones), the pool after it. Returns the heap (inside mem), or NULL when mem
- * is NULL or len is too small for the control structure and one block.
- * A pool over the largest block TLSF_MAX_BLOCK keeps only that much. O(1)
- * (the lists are cleared: O(lists)). */
+ * on 32-bit targets, 6.5 KiB on 64-bit ones), the pool after it. Returns
+ * the heap (inside mem), or NULL when mem is NULL or len is too small for
+ * the control structure and one block. A pool over the largest block
+ * TLSF_MAX_BLOCK keeps only that much. O(1) (the lists are cleared:
+ * O(lists)). */
 struct tlsf *tlsf_create(void *mem, size_t len);
 
 /* Bytes of overhead: control structure plus the first block's and the end
