@@ -3,12 +3,11 @@
 #include "stress_core.h"
 
 #include <errno.h>
+#include <string.h>
 
-#include "smpheap/platform.h"
+#include "rng.h"
 
 /* ---- small helpers ------------------------------------------------------ */
-
-#define RING_MASK (STRESS_RING_SLOTS - 1u)
 
 static inline size_t ld(const atomic_size_t *a)
 {
@@ -22,31 +21,10 @@ static inline void bump(atomic_size_t *a, size_t d)
 	atomic_store_explicit(a, ld(a) + d, memory_order_relaxed);
 }
 
-/* xorshift64*: tiny, fast, and good enough to drive decisions. */
-static inline uint64_t rnd(struct stress_worker *w)
-{
-	uint64_t x = w->rng;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	w->rng = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t splitmix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-/* The k-th 16-bit field of r (k = 0..3) scaled to [0, n): four independent
- * choices per random word, with a multiply instead of a 64-bit divide (which
- * the Xtensa toolchain lacks). */
+/* The k-th 16-bit field of r scaled to [0, n) (bench/common/rng.h). */
 static inline uint32_t sub(uint64_t r, unsigned k, uint32_t n)
 {
-	return (uint32_t)((((r >> (16 * k)) & 0xffffu) * (uint64_t)n) >> 16);
+	return rng_field(r, k, n);
 }
 
 static inline unsigned log2_floor(size_t x)
@@ -92,7 +70,7 @@ static inline bool failed(const struct stress *s)
 
 static inline bool is_smpheap(const struct stress *s)
 {
-	return s->st.heap != NULL;
+	return s->st->heap != NULL;
 }
 
 /* A worker that has done its operations idles parked (still answering
@@ -106,7 +84,7 @@ static inline bool finished(const struct stress_worker *w)
  * that model it); otherwise SYS blocks are freed like any other. */
 static inline bool sys_kept(const struct stress *s)
 {
-	return s->st.heap != NULL || s->st.sys_reset != NULL;
+	return s->st->heap != NULL || s->st->ops->sys_reset != NULL;
 }
 
 /* ---- tags ----------------------------------------------------------------
@@ -179,17 +157,17 @@ size_t stress_span_capacity(unsigned workers)
 	       (size_t)workers * workers * STRESS_RING_SLOTS;
 }
 
-int stress_init(struct stress *s, const struct stress_config *cfg, const struct stress_strategy *st,
+int stress_init(struct stress *s, const struct stress_config *cfg, struct strategy *st,
 		struct stress_worker *workers, struct stress_ring *rings, struct stress_span *spans)
 {
 	const struct smpheap_layout *l = cfg->layout;
 	if (!cfg->workers || cfg->workers > STRESS_MAX_WORKERS || !cfg->cores ||
 	    cfg->cores > SMPHEAP_MAX_CORES || !cfg->zone_mask || (cfg->zone_mask & ~7u) || !l ||
-	    !l->class_count || !l->buffer_region_count || !cfg->now || !cfg->relax || !st->alloc ||
-	    !st->free || !st->realloc || !st->usable)
+	    !l->class_count || !l->buffer_region_count || !cfg->now || !cfg->relax || !st ||
+	    !st->ops || !st->ops->alloc || !st->ops->free || !st->ops->thread_init)
 		return -EINVAL;
 	s->cfg = *cfg;
-	s->st = *st;
+	s->st = st;
 	s->workers = workers;
 	s->rings = rings;
 	s->spans = spans;
@@ -226,9 +204,9 @@ int stress_init(struct stress *s, const struct stress_config *cfg, const struct 
 		w->s = s;
 		w->id = i;
 		w->core = i % cfg->cores;
-		w->rng = splitmix(cfg->seed ^ splitmix(i + 1));
-		if (!w->rng)
-			w->rng = 1;
+		w->rng = rng_seed(cfg->seed, i);
+		w->tctx = NULL;
+		w->tctx_set = false;
 		w->op = 0;
 		w->seq = 1;
 		w->inbox = 0;
@@ -245,8 +223,8 @@ int stress_init(struct stress *s, const struct stress_config *cfg, const struct 
 			atomic_init(&c[k], 0);
 	}
 	for (size_t r = 0; r < (size_t)cfg->workers * cfg->workers; r++) {
-		atomic_init(&rings[r].head, 0);
-		atomic_init(&rings[r].tail, 0);
+		atomic_init(&rings[r].idx.head, 0);
+		atomic_init(&rings[r].idx.tail, 0);
 	}
 	return 0;
 }
@@ -270,6 +248,71 @@ static inline bool core_is_down(const struct stress *s, unsigned core)
 {
 	return atomic_load_explicit(&s->down_req[core % SMPHEAP_MAX_CORES], memory_order_relaxed) !=
 	       0;
+}
+
+/* ---- the strategy's calls ------------------------------------------------- */
+
+static inline enum strat_kind kind_of(enum smpheap_zone zone)
+{
+	return zone == SMPHEAP_ZONE_SYS	      ? STRAT_SYS
+	       : zone == SMPHEAP_ZONE_RUNTIME ? STRAT_RUNTIME
+					      : STRAT_BUFFER;
+}
+
+/* An allocation in `zone`; caps and align reach only a strategy with
+ * alloc_ex (the driver asks for none otherwise). */
+static void *st_alloc(struct stress_worker *w, enum smpheap_zone zone, uint32_t caps, size_t size,
+		      size_t align)
+{
+	struct strategy *st = w->s->st;
+
+	if (st->ops->alloc_ex)
+		return st->ops->alloc_ex(st, w->tctx, kind_of(zone), caps, size, align);
+	return st->ops->alloc(st, w->tctx, size, kind_of(zone));
+}
+
+static int st_free(struct stress *s, void *tctx, void *p, enum smpheap_zone zone)
+{
+	return s->st->ops->free(s->st, tctx, p, kind_of(zone));
+}
+
+/* A strategy without realloc gets what its callers had to do: allocate,
+ * copy, free. */
+static void *st_realloc(struct stress_worker *w, void *p, size_t old_len, size_t size,
+			enum smpheap_zone zone)
+{
+	struct strategy *st = w->s->st;
+	void *q;
+
+	if (st->ops->realloc)
+		return st->ops->realloc(st, w->tctx, p, old_len, size, kind_of(zone));
+	q = st_alloc(w, zone, 0, size, 0);
+	if (!q)
+		return NULL;
+	memcpy(q, p, old_len < size ? old_len : size);
+	if (st_free(w->s, w->tctx, p, zone) != 0) {
+		fail(w->s, (int)w->id, w->op, "free inside a copying realloc failed", p, old_len, 0,
+		     0, 0);
+		return NULL;
+	}
+	return q;
+}
+
+/* Bytes the block may use (at least `requested`): smpheap's own figure (a
+ * system block has none on record: nothing is ever freed), a peer's usable
+ * size, or the request. */
+static size_t st_usable(const struct stress *s, const void *p, size_t requested,
+			enum smpheap_zone zone)
+{
+	const struct strategy *st = s->st;
+	size_t u;
+
+	if (st->heap)
+		return zone == SMPHEAP_ZONE_SYS ? requested : smpheap_usable_size(st->heap, p);
+	if (!st->ops->usable)
+		return requested;
+	u = st->ops->usable((struct strategy *)st, p);
+	return u > requested ? u : requested;
 }
 
 /* Size and alignment for an allocation in `zone`, from two random words. */
@@ -366,14 +409,14 @@ static size_t accept_block(struct stress_worker *w, void *p, enum smpheap_zone z
 		return 0;
 	}
 	if (is_smpheap(s)) {
-		int z = smpheap_zone_of(s->st.heap, p);
+		int z = smpheap_zone_of(s->st->heap, p);
 		if (z != (int)zone) {
 			fail(s, (int)w->id, w->op, "block from the wrong zone", p, size, 0, zone,
 			     (uint64_t)(int64_t)z);
 			return 0;
 		}
 	}
-	size_t len = s->st.usable(s->st.ctx, p, size, zone);
+	size_t len = st_usable(s, p, size, zone);
 	if (len < size) {
 		fail(s, (int)w->id, w->op, "usable size below the request", p, size, 0, size, len);
 		return 0;
@@ -395,7 +438,7 @@ static bool free_block(struct stress_worker *w, const struct stress_block *b, co
 		return false;
 	bool down = core_is_down(s, b->core);
 	uint64_t t0 = timed_start(s);
-	int rc = s->st.free(s->st.ctx, b->ptr, (enum smpheap_zone)b->zone);
+	int rc = st_free(s, w->tctx, b->ptr, (enum smpheap_zone)b->zone);
 	timed_end(w, t0);
 	if (rc != 0) {
 		fail(s, (int)w->id, w->op, "free of a live block failed", b->ptr, b->len, 0, 0,
@@ -417,10 +460,12 @@ static void op_alloc(struct stress_worker *w, uint64_t r1, uint64_t r2, uint64_t
 	size_t align;
 	size_t size = pick_size(s, zone, r2, r3, &align);
 	uint32_t caps = pick_caps(s, zone, r3);
-	if (!s->st.aligned)
+	if (!s->st->ops->alloc_ex)
 		align = 0;
+	if (!is_smpheap(s))
+		caps = 0; /* only smpheap has memory kinds */
 	uint64_t t0 = timed_start(s);
-	void *p = s->st.alloc(s->st.ctx, zone, caps, size, align);
+	void *p = st_alloc(w, zone, caps, size, align);
 	timed_end(w, t0);
 	if (!p) {
 		bump(&w->c.nulls, 1);
@@ -488,14 +533,13 @@ static unsigned pick_target(const struct stress_worker *w, uint64_t r)
 static bool ring_push(struct stress *s, unsigned from, unsigned to, const struct stress_block *b)
 {
 	struct stress_ring *ring = &s->rings[(size_t)from * s->cfg.workers + to];
-	unsigned tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
-	/* acquire: the receiver has copied the slot out before it moved head */
-	unsigned head = atomic_load_explicit(&ring->head, memory_order_acquire);
-	if (tail - head == STRESS_RING_SLOTS)
+	unsigned slot;
+
+	/* spsc_ring.h orders the slot (and the block's tag) before the entry */
+	if (!spsc_ring_reserve(&ring->idx, STRESS_RING_SLOTS, &slot))
 		return false;
-	ring->slot[tail & RING_MASK] = *b;
-	/* release: the slot (and the block's tag) are visible before the entry */
-	atomic_store_explicit(&ring->tail, tail + 1, memory_order_release);
+	ring->slot[slot] = *b;
+	spsc_ring_publish(&ring->idx);
 	return true;
 }
 
@@ -525,13 +569,13 @@ static void drain_inbox(struct stress_worker *w, unsigned rings)
 		if (from == w->id)
 			continue;
 		struct stress_ring *ring = &s->rings[(size_t)from * n + w->id];
-		unsigned head = atomic_load_explicit(&ring->head, memory_order_relaxed);
-		/* acquire: pairs with the sender's release of tail */
-		unsigned tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
-		while (head != tail) {
-			struct stress_block b = ring->slot[head & RING_MASK];
-			/* release: the copy is done before the sender may reuse the slot */
-			atomic_store_explicit(&ring->head, ++head, memory_order_release);
+		unsigned slot;
+
+		while (spsc_ring_peek(&ring->idx, STRESS_RING_SLOTS, &slot)) {
+			struct stress_block b = ring->slot[slot];
+
+			/* the copy is done before the sender may reuse the slot */
+			spsc_ring_consume(&ring->idx);
 			if (!free_block(w, &b,
 					"block damaged in hand-off (checked by the receiver)"))
 				return;
@@ -551,7 +595,7 @@ static void op_realloc(struct stress_worker *w, uint64_t r1, uint64_t r2, uint64
 	if (!check_block(s, (int)w->id, w->op, b, "block damaged while live (checked at realloc)"))
 		return;
 	uint64_t t0 = timed_start(s);
-	void *q = s->st.realloc(s->st.ctx, b->ptr, b->len, size, zone);
+	void *q = st_realloc(w, b->ptr, b->len, size, zone);
 	timed_end(w, t0);
 	if (!q) {
 		bump(&w->c.nulls, 1);
@@ -582,7 +626,7 @@ static void op_realloc(struct stress_worker *w, uint64_t r1, uint64_t r2, uint64
 static void op_bad(struct stress_worker *w, uint64_t r1, uint64_t r2)
 {
 	struct stress *s = w->s;
-	struct smpheap *h = s->st.heap;
+	struct smpheap *h = s->st->heap;
 	const struct smpheap_layout *l = s->cfg.layout;
 	unsigned kind = sub(r1, 0, 9);
 	if ((kind == 1 || kind == 4) && !w->sys_n)
@@ -688,7 +732,8 @@ static void op_bad(struct stress_worker *w, uint64_t r1, uint64_t r2)
 static void step(struct stress_worker *w)
 {
 	struct stress *s = w->s;
-	uint64_t r0 = rnd(w), r1 = rnd(w), r2 = rnd(w), r3 = rnd(w);
+	uint64_t r0 = rng_next(&w->rng), r1 = rng_next(&w->rng), r2 = rng_next(&w->rng),
+		 r3 = rng_next(&w->rng);
 	w->op++;
 	drain_inbox(w, 2);
 	if (failed(s))
@@ -720,9 +765,21 @@ static void step(struct stress_worker *w)
 	bump(&w->c.ops, 1);
 }
 
+/* The strategy's context for the thread now running worker w. */
+static void worker_thread_init(struct stress_worker *w)
+{
+	struct strategy *st = w->s->st;
+
+	if (!w->tctx_set) {
+		w->tctx = st->ops->thread_init(st, w->id, w->core);
+		w->tctx_set = true;
+	}
+}
+
 bool stress_worker_steps(struct stress *s, unsigned i, unsigned steps)
 {
 	struct stress_worker *w = &s->workers[i];
+	worker_thread_init(w);
 	for (unsigned k = 0; k < steps && !failed(s) && !finished(w); k++)
 		step(w);
 	return !failed(s);
@@ -746,8 +803,8 @@ static void prepare_down(struct stress_worker *w)
 		w->sys_bytes = 0;
 		w->sys_slack = 0;
 	}
-	if (s->st.park)
-		s->st.park(s->st.ctx);
+	if (s->st->ops->park)
+		s->st->ops->park(s->st, w->tctx);
 	if (s->cfg.workers < 2 || s->cfg.cores < 2)
 		return;
 	unsigned to = w->id;
@@ -806,6 +863,7 @@ static void park(struct stress_worker *w)
 void stress_worker_run(struct stress *s, unsigned i)
 {
 	struct stress_worker *w = &s->workers[i];
+	worker_thread_init(w);
 	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
 		if (atomic_load_explicit(&s->pause, memory_order_relaxed) ||
 		    atomic_load_explicit(&s->down_req[w->core], memory_order_relaxed) ||
@@ -815,6 +873,9 @@ void stress_worker_run(struct stress *s, unsigned i)
 		}
 		step(w);
 	}
+	if (w->s->st->ops->thread_fini)
+		w->s->st->ops->thread_fini(w->s->st, w->tctx);
+	w->tctx_set = false;
 }
 
 unsigned stress_finished(const struct stress *s)
@@ -901,7 +962,7 @@ static bool book_block(struct stress *s, struct books *bk, const struct stress_b
 	if (!check_block(s, -1, s->ctl_step, b, what))
 		return false;
 	if (is_smpheap(s) && b->zone != SMPHEAP_ZONE_SYS) {
-		size_t u = smpheap_usable_size(s->st.heap, b->ptr);
+		size_t u = smpheap_usable_size(s->st->heap, b->ptr);
 		if (u != b->len) {
 			fail(s, -1, s->ctl_step, "live block's usable size changed", b->ptr, b->len,
 			     0, b->len, u);
@@ -937,11 +998,13 @@ static int check_books(struct stress *s)
 		sys_slack += w->sys_slack;
 		for (unsigned j = 0; j < n; j++) {
 			struct stress_ring *ring = &s->rings[(size_t)i * n + j];
-			unsigned head = atomic_load_explicit(&ring->head, memory_order_acquire);
-			unsigned tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
-			for (; head != tail; head++)
+			unsigned in_flight = spsc_ring_count(&ring->idx);
+
+			for (unsigned k = 0; k < in_flight; k++)
 				if (!book_block(
-					s, &bk, &ring->slot[head & RING_MASK],
+					s, &bk,
+					&ring->slot[spsc_ring_slot_of(&ring->idx, STRESS_RING_SLOTS,
+								      k)],
 					"block damaged in a hand-off ring (quiescent check)"))
 					return -1;
 		}
@@ -957,7 +1020,7 @@ static int check_books(struct stress *s)
 	}
 	if (!is_smpheap(s))
 		return 0;
-	struct smpheap *h = s->st.heap;
+	struct smpheap *h = s->st->heap;
 	struct stress_totals t;
 	stress_totals(s, &t);
 	size_t failures = 0, bad_frees = 0;
@@ -1035,7 +1098,7 @@ static void bank_figures(struct stress *s, size_t *released, size_t *count)
 {
 	struct smpheap_stats st;
 	*released = *count = 0;
-	if (smpheap_stats(s->st.heap, SMPHEAP_ZONE_RUNTIME, &st) == 0) {
+	if (smpheap_stats(s->st->heap, SMPHEAP_ZONE_RUNTIME, &st) == 0) {
 		*released = st.banks_released;
 		*count = st.bank_release_count;
 	}
@@ -1062,11 +1125,11 @@ int stress_core_down(struct stress *s, unsigned core)
 	s->down_mask[core / 32] |= 1u << (core % 32);
 	s->core_downs++;
 	if (!is_smpheap(s)) {
-		if (s->st.sys_reset)
-			s->st.sys_reset(s->st.ctx, core);
+		if (s->st->ops->sys_reset)
+			s->st->ops->sys_reset(s->st, core);
 		return 0;
 	}
-	struct smpheap *h = s->st.heap;
+	struct smpheap *h = s->st->heap;
 	size_t rel0, cnt0, rel1, cnt1;
 	bank_figures(s, &rel0, &cnt0);
 	int rc = smpheap_core_down(h, core);
@@ -1102,7 +1165,7 @@ int stress_core_sweep(struct stress *s, unsigned core)
 	s->ctl_step++;
 	size_t rel0, cnt0, rel1, cnt1;
 	bank_figures(s, &rel0, &cnt0);
-	int rc = smpheap_core_sweep(s->st.heap, core);
+	int rc = smpheap_core_sweep(s->st->heap, core);
 	bank_figures(s, &rel1, &cnt1);
 	/* Only this controller powers banks off or on, so the figures move by
 	 * exactly what the sweep reports. */
@@ -1123,7 +1186,7 @@ int stress_core_up(struct stress *s, unsigned core)
 		return -1;
 	s->ctl_step++;
 	if (is_smpheap(s)) {
-		struct smpheap *h = s->st.heap;
+		struct smpheap *h = s->st->heap;
 		size_t rel0, cnt0, rel1, cnt1;
 		bank_figures(s, &rel0, &cnt0);
 		int rc = smpheap_core_up(h, core);
@@ -1157,7 +1220,7 @@ static bool final_free(struct stress *s, const struct stress_block *b)
 {
 	if (!check_block(s, -1, s->ctl_step, b, "block damaged (final check)"))
 		return false;
-	int rc = s->st.free(s->st.ctx, b->ptr, (enum smpheap_zone)b->zone);
+	int rc = st_free(s, NULL, b->ptr, (enum smpheap_zone)b->zone);
 	if (rc != 0) {
 		fail(s, -1, s->ctl_step, "final free of a live block failed", b->ptr, b->len, 0, 0,
 		     (uint64_t)(int64_t)rc);
@@ -1192,23 +1255,25 @@ int stress_finish(struct stress *s)
 		}
 		for (unsigned j = 0; j < n; j++) {
 			struct stress_ring *ring = &s->rings[(size_t)i * n + j];
-			unsigned head = atomic_load(&ring->head), tail = atomic_load(&ring->tail);
-			for (; head != tail; head++)
-				if (!final_free(s, &ring->slot[head & RING_MASK]))
+			unsigned slot;
+
+			/* every worker is gone: the controller is the consumer now */
+			for (; spsc_ring_peek(&ring->idx, STRESS_RING_SLOTS, &slot);
+			     spsc_ring_consume(&ring->idx))
+				if (!final_free(s, &ring->slot[slot]))
 					return -1;
-			atomic_store(&ring->head, head);
 		}
 		atomic_store_explicit(&w->c.live, w->sys_n, memory_order_relaxed);
 	}
 	if (check_books(s) != 0) /* RUNTIME and BUFFER must now be empty */
 		return -1;
 	if (!is_smpheap(s)) {
-		for (unsigned c = 0; c < s->cfg.cores && s->st.sys_reset; c++)
-			s->st.sys_reset(s->st.ctx, c);
+		for (unsigned c = 0; c < s->cfg.cores && s->st->ops->sys_reset; c++)
+			s->st->ops->sys_reset(s->st, c);
 		return 0;
 	}
 	/* SYS: only taking a core down gives its system memory back. */
-	struct smpheap *h = s->st.heap;
+	struct smpheap *h = s->st->heap;
 	unsigned cores = smpheap_layout(h)->cores;
 	for (unsigned c = 0; c < cores; c++) {
 		int rc = smpheap_core_down(h, c);
@@ -1314,56 +1379,4 @@ size_t stress_hist_quantile(const struct stress_totals *t, unsigned per_mille)
 			return b ? ((size_t)1 << b) - 1 : 0;
 	}
 	return SIZE_MAX;
-}
-
-/* ---- smpheap as a strategy -------------------------------------------------- */
-
-static void *smpheap_st_alloc(void *ctx, enum smpheap_zone zone, uint32_t caps, size_t size,
-			      size_t align)
-{
-	return align ? smpheap_alloc_aligned(ctx, zone, caps, size, align)
-		     : smpheap_alloc(ctx, zone, caps, size);
-}
-
-static int smpheap_st_free(void *ctx, void *ptr, enum smpheap_zone zone)
-{
-	(void)zone;
-	return smpheap_free(ctx, ptr);
-}
-
-static void *smpheap_st_realloc(void *ctx, void *ptr, size_t old_len, size_t size,
-				enum smpheap_zone zone)
-{
-	(void)old_len;
-	(void)zone;
-	return smpheap_realloc(ctx, ptr, size);
-}
-
-static size_t smpheap_st_usable(void *ctx, const void *ptr, size_t requested,
-				enum smpheap_zone zone)
-{
-	/* System allocations have no size on record (nothing is ever freed). */
-	return zone == SMPHEAP_ZONE_SYS ? requested : smpheap_usable_size(ctx, ptr);
-}
-
-/* A thread parking for its core's power-down gives back its word-claim
- * cache: blocks it holds there would keep their banks on. */
-static void smpheap_st_park(void *ctx)
-{
-	(void)ctx;
-	smpheap_thread_flush(smph_platform_thread_slot());
-}
-
-void stress_strategy_smpheap(struct stress_strategy *st, struct smpheap *h)
-{
-	st->name = "smpheap";
-	st->ctx = h;
-	st->alloc = smpheap_st_alloc;
-	st->free = smpheap_st_free;
-	st->realloc = smpheap_st_realloc;
-	st->usable = smpheap_st_usable;
-	st->sys_reset = NULL;
-	st->park = smpheap_st_park;
-	st->aligned = true;
-	st->heap = h;
 }
