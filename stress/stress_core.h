@@ -1,4 +1,5 @@
-/* stress_core.h - the portable heart of smpheap-stress.
+/* stress_core.h - the portable heart of smpheap-stress (its files and what
+ * they share: stress_internal.h).
  *
  * Everything that decides, checks and counts lives here, in C11 with
  * <stdatomic.h> only: no threads, no OS calls, no malloc, no floating point,
@@ -18,9 +19,10 @@
  * overlap of two live blocks, a lost write or a double hand-out is caught and
  * reported with the seed, the worker and the operation number.
  *
- * Replay: worker i draws its random numbers from a xorshift generator seeded
- * with (seed, i), four per operation whatever the operation does, so the same
- * seed gives every worker the same decision inputs, operation by operation.
+ * Replay: worker i draws its random numbers from the suite's generator
+ * (bench/common/rng.h) seeded with (seed, i), four per operation whatever the
+ * operation does, so the same seed gives every worker the same decision
+ * inputs, operation by operation.
  * What other workers do meanwhile (hand-offs, exhaustion) depends on timing.
  *
  * Controller: a single thread (or core) that may at any time park every

@@ -91,12 +91,12 @@ struct peer {
 	int (*mi_is_in_heap_region)(const void *);
 	int (*tc_ownership)(const void *); /* MallocExtension_GetOwnership: 1 = owned */
 	int (*je_mallctl)(const char *, void *, size_t *, void *, size_t);
-	const char *lib;	     /* the shared object that must hold the entry points */
-	char path[256];		     /* a user library: the file opened, resolved */
-	char name[32];		     /* a user library: the NAME of NAME=PATH.so */
-	uintptr_t seg_lo;	     /* a user library: its loaded segments ... */
-	uintptr_t seg_hi;	     /* ... span [seg_lo, seg_hi) (a static arena lies there) */
-	struct strategy_ops lib_ops; /* a user library: peer_ops less what it lacks */
+	const char *lib;	 /* the shared object that must hold the entry points */
+	char path[256];		 /* a user library: the file opened, resolved */
+	char name[32];		 /* a user library: the NAME of NAME=PATH.so */
+	uintptr_t seg_lo;	 /* a user library: its loaded segments ... */
+	uintptr_t seg_hi;	 /* ... span [seg_lo, seg_hi) (a static arena lies there) */
+	struct strategy_ops ops; /* peer_ops less what this peer lacks */
 };
 
 static struct peer peers[PEER_COUNT];
@@ -275,16 +275,28 @@ static void *sym_opt(struct peer *p, const char *name, char *err, size_t errlen)
 }
 
 /* The strategy fields every peer shares. */
-static void peer_fill(struct strategy *s, struct peer *p, const char *name,
-		      const struct strategy_ops *ops)
+static void peer_fill(struct strategy *s, struct peer *p, const char *name)
 {
 	size_t n = strlen(s->version);
 	Dl_info di;
 
 	if (dladdr((void *)p->malloc_fn, &di) && di.dli_fname)
 		snprintf(s->version + n, sizeof(s->version) - n, " (%s)", di.dli_fname);
+	p->ops = peer_ops;
+	if (!p->realloc_fn)
+		p->ops.realloc = NULL; /* the callers allocate, copy and free */
+	if (!p->usable_fn)
+		p->ops.usable = NULL; /* the request is what counts */
+	if (!p->memalign_fn && !p->aligned_alloc_fn)
+		p->ops.alloc_ex = NULL; /* no alignment is asked */
+#ifdef PEER_TSAN
+	/* a realloc that moves copies into its new block inside the library,
+	 * before the acquire that would order it after the old owner's free */
+	if (p->handle)
+		p->ops.realloc = NULL;
+#endif
 	s->name = name;
-	s->ops = ops;
+	s->ops = &p->ops;
 	s->impl = p;
 	s->heap = NULL;
 	s->floor = false;
@@ -316,7 +328,7 @@ static int peer_open(enum peer_id id, struct strategy *s, char *err, size_t errl
 			return -1;
 		}
 		snprintf(s->version, sizeof(s->version), "glibc %s", gnu_get_libc_version());
-		peer_fill(s, p, peer_names[id], &peer_ops);
+		peer_fill(s, p, peer_names[id]);
 		return 0;
 	}
 	p->handle = dlopen(p->lib, PEER_DLOPEN_FLAGS);
@@ -394,7 +406,7 @@ static int peer_open(enum peer_id id, struct strategy *s, char *err, size_t errl
 	}
 	if (!p->malloc_fn || !p->free_fn || !p->usable_fn || err[0])
 		return -1;
-	peer_fill(s, p, peer_names[id], &peer_ops);
+	peer_fill(s, p, peer_names[id]);
 	return 0;
 }
 
@@ -445,7 +457,7 @@ int strategy_malloc_init(struct strategy *s)
 		 ""
 #endif
 	);
-	peer_fill(s, p, "malloc", &peer_ops);
+	peer_fill(s, p, "malloc");
 	return 0;
 }
 
@@ -543,15 +555,7 @@ int strategy_lib_init(struct strategy *s, const char *spec, char *err, size_t er
 	dl_iterate_phdr(find_segments, p);
 	snprintf(s->version, sizeof(s->version), "user library%s%s",
 		 p->usable_fn ? ", usable size" : "", p->aligned_alloc_fn ? ", aligned_alloc" : "");
-	/* what it lacks, the callers do without: no usable size (the request
-	 * counts), no alignment (none is asked), realloc by copying */
-	p->lib_ops = peer_ops;
-	p->lib_ops.realloc = NULL;
-	if (!p->usable_fn)
-		p->lib_ops.usable = NULL;
-	if (!p->aligned_alloc_fn)
-		p->lib_ops.alloc_ex = NULL;
-	peer_fill(s, p, p->name, &p->lib_ops);
+	peer_fill(s, p, p->name);
 	if (peer_verify(s, err, errlen)) {
 		if (!p->usable_fn)
 			strncat(err,
