@@ -17,7 +17,7 @@ DEB_PACKAGES += gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf
 EXTRA_TEST_PRESETS += xtensa
 
 XTENSA_RESULTS := results/xtensa-qemu-lx106
-XTENSA_BENCH_ELF := build/xtensa/platform/xtensa/xtensa_bench
+XTENSA_BENCH_ELF := build/xtensa/bench/xtensa/xtensa_bench
 XTENSA_DATE := $(if $(BENCH_DATE),$(BENCH_DATE),$(shell date -u +%Y-%m-%dT%H%M%SZ))
 XTENSA_REV = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 

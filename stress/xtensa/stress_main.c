@@ -18,8 +18,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "stress_core.h"
 #include "smpheap/smpheap.h"
+#include "strategy.h"
+#include "stress_core.h"
 #include "smpheap/xtensa.h"
 #include "tgl/memory.h"
 #ifdef STRESS_SMALL
@@ -103,8 +104,8 @@ int main(void)
 		printf("FAIL: smpheap_init\n");
 		return 1;
 	}
-	struct stress_strategy st;
-	stress_strategy_smpheap(&st, h);
+	static struct strategy st;
+	strategy_smpheap_init(&st, h, NULL);
 	const uint64_t seed = 0x5eed0000u + 5; /* fixed: the run is a regression test */
 	struct stress_config cfg = {
 	    .seed = seed,
