@@ -14,13 +14,15 @@
  * to time one 40-instruction operation, so each figure is the ticks of
  * windows of OPS operations, minus the same loop around a strategy whose
  * operations do nothing (call and return are the allocator's, the loop is
- * not, as in bench/callgrind/icount.c on the host), times the measured
+ * not: bench/common/icount_loop.c, the loops bench/callgrind/icount.c counts
+ * on the host), times the measured
  * instructions per tick, divided by the operations. The workloads' own
  * per-operation histograms (pair/..., batch-sys/...) are in ticks, so their
  * percentiles come in steps of 25 instructions. */
 #include <stdint.h>
 #include <stdio.h>
 
+#include "icount_loop.h"
 #include "smpheap/smpheap.h"
 #include "smpheap/xtensa.h"
 #include "strategy.h"
@@ -83,58 +85,6 @@ static void calibrate(void)
 
 enum insn_op { OP_SYS, OP_RUNTIME, OP_BUFFER };
 
-static void *null_alloc(struct strategy *s, void *t, size_t size, enum strat_kind k)
-{
-	(void)t;
-	(void)size;
-	(void)k;
-	__asm__ volatile("" ::"r"(s) : "memory");
-	return s;
-}
-
-static int null_free(struct strategy *s, void *t, void *p, enum strat_kind k)
-{
-	(void)s;
-	(void)t;
-	(void)k;
-	__asm__ volatile("" ::"r"(p) : "memory");
-	return 0;
-}
-
-static void *null_thread_init(struct strategy *s, unsigned thread, unsigned core)
-{
-	(void)thread;
-	(void)core;
-	return s;
-}
-
-static void null_thread_fini(struct strategy *s, void *t)
-{
-	(void)s;
-	(void)t;
-}
-
-static const struct strategy_ops null_ops = {
-    .thread_init = null_thread_init,
-    .thread_fini = null_thread_fini,
-    .alloc = null_alloc,
-    .free = null_free,
-};
-
-__attribute__((noinline)) static void loop_alloc(struct strategy *s, void *t, size_t size,
-						 enum strat_kind k, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		__asm__ volatile("" ::"r"(strategy_alloc(s, t, size, k)) : "memory");
-}
-
-__attribute__((noinline)) static void loop_pair(struct strategy *s, void *t, size_t size,
-						enum strat_kind k, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		strategy_free(s, t, strategy_alloc(s, t, size, k), k);
-}
-
 static const size_t op_size[] = {16, 64, 4096};
 static const enum strat_kind op_kind[] = {STRAT_SYS, STRAT_RUNTIME, STRAT_BUFFER};
 
@@ -146,9 +96,9 @@ static uint64_t op_ticks(struct strategy *s, enum insn_op op)
 	for (int w = -1; w < WINDOWS; w++) {
 		uint32_t t0 = smpheap_xtensa_ccount();
 		if (op == OP_SYS)
-			loop_alloc(s, t, op_size[op], op_kind[op], OPS);
+			icount_strategy_allocs(s, t, op_size[op], op_kind[op], OPS);
 		else
-			loop_pair(s, t, op_size[op], op_kind[op], OPS);
+			icount_strategy_pairs(s, t, op_size[op], op_kind[op], OPS);
 		uint32_t dt = smpheap_xtensa_ccount() - t0;
 		if (w >= 0)
 			sum += dt;
@@ -160,54 +110,21 @@ static uint64_t op_ticks(struct strategy *s, enum insn_op op)
 }
 
 /* The same through smpheap's own API, as bench/callgrind/icount.c counts it
- * on the host (issue 2's figures): calls through volatile function pointers,
- * against a loop of the same shape around empty functions. */
+ * on the host (issue 2's figures), with the same loops (icount_loop.c). */
 static struct smpheap *heap;
 static const enum smpheap_zone op_zone[] = {SMPHEAP_ZONE_SYS, SMPHEAP_ZONE_RUNTIME,
 					    SMPHEAP_ZONE_BUFFER};
 
-__attribute__((noinline)) static void *null_heap_alloc(struct smpheap *h, enum smpheap_zone z,
-						       uint32_t caps, size_t size)
-{
-	__asm__ volatile("" ::"r"(h), "r"(z), "r"(caps), "r"(size) : "memory");
-	return h;
-}
-
-__attribute__((noinline)) static int null_heap_free(struct smpheap *h, void *p)
-{
-	__asm__ volatile("" ::"r"(h), "r"(p) : "memory");
-	return 0;
-}
-
-static void *(*volatile alloc_fn)(struct smpheap *, enum smpheap_zone, uint32_t, size_t);
-static int (*volatile free_fn)(struct smpheap *, void *);
-
-__attribute__((noinline)) static void direct_alloc(enum smpheap_zone z, size_t size, unsigned n)
-{
-	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
-	for (unsigned i = 0; i < n; i++)
-		__asm__ volatile("" ::"r"(a(heap, z, 0, size)) : "memory");
-}
-
-__attribute__((noinline)) static void direct_pair(enum smpheap_zone z, size_t size, unsigned n)
-{
-	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
-	int (*f)(struct smpheap *, void *) = free_fn;
-	for (unsigned i = 0; i < n; i++)
-		f(heap, a(heap, z, 0, size));
-}
-
 static uint64_t direct_ticks(enum insn_op op, bool real)
 {
-	alloc_fn = real ? smpheap_alloc : null_heap_alloc;
-	free_fn = real ? smpheap_free : null_heap_free;
+	icount_direct_use(real);
 	uint64_t sum = 0;
 	for (int w = -1; w < WINDOWS; w++) {
 		uint32_t t0 = smpheap_xtensa_ccount();
 		if (op == OP_SYS)
-			direct_alloc(op_zone[op], op_size[op], OPS);
+			icount_direct_allocs(heap, op_zone[op], op_size[op], OPS);
 		else
-			direct_pair(op_zone[op], op_size[op], OPS);
+			icount_direct_pairs(heap, op_zone[op], op_size[op], OPS);
 		uint32_t dt = smpheap_xtensa_ccount() - t0;
 		if (w >= 0)
 			sum += dt;
@@ -302,7 +219,7 @@ int main(void)
 	}
 	strategy_smpheap_init(&smph, h, SMPHEAP_GIT_REVISION);
 	heap = h;
-	nul = (struct strategy){.name = "null", .ops = &null_ops, .cores = 1};
+	icount_null_strategy_init(&nul);
 	if (owns_check(&smph) || owns_check(&bml))
 		return 1;
 
