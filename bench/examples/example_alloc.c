@@ -5,12 +5,14 @@
  *	smpheap-bench  --strategy-lib example=...
  *
  * First fit over an address-ordered free list in a static arena, blocks
- * split on allocation and merged with free neighbours on free, one spinlock
- * around each call. A 16-byte header holds the block's size (header
+ * split on allocation and merged with free neighbours on free, one mutex
+ * around each call (a mutex, not a spinlock: the stress driver runs more
+ * threads than the host has CPUs, and a spinner would wait out a preempted
+ * holder's whole time slice). A 16-byte header holds the block's size (header
  * included); a free block's header also links the next free block. It
  * exports what the harness loads: malloc, free and malloc_usable_size. */
 #include <malloc.h>
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -25,22 +27,7 @@ struct block {
 static _Alignas(HEADER) unsigned char arena[ARENA_BYTES];
 static struct block *free_list;
 static int ready;
-static atomic_int lock;
-
-static void acquire(void)
-{
-	int expected = 0;
-
-	/* acquire: the list as the last holder left it */
-	while (!atomic_compare_exchange_weak_explicit(&lock, &expected, 1, memory_order_acquire,
-						      memory_order_relaxed))
-		expected = 0;
-}
-
-static void release(void)
-{
-	atomic_store_explicit(&lock, 0, memory_order_release); /* publish the list */
-}
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 void *malloc(size_t n)
 {
@@ -49,7 +36,7 @@ void *malloc(size_t n)
 
 	if (n == 0 || n > ARENA_BYTES)
 		return NULL;
-	acquire();
+	pthread_mutex_lock(&lock);
 	if (!ready) {
 		free_list = (struct block *)arena;
 		free_list->size = ARENA_BYTES;
@@ -68,7 +55,7 @@ void *malloc(size_t n)
 	} else if (b) {
 		*link = b->next;
 	}
-	release();
+	pthread_mutex_unlock(&lock);
 	return b ? (unsigned char *)b + HEADER : NULL;
 }
 
@@ -78,7 +65,7 @@ void free(void *p)
 
 	if (!p)
 		return;
-	acquire();
+	pthread_mutex_lock(&lock);
 	for (link = &free_list; *link && *link < b; link = &(*link)->next)
 		prev = *link;
 	b->next = *link;
@@ -91,7 +78,7 @@ void free(void *p)
 		prev->size += b->size;
 		prev->next = b->next;
 	}
-	release();
+	pthread_mutex_unlock(&lock);
 }
 
 size_t malloc_usable_size(void *p)
