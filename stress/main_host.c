@@ -401,7 +401,17 @@ static unsigned ctl_rand(unsigned n)
 
 /* The allocator named by --strategy or --strategy-lib, ready to run. */
 static struct strategy chosen;
-static void *bml_mem;
+static void *bounded_mem;
+
+/* The bounded strategies of bench/strategies, each built over the layout's
+ * bytes as smpheap is. */
+static const struct {
+	const char *name;
+	size_t (*size)(const struct smpheap_layout *layout);
+	int (*init)(struct strategy *s, void *mem, size_t len, const struct smpheap_layout *layout);
+} bounded[] = {
+    {"blockmap-lock", blockmap_lock_size, strategy_blockmap_lock_init},
+};
 
 static struct strategy *make_strategy(const struct options *o, const struct smpheap_layout *layout)
 {
@@ -432,11 +442,15 @@ static struct strategy *make_strategy(const struct options *o, const struct smph
 		strategy_malloc_init(&chosen);
 		return &chosen;
 	}
-	if (!strcmp(o->strategy, "blockmap-lock")) {
-		size_t len = blockmap_lock_size(layout);
-		bml_mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
-		if (!bml_mem || strategy_blockmap_lock_init(&chosen, bml_mem, len, layout)) {
-			fprintf(stderr, "smpheap-stress: blockmap-lock init failed\n");
+	for (unsigned i = 0; i < sizeof(bounded) / sizeof(bounded[0]); i++) {
+		size_t len = bounded[i].size(layout);
+
+		if (strcmp(o->strategy, bounded[i].name))
+			continue;
+		bounded_mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
+		if (!bounded_mem || bounded[i].init(&chosen, bounded_mem, len, layout)) {
+			fprintf(stderr, "smpheap-stress: %s over the %s layout: init failed\n",
+				bounded[i].name, layout->name);
 			return NULL;
 		}
 		return &chosen;
@@ -604,6 +618,6 @@ int main(int argc, char **argv)
 	free(workers);
 	if (heap && pass)
 		smpheap_host_destroy(heap);
-	free(bml_mem);
+	free(bounded_mem);
 	return pass ? 0 : 1;
 }
