@@ -403,16 +403,6 @@ static unsigned ctl_rand(unsigned n)
 static struct strategy chosen;
 static void *bounded_mem;
 
-/* The bounded strategies of bench/strategies, each built over the layout's
- * bytes as smpheap is. */
-static const struct {
-	const char *name;
-	size_t (*size)(const struct smpheap_layout *layout);
-	int (*init)(struct strategy *s, void *mem, size_t len, const struct smpheap_layout *layout);
-} bounded[] = {
-    {"blockmap-lock", blockmap_lock_size, strategy_blockmap_lock_init},
-};
-
 static struct strategy *make_strategy(const struct options *o, const struct smpheap_layout *layout)
 {
 	char err[512];
@@ -442,15 +432,14 @@ static struct strategy *make_strategy(const struct options *o, const struct smph
 		strategy_malloc_init(&chosen);
 		return &chosen;
 	}
-	for (unsigned i = 0; i < sizeof(bounded) / sizeof(bounded[0]); i++) {
-		size_t len = bounded[i].size(layout);
-
-		if (strcmp(o->strategy, bounded[i].name))
-			continue;
+	const struct strategy_bounded *b = strategy_bounded_find(o->strategy);
+	if (b) {
+		/* over the layout's bytes, as smpheap */
+		size_t len = b->size(layout);
 		bounded_mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
-		if (!bounded_mem || bounded[i].init(&chosen, bounded_mem, len, layout)) {
+		if (!bounded_mem || b->init(&chosen, bounded_mem, len, layout)) {
 			fprintf(stderr, "smpheap-stress: %s over the %s layout: init failed\n",
-				bounded[i].name, layout->name);
+				b->name, layout->name);
 			return NULL;
 		}
 		return &chosen;

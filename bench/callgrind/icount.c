@@ -18,7 +18,8 @@
  *   buffer4k_pair        smpheap_alloc(BUFFER, 4096) + free vs base_direct_pair
  *   runtime64_pair_nocache  the runtime pair with the word-claim cache off
  *   <strategy>_64_pair   through the strategy interface     vs base_iface_pair
- *                        (smpheap, blockmap-lock, the peers)
+ *                        (smpheap, blockmap-lock, tlsf-lock,
+ *                        sysheap-lock, the peers)
  * Without valgrind the client requests are no-ops and it just runs. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -103,16 +104,17 @@ int main(int argc, char **argv)
 	phase_iface("base_iface_pair", &null);
 	strategy_smpheap_init(&smph, h, NULL);
 	phase_iface("smpheap_64_pair", &smph);
-	{
-		size_t len = blockmap_lock_size(l);
+	for (unsigned i = 0; i < strategy_bounded_count; i++) {
+		size_t len = strategy_bounded_list[i].size(l);
 		void *mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
-		struct strategy bml;
+		struct strategy bs;
 
-		if (!mem || strategy_blockmap_lock_init(&bml, mem, len, l)) {
-			fprintf(stderr, "icount: cannot build blockmap-lock\n");
+		if (!mem || strategy_bounded_list[i].init(&bs, mem, len, l)) {
+			fprintf(stderr, "icount: cannot build %s\n", strategy_bounded_list[i].name);
 			return 1;
 		}
-		phase_iface("blockmap-lock_64_pair", &bml);
+		snprintf(name, sizeof(name), "%s_64_pair", strategy_bounded_list[i].name);
+		phase_iface(name, &bs);
 		free(mem);
 	}
 	for (int i = 0; i < PEER_COUNT; i++) {
