@@ -8,6 +8,16 @@
  * the length in place of the index, trailing bytes a byte hash. A word found
  * in the wrong place names the block that wrote it. */
 
+/* A tag word as it lies in a block: a block is only as aligned as its
+ * allocator makes it, which on a 32-bit core may be 4 bytes (TLSF's word
+ * alignment, as ESP-IDF documents for its heap), so there the type says so
+ * (GCC and Clang let a typedef lower an alignment). */
+#if UINTPTR_MAX == 0xffffffffu
+typedef uint64_t tag64_t __attribute__((aligned(4)));
+#else
+typedef uint64_t tag64_t;
+#endif
+
 static inline uint64_t tag_word(unsigned owner, uint32_t seq, uint64_t i)
 {
 	return ((uint64_t)(owner & 0xffffu) << 48) | ((uint64_t)(seq & 0xffffffu) << 24) |
@@ -21,7 +31,7 @@ static inline uint8_t tag_byte(unsigned owner, uint32_t seq, size_t j)
 
 void stress_tag_fill(void *p, size_t len, unsigned owner, uint32_t seq)
 {
-	uint64_t *w = p;
+	tag64_t *w = p;
 	size_t n = len / 8;
 	for (size_t i = 0; i < n; i++)
 		w[i] = tag_word(owner, seq, i ? i : len);
@@ -32,7 +42,7 @@ void stress_tag_fill(void *p, size_t len, unsigned owner, uint32_t seq)
 
 size_t stress_tag_check(const void *p, size_t len, unsigned owner, uint32_t seq, size_t limit)
 {
-	const uint64_t *w = p;
+	const tag64_t *w = p;
 	size_t n = len / 8;
 	size_t full = limit / 8 < n ? limit / 8 : n; /* words wholly below limit */
 	for (size_t i = 0; i < full; i++)
@@ -55,7 +65,7 @@ bool stress_check_block(struct stress *s, int worker, uint64_t op, const struct 
 	const uint8_t *p = b->ptr;
 	uint64_t got, expected;
 	if (off < (size_t)b->len / 8 * 8) {
-		got = ((const uint64_t *)b->ptr)[off / 8];
+		got = ((const tag64_t *)b->ptr)[off / 8];
 		expected = tag_word(b->owner, b->seq, off ? off / 8 : b->len);
 	} else {
 		got = p[off];

@@ -168,10 +168,13 @@ static enum smpheap_zone pick_zone(const struct stress *s, uint64_t r)
 	return SMPHEAP_ZONE_RUNTIME;
 }
 
+/* The least alignment a block must have: smpheap's own, or a pointer's for
+ * any other allocator (8 bytes on the host, as before; 4 on a 32-bit core,
+ * where TLSF, like ESP-IDF's heap, aligns to the word). */
 static size_t default_align(const struct stress *s, enum smpheap_zone zone)
 {
 	if (!is_smpheap(s))
-		return 8;
+		return sizeof(void *) > 8 ? 8 : sizeof(void *);
 	return zone == SMPHEAP_ZONE_BUFFER ? s->cfg.layout->page_size : 16;
 }
 

@@ -18,14 +18,16 @@
  * Then the same run, shorter, for each other strategy of the table below,
  * built over the same layout in the same arena bytes (smpheap's bad-input,
  * stats and bank checks are smpheap's; tags, overlaps, hand-offs, hotplug
- * parking and the final emptying are everyone's). A strategy joins by a
- * line in that table: an init filling a struct strategy (bench/strategies/
+ * parking and the final emptying are everyone's): blockmap-lock, tlsf-lock,
+ * sysheap-lock, and a user's allocator linked in. A strategy joins by a line
+ * in make_strategy(): an init filling a struct strategy (bench/strategies/
  * strategy.h) over the arena. */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "example_strategy.h"
 #include "smpheap/smpheap.h"
 #include "strategy.h"
 #include "stress_core.h"
@@ -105,21 +107,25 @@ static int make_smpheap(struct strategy *st, const struct smpheap_layout *l)
 	return 0;
 }
 
-static int make_blockmap_lock(struct strategy *st, const struct smpheap_layout *l)
+/* The strategies in turn: smpheap, the bounded ones of bench/strategies
+ * (bounded.c) over the same layout in the same arena, and a user's allocator
+ * linked in (bench/examples/example_strategy.c) over the arena. A strategy
+ * joins with a line here. Fills *rounds; 0, or -1 if it does not fit. */
+#define STRATEGIES (2 + strategy_bounded_count)
+static int make_strategy(unsigned i, struct strategy *st, const struct smpheap_layout *l,
+			 unsigned *rounds)
 {
-	size_t need = blockmap_lock_size(l);
+	*rounds = i ? OTHER_ROUNDS : STRESS_ROUNDS;
+	if (i == 0)
+		return make_smpheap(st, l);
+	if (i <= strategy_bounded_count) {
+		const struct strategy_bounded *b = &strategy_bounded_list[i - 1];
+		size_t need = b->size(l);
 
-	return need && need <= sizeof(arena) ? strategy_blockmap_lock_init(st, arena, need, l) : -1;
+		return need && need <= sizeof(arena) ? b->init(st, arena, need, l) : -1;
+	}
+	return example_strategy_init(st, arena, sizeof(arena));
 }
-
-static const struct {
-	const char *name;
-	int (*make)(struct strategy *st, const struct smpheap_layout *l);
-	unsigned rounds;
-} strategies[] = {
-    {"smpheap", make_smpheap, STRESS_ROUNDS},
-    {"blockmap-lock", make_blockmap_lock, OTHER_ROUNDS},
-};
 
 /* One stress run of `st`; 0 if it passed. */
 static int run(struct strategy *st, const struct smpheap_layout *l, unsigned rounds)
@@ -212,16 +218,17 @@ int main(void)
 		printf("FAIL: built for %u cores, the driver needs %u\n", cores, WORKERS);
 		return 1;
 	}
-	for (unsigned i = 0; i < sizeof(strategies) / sizeof(strategies[0]); i++) {
+	for (unsigned i = 0; i < STRATEGIES; i++) {
 		static struct strategy st;
+		unsigned rounds;
 
-		if (strategies[i].make(&st, l) != 0) {
-			printf("FAIL: %s does not fit the %s layout in %lu bytes\n",
-			       strategies[i].name, l->name, (unsigned long)sizeof(arena));
+		if (make_strategy(i, &st, l, &rounds) != 0) {
+			printf("FAIL: strategy %u does not fit the %s layout in %lu bytes\n", i,
+			       l->name, (unsigned long)sizeof(arena));
 			failed++;
 			continue;
 		}
-		if (run(&st, l, strategies[i].rounds))
+		if (run(&st, l, rounds))
 			failed++;
 		else
 			passed++;
