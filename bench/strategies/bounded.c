@@ -1,7 +1,7 @@
 /* bounded.c - the bounded strategies built over a layout (strategy.h). */
 #include "strategy.h"
 
-const struct strategy_bounded strategy_bounded_list[] = {
+const struct strategy_bounded strategy_bounded_list[STRATEGY_BOUNDED_COUNT] = {
     {"blockmap-lock", blockmap_lock_size, strategy_blockmap_lock_init},
     {"tlsf-lock", tlsf_lock_size, strategy_tlsf_lock_init},
     {"sysheap-lock", sysheap_lock_size, strategy_sysheap_lock_init},

@@ -164,8 +164,9 @@ struct strategy_bounded {
 	size_t (*size)(const struct smpheap_layout *layout);
 	int (*init)(struct strategy *s, void *mem, size_t len, const struct smpheap_layout *layout);
 };
-extern const struct strategy_bounded strategy_bounded_list[];
-extern const unsigned strategy_bounded_count;
+#define STRATEGY_BOUNDED_COUNT 3
+extern const struct strategy_bounded strategy_bounded_list[STRATEGY_BOUNDED_COUNT];
+extern const unsigned strategy_bounded_count; /* STRATEGY_BOUNDED_COUNT */
 /* The entry named `name`, or NULL. */
 const struct strategy_bounded *strategy_bounded_find(const char *name);
 

@@ -1,8 +1,9 @@
 /* The benchmark suite on one emulated Xtensa core (lx106 under QEMU, run
  * with -icount shift=0,sleep=off so that every count repeats exactly):
  * bench/'s workloads through the bare-metal driver of the C shim, over
- * smpheap and blockmap-lock on the tgl layout, printed as Google Benchmark
- * JSON on stdout (diagnostics go to stderr).
+ * smpheap and the other bounded strategies (blockmap-lock, tlsf-lock,
+ * sysheap-lock) on the tgl layout, each in the same layout's bytes, printed
+ * as Google Benchmark JSON on stdout (diagnostics go to stderr).
  *
  * Clock: CCOUNT of the 40 MHz core. Under -icount shift=0 QEMU runs one
  * instruction per virtual nanosecond, so one CCOUNT tick is 25 instructions
@@ -44,8 +45,11 @@
 #define CORE_HZ 40000000u
 
 static unsigned char smph_mem[4u << 20] __attribute__((aligned(64 * 1024)));
-static unsigned char bml_mem[4u << 20] __attribute__((aligned(64)));
-static struct strategy smph, bml, nul;
+/* the other bounded strategies (bench/strategies/bounded.c: blockmap-lock,
+ * tlsf-lock, sysheap-lock), each over the same layout's bytes */
+static unsigned char bounded_mem[STRATEGY_BOUNDED_COUNT][4u << 20] __attribute__((aligned(64)));
+static struct strategy smph, bounded[STRATEGY_BOUNDED_COUNT], nul;
+static char bounded_key[STRATEGY_BOUNDED_COUNT][48];
 
 static void out(int c)
 {
@@ -141,7 +145,7 @@ struct insn_def {
 	enum insn_op op;
 	char name[48];
 };
-static struct insn_def insn_defs[9];
+static struct insn_def insn_defs[(2 + STRATEGY_BOUNDED_COUNT) * 3];
 
 static void bm_insns(struct bench_state *st)
 {
@@ -210,18 +214,29 @@ int main(void)
 	size_t need = smpheap_size(l);
 	struct smpheap *h =
 	    need && need <= sizeof(smph_mem) ? smpheap_init(smph_mem, need, l) : NULL;
-	size_t bml_len = blockmap_lock_size(l);
-	if (!h || !bml_len || bml_len > sizeof(bml_mem) ||
-	    strategy_blockmap_lock_init(&bml, bml_mem, bml_len, l)) {
-		fprintf(stderr, "xtensa bench: cannot build the tgl strategies (%lu, %lu bytes)\n",
-			(unsigned long)need, (unsigned long)bml_len);
+	if (!h) {
+		fprintf(stderr, "xtensa bench: cannot build smpheap on tgl (%lu bytes)\n",
+			(unsigned long)need);
 		return 1;
 	}
 	strategy_smpheap_init(&smph, h, SMPHEAP_GIT_REVISION);
 	heap = h;
 	icount_null_strategy_init(&nul);
-	if (owns_check(&smph) || owns_check(&bml))
+	if (owns_check(&smph))
 		return 1;
+	for (unsigned i = 0; i < STRATEGY_BOUNDED_COUNT; i++) {
+		const struct strategy_bounded *b = &strategy_bounded_list[i];
+		size_t len = b->size(l);
+
+		if (!len || len > sizeof(bounded_mem[i]) ||
+		    b->init(&bounded[i], bounded_mem[i], len, l)) {
+			fprintf(stderr, "xtensa bench: cannot build %s on tgl (%lu bytes)\n",
+				b->name, (unsigned long)len);
+			return 1;
+		}
+		if (owns_check(&bounded[i]))
+			return 1;
+	}
 
 	calibrate();
 	wl_calibrate_timer();
@@ -243,15 +258,20 @@ int main(void)
 				"instructions");
 	bench_context("insns_per_tick_milli", ipt_text);
 	bench_context("strategy.smpheap", smph.version);
-	bench_context("strategy.blockmap-lock", bml.version);
+	struct strategy *set[1 + STRATEGY_BOUNDED_COUNT] = {&smph};
+	for (unsigned i = 0; i < STRATEGY_BOUNDED_COUNT; i++) {
+		snprintf(bounded_key[i], sizeof(bounded_key[i]), "strategy.%s", bounded[i].name);
+		bench_context(bounded_key[i], bounded[i].version);
+		set[1 + i] = &bounded[i];
+	}
 
-	struct strategy *set[] = {&smph, &bml};
-	for (unsigned i = 0; i < 2; i++)
+	unsigned nset = sizeof(set) / sizeof(set[0]);
+	for (unsigned i = 0; i < nset; i++)
 		for (unsigned op = 0; op < 3; op++)
 			register_insns(i * 3 + op, set[i], (enum insn_op)op);
 	for (unsigned op = 0; op < 3; op++)
-		register_insns(6 + op, NULL, (enum insn_op)op);
-	for (unsigned i = 0; i < 2; i++) {
+		register_insns(nset * 3 + op, NULL, (enum insn_op)op);
+	for (unsigned i = 0; i < nset; i++) {
 		wl_register(WL_PAIR, set[i], false);
 		wl_register(WL_BATCH_SYS, set[i], false);
 		wl_register(WL_BATCH, set[i], false);

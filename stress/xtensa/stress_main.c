@@ -111,7 +111,7 @@ static int make_smpheap(struct strategy *st, const struct smpheap_layout *l)
  * (bounded.c) over the same layout in the same arena, and a user's allocator
  * linked in (bench/examples/example_strategy.c) over the arena. A strategy
  * joins with a line here. Fills *rounds; 0, or -1 if it does not fit. */
-#define STRATEGIES (2 + strategy_bounded_count)
+#define STRATEGIES (2 + STRATEGY_BOUNDED_COUNT)
 static int make_strategy(unsigned i, struct strategy *st, const struct smpheap_layout *l,
 			 unsigned *rounds)
 {
