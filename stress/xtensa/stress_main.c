@@ -15,8 +15,8 @@
  * over its whole length and checked on every free, hand-off and quiescent
  * check; the run ends with every block freed and every zone empty.
  *
- * Then the same run, shorter, for each other strategy of the table below,
- * built over the same layout in the same arena bytes (smpheap's bad-input,
+ * Then the same run for each other strategy of make_strategy(), built over
+ * the same layout in the same arena bytes (smpheap's bad-input,
  * stats and bank checks are smpheap's; tags, overlaps, hand-offs, hotplug
  * parking and the final emptying are everyone's): blockmap-lock, tlsf-lock,
  * sysheap-lock, and a user's allocator linked in. A strategy joins by a line
@@ -43,10 +43,13 @@
 #ifndef STRESS_ROUNDS
 #define STRESS_ROUNDS 3000 /* smpheap's controller rounds: about 5 s on 2 host cores */
 #endif
-#define OTHER_ROUNDS (STRESS_ROUNDS / 3) /* each other strategy's */
-#define STEPS_PER_ROUND 40		 /* worker 0 operations between controller steps */
-#define QUIESCE_EVERY 60		 /* rounds between full checks of the books */
-#define HOTPLUG_EVERY 45		 /* rounds between core down/sweep/up cycles */
+/* Each other strategy's rounds: as many. With a third of them, on the
+ * small layout at exhaustion and a loaded host, a run could end before any
+ * hand-off was received, too little to call it a stress run. */
+#define OTHER_ROUNDS STRESS_ROUNDS
+#define STEPS_PER_ROUND 40 /* worker 0 operations between controller steps */
+#define QUIESCE_EVERY 60   /* rounds between full checks of the books */
+#define HOTPLUG_EVERY 45   /* rounds between core down/sweep/up cycles */
 #define WORKERS 4
 
 static unsigned char arena[4u << 20] __attribute__((aligned(64 * 1024)));
@@ -201,7 +204,10 @@ static int run(struct strategy *st, const struct smpheap_layout *l, unsigned rou
 	/* A run that did little would pass without proving anything. */
 	int weak = t.core_downs == 0 || t.handoffs == 0 || t.received == 0 || t.ops < 10000;
 	if (weak)
-		printf("FAIL: too little happened to call this a stress run\n");
+		printf("FAIL: too little happened to call this a stress run (core downs %lu, "
+		       "handoffs %lu, received %lu, ops %lu: each must be > 0, ops >= 10000)\n",
+		       (unsigned long)t.core_downs, (unsigned long)t.handoffs,
+		       (unsigned long)t.received, (unsigned long)t.ops);
 	int failed = rc != 0 || stress_failure(&s) != NULL || weak;
 	printf("  %s: %s\n", st->name, failed ? "FAIL" : "PASS");
 	return failed;
