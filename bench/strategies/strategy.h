@@ -155,6 +155,21 @@ size_t sysheap_lock_size(const struct smpheap_layout *layout);
 int strategy_sysheap_lock_init(struct strategy *s, void *mem, size_t len,
 			       const struct smpheap_layout *layout);
 
+/* The bounded strategies other than smpheap, each built over a layout's
+ * bytes by the same two calls (bounded.c): the one list every driver (the
+ * stress drivers, icount, the Xtensa bench) takes them from. `mem` must be
+ * aligned to 64 and hold size(layout) bytes. */
+struct strategy_bounded {
+	const char *name;
+	size_t (*size)(const struct smpheap_layout *layout);
+	int (*init)(struct strategy *s, void *mem, size_t len, const struct smpheap_layout *layout);
+};
+#define STRATEGY_BOUNDED_COUNT 3
+extern const struct strategy_bounded strategy_bounded_list[STRATEGY_BOUNDED_COUNT];
+extern const unsigned strategy_bounded_count; /* STRATEGY_BOUNDED_COUNT */
+/* The entry named `name`, or NULL. */
+const struct strategy_bounded *strategy_bounded_find(const char *name);
+
 #ifdef __cplusplus
 }
 #endif
