@@ -66,9 +66,14 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned core, unsigned k
 		 * finds it (tcache.h). */
 		if (atomic_load_explicit(&s->cached[k][li], memory_order_relaxed) & smph_bit(idx))
 			return -EALREADY;
-		/* Acquire: pairs with the holder bit's set in refill. */
+		/* Relaxed: only a choice of where to free into. Seen held
+		 * when it is no longer, the free re-reads the bit after its OR
+		 * (smph_tcache_free_remote); seen unheld when it is, a block
+		 * that is live goes to the leaf as before a hold (only a
+		 * double free racing the block's move into the cache could
+		 * then be missed: undetectable anyway, see tcache.h). */
 		held = (atomic_load_explicit(&s->holder[k][li >> SMPH_WORD_SHIFT],
-					     memory_order_acquire) &
+					     memory_order_relaxed) &
 			smph_bit(li)) != 0;
 	}
 #ifdef SMPHEAP_POISON
@@ -79,7 +84,7 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned core, unsigned k
 	smph_poison((void *)p, h->geom[k].block_size);
 #endif
 	if (held)
-		return smph_tcache_free_remote(h, s, k, idx);
+		return smph_tcache_free_remote(s, k, idx);
 	return smph_bitmap2_release(&s->bm[k], idx);
 }
 

@@ -105,15 +105,16 @@ static void give_back(struct smpheap *h, struct smph_shard *s, unsigned k,
 	c->held = 0;
 }
 
-int smph_tcache_free_remote(struct smpheap *h, struct smph_shard *s, unsigned k, uint32_t idx)
+int smph_tcache_free_remote(struct smph_shard *s, unsigned k, uint32_t idx)
 {
 	uint32_t li = idx >> SMPH_WORD_SHIFT;
 	smph_word_t b = smph_bit(idx);
 
-	(void)h;
-	/* Free in the leaf already (acquire: a block the give-back returned
-	 * is seen there once it is no longer seen cached). */
-	if (atomic_load_explicit(&s->bm[k].leaf[li], memory_order_acquire) & b)
+	/* Free in the leaf already. Relaxed: a snapshot, as in
+	 * smph_bitmap2_is_free(); a double free that misses a block the
+	 * give-back is returning goes to `remote`, and the give-back's drain
+	 * finds it in the leaf and counts it. */
+	if (atomic_load_explicit(&s->bm[k].leaf[li], memory_order_relaxed) & b)
 		return -EALREADY;
 	/* seq_cst: against drain_remote()'s exchange (see there). */
 	if (atomic_fetch_or_explicit(&s->remote[k][li], b, memory_order_seq_cst) & b)

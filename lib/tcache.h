@@ -39,7 +39,7 @@ void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t);
 
 /* Frees block `idx` of class k of shard s, whose word some thread holds,
  * into the word's `remote` (see above): 0 or -EALREADY. */
-int smph_tcache_free_remote(struct smpheap *h, struct smph_shard *s, unsigned k, uint32_t idx);
+int smph_tcache_free_remote(struct smph_shard *s, unsigned k, uint32_t idx);
 
 /* Registers a heap so threads can find it to flush; false if full. */
 bool smph_registry_add(struct smpheap *h);
