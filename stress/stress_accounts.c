@@ -3,6 +3,8 @@
  * and counts equal to its stats; at the end, every block freed and every
  * zone empty.
  * Portable C11: see stress_core.h for what a driver supplies. */
+#include <errno.h>
+
 #include "stress_internal.h"
 
 static void sort_spans(struct stress_span *a, size_t n)
@@ -93,8 +95,8 @@ static int double_frees(struct stress *s)
 		bump(&w->c.bad_inputs, 1);
 		bump(&w->c.bad_frees, 1);
 		if (first != 0 || second != -EALREADY) {
-			stress_fail(s, -1, s->ctl_step, "double free: expected 0, then -EALREADY", p,
-				    kinds[i].size, 0, (uint64_t)(int64_t)-EALREADY,
+			stress_fail(s, -1, s->ctl_step, "double free: expected 0, then -EALREADY",
+				    p, kinds[i].size, 0, (uint64_t)(int64_t)-EALREADY,
 				    (uint64_t)(int64_t)second);
 			return -1;
 		}
