@@ -1,8 +1,11 @@
 /* workloads.h - the suite's workloads, plain C over the strategy interface
  * and the bench shim. No threads are created here and no OS is called: the
  * shim's driver runs a benchmark on N threads, and the platform supplies the
- * hooks below (pinning). Cross-thread handoff goes through a lock-free SPSC
- * ring in C11 atomics. Shared by the host suite and the Xtensa driver.
+ * hooks below (pinning). Cross-thread handoff goes through the suite's
+ * SPSC ring (bench/common/spsc_ring.h), random choices come from its one
+ * generator (bench/common/rng.h). Shared by the host suite and the Xtensa
+ * driver. One file per workload (pair.c, batch.c, ...); what they share is
+ * in common.c and wl_internal.h, the registrations in register.c.
  *
  * Every workload times each operation with bench_cycles() and records it in
  * a histogram (hist.h); the run's last thread merges all threads' histograms
@@ -76,17 +79,6 @@ struct wl_def *wl_register_replay(struct strategy *s, const struct trace *t);
 
 /* Runs the body of a def's benchmark (the shim's bench_fn). */
 void wl_run(struct bench_state *st);
-
-/* The lock-free single-producer single-consumer ring of the handoff
- * workload (exposed for its test): WL_RING_SIZE slots, free-running indices. */
-#define WL_RING_SIZE 64
-struct wl_ring {
-	_Alignas(64) _Atomic unsigned head; /* next slot to pop; consumer writes */
-	_Alignas(64) _Atomic unsigned tail; /* next slot to push; producer writes */
-	_Alignas(64) void *slot[WL_RING_SIZE];
-};
-bool wl_ring_push(struct wl_ring *r, void *p);
-bool wl_ring_pop(struct wl_ring *r, void **p);
 
 #ifdef __cplusplus
 }

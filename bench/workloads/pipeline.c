@@ -1,0 +1,160 @@
+/* pipeline.c - `pipeline`: synthetic audio pipelines, the same seeded
+ * sequence every iteration, created one after another (spread over the
+ * cores) until one does not fit, then torn down in reverse order. */
+#include "wl_internal.h"
+
+#define WL_PIPE_OBJS 12			   /* allocations per pipeline at most */
+#define WL_PIPE_SEED 0x9e3779b97f4a7c15ull /* the one sequence every strategy gets */
+
+struct wl_pobj {
+	void *p;	      /* NULL: failed */
+	uint32_t size;	      /* bytes asked */
+	enum strat_kind kind; /* component struct or period buffer */
+};
+static struct wl_pobj wl_pobjs[WL_PIPE_MAX][WL_PIPE_OBJS];
+static unsigned wl_pcount[WL_PIPE_MAX];
+static uint64_t wl_fail_used_milli; /* thousandths of a percent of the arena in use */
+
+/* One synthetic pipeline: 3..8 component structs of 100..600 bytes, and
+ * 1..3 period buffers of rate/1000 (1 ms periods) x channels x sample bytes
+ * x periods. */
+static unsigned wl_pipeline_gen(rng_t *x, struct wl_pobj *o)
+{
+	static const uint32_t rates[] = {16000, 48000, 48000, 96000};
+	static const uint32_t chans[] = {1, 2, 2, 4, 8};
+	unsigned n = 0, comps = 3 + rng_below(x, 6), bufs = 1 + rng_below(x, 3);
+
+	for (unsigned i = 0; i < comps; i++, n++) {
+		o[n].size = 100 + rng_below(x, 501);
+		o[n].kind = STRAT_RUNTIME;
+	}
+	for (unsigned i = 0; i < bufs; i++, n++) {
+		uint32_t rate = rates[rng_below(x, 4)], ch = chans[rng_below(x, 5)];
+		uint32_t sb = rng_below(x, 2) ? 4 : 2, periods = 2 + rng_below(x, 3);
+
+		o[n].size = rate / 1000 * ch * sb * periods;
+		o[n].kind = STRAT_BUFFER;
+	}
+	return n;
+}
+
+void wl_pipeline(struct bench_state *st, struct wl_def *d)
+{
+	struct strategy *s = d->s;
+	unsigned ti;
+	void *t = wl_begin(st, d, &ti);
+	struct wl_thread *w = &wl_t[ti];
+	unsigned cores = s->cores > 1 ? s->cores : 2;
+	struct wl_sum sum;
+
+	/* An unbounded strategy gets the bounded heap's runtime and buffer
+	 * bytes as its budget, counted in its blocks' usable sizes: a pipeline
+	 * that would take it past them does not fit. (Its headers and its
+	 * external fragmentation are not counted: a bound in its favour.) */
+	size_t budget = 0, arena = s->bounded ? wl_arena_capacity(s) : 0;
+
+	if (!s->bounded && s->ops->usable)
+		budget = d->ref_capacity[STRAT_RUNTIME] + d->ref_capacity[STRAT_BUFFER];
+	wl_fail_used_milli = 0;
+	while (bench_keep_running(st)) {
+		rng_t x = rng_seed(WL_PIPE_SEED, 0);
+		uint64_t total = 0, requested = 0;
+		unsigned created = 0;
+		size_t live = 0;
+
+		for (unsigned pi = 0; pi < WL_PIPE_MAX; pi++) {
+			struct wl_pobj *o = wl_pobjs[pi];
+			unsigned n = wl_pipeline_gen(&x, o), k;
+			uint64_t setup = 0;
+
+			/* pipelines are spread over the cores; binding is not timed */
+			if (wl_platform.bind)
+				wl_platform.bind(pi % cores);
+			for (k = 0; k < n; k++) {
+				uint64_t t0 = bench_cycles();
+				o[k].p = strategy_alloc(s, t, o[k].size, o[k].kind);
+				uint64_t t1 = bench_cycles(), a = wl_net(t1 - t0);
+
+				w->attempts++;
+				hist_record(&w->h[1], a);
+				setup += a;
+				if (!o[k].p)
+					break;
+				if (budget) {
+					live += s->ops->usable(s, o[k].p);
+					if (live > budget) { /* over the budget: no room */
+						live -= s->ops->usable(s, o[k].p);
+						strategy_free(s, t, o[k].p, o[k].kind);
+						break;
+					}
+				}
+			}
+			if (k < n) { /* the first pipeline that does not fit */
+				w->failures++;
+				/* how full the memory was when it ran out */
+				if (arena)
+					wl_fail_used_milli =
+					    (uint64_t)wl_arena_used(s) * 100000 / arena;
+				else if (budget)
+					wl_fail_used_milli = (uint64_t)live * 100000 / budget;
+				while (k-- > 0) {
+					if (budget)
+						live -= s->ops->usable(s, o[k].p);
+					strategy_free(s, t, o[k].p, o[k].kind);
+				}
+				total += setup;
+				break;
+			}
+			if (live > w->peak_used)
+				w->peak_used = live;
+			wl_pcount[pi] = n;
+			hist_record(&w->h[0], setup);
+			total += setup;
+			created++;
+			for (k = 0; k < n; k++)
+				requested += o[k].size;
+			if (arena) {
+				uint64_t used = wl_arena_used(s);
+
+				if (used > w->peak_used)
+					w->peak_used = used;
+			}
+		}
+		if (wl_platform.bind)
+			wl_platform.bind(ti);
+		for (unsigned pi = created; pi-- > 0;) {
+			uint64_t down = 0;
+
+			for (unsigned k = wl_pcount[pi]; k-- > 0;) {
+				struct wl_pobj *o = &wl_pobjs[pi][k];
+				uint64_t t0 = bench_cycles();
+				strategy_free(s, t, o->p, o->kind);
+				uint64_t t1 = bench_cycles();
+				down += wl_net(t1 - t0);
+			}
+			hist_record(&w->h[2], down);
+			total += down;
+		}
+		w->pipelines = created;
+		w->requested = requested;
+		bench_set_iteration_cycles(st, total);
+	}
+	bench_set_items(st, (int64_t)(bench_iterations_done(st) * w->pipelines));
+	if (!wl_end(st, d, t, &sum))
+		return;
+	bench_counter(st, "pipelines", (int64_t)sum.pipelines, BENCH_COUNTER_DEFAULT);
+	bench_counter(st, "requested_bytes", (int64_t)sum.requested, BENCH_COUNTER_DEFAULT);
+	bench_counter(st, "pipeline_cap", WL_PIPE_MAX, BENCH_COUNTER_DEFAULT);
+	if (s->bounded || (s->ops->usable && d->ref_capacity[STRAT_RUNTIME])) {
+		bench_counter(st, "peak_used_bytes", (int64_t)sum.peak_used, BENCH_COUNTER_DEFAULT);
+		if (!s->bounded)
+			bench_counter(st, "budget_bytes", (int64_t)budget, BENCH_COUNTER_DEFAULT);
+		else
+			bench_counter(st, "arena_bytes", (int64_t)arena, BENCH_COUNTER_DEFAULT);
+		/* thousandths of a percent of the arena (or budget) in use when
+		 * the first pipeline did not fit (0: every pipeline fitted) */
+		if (sum.failures)
+			bench_counter_milli(st, "used_at_failure_pct", (int64_t)wl_fail_used_milli,
+					    BENCH_COUNTER_DEFAULT);
+	}
+}

@@ -1,0 +1,76 @@
+/* wl_internal.h - what the workload files share (not part of the public face,
+ * workloads.h): the per-thread figures of a run, the timed-sample helpers,
+ * the start and end of a run (common.c) and the registration pool
+ * (register.c). One workload per file: pair.c, batch.c, threads.c,
+ * handoff.c, pipeline.c, churn.c, replay.c, ipc4_pipelines.c, fill.c. */
+#ifndef BENCH_WL_INTERNAL_H
+#define BENCH_WL_INTERNAL_H
+
+#include "hist.h"
+#include "rng.h"
+#include "workloads.h"
+
+#define WL_HISTS 3	 /* per thread: 0 the workload's main figure, 1 alloc, 2 free */
+#define WL_LF_SERIES 256 /* largest-free samples kept per thread */
+#define WL_LF_POINTS 10	 /* of which reported, evenly spaced */
+#define WL_PIPE_MAX 1024 /* pipelines per iteration (a cap; the peers' budget binds first) */
+
+/* Per-thread figures of the current run, merged by its last thread. */
+struct wl_thread {
+	struct hist h[WL_HISTS];
+	uint64_t failures, attempts;		/* allocations that failed / tried */
+	uint64_t lf_min, lf_sum, lf_n, lf_last; /* largest free block samples */
+	uint64_t peak_used, requested, pipelines, ops;
+	/* largest free block over the run: samples kept at a stride that
+	 * doubles whenever the series fills, so it always spans the run */
+	uint32_t lf_series[WL_LF_SERIES];
+	unsigned lf_len, lf_every, lf_k;
+};
+extern struct wl_thread wl_t[STRAT_MAX_THREADS];
+
+/* The figures of all threads of a run, summed (maxima and minima where a
+ * sum means nothing), handed to the reporting thread's workload. */
+struct wl_sum {
+	uint64_t failures, attempts, lf_min, lf_sum, lf_n, lf_last;
+	uint64_t peak_used, requested, pipelines, ops;
+};
+
+/* A sample's own cycles: the timer's cost taken out, clamped at 0. */
+uint64_t wl_net(uint64_t d);
+
+/* The start of a run on this thread: resets its figures, binds it to the
+ * core of its index and returns the strategy's thread context. */
+void *wl_begin(struct bench_state *st, struct wl_def *d, unsigned *ti);
+/* The end of a run on this thread. The last thread of the run to get here
+ * merges every thread's figures, reports the common counters and returns
+ * true with `sum` filled (the workload then adds its own counters); the
+ * others return false. */
+bool wl_end(struct bench_state *st, struct wl_def *d, void *tctx, struct wl_sum *sum);
+
+/* Records one largest-free sample in the thread's figures (min, mean, last
+ * and the run-spanning series). */
+void wl_sample_largest_free(struct wl_thread *w, uint64_t lf);
+
+/* All `threads` threads of a run wait here for each other. */
+void wl_barrier(unsigned threads);
+
+/* Bytes of live blocks in, and bytes of, the arena a bounded strategy's
+ * RUNTIME and BUFFER allocations come from (its runtime zone and buffer
+ * zone for smpheap and blockmap-lock; the one arena of a general heap,
+ * counted once). */
+size_t wl_arena_capacity(struct strategy *s);
+size_t wl_arena_used(struct strategy *s);
+/* The largest block a general request could get now: the larger of the
+ * runtime and buffer zones' largest free blocks. */
+size_t wl_arena_largest_free(struct strategy *s);
+
+/* The workload bodies (the shim's bench_fn, dispatched by wl_run). */
+void wl_pair(struct bench_state *st, struct wl_def *d);
+void wl_batch(struct bench_state *st, struct wl_def *d);
+void wl_threads(struct bench_state *st, struct wl_def *d);
+void wl_handoff(struct bench_state *st, struct wl_def *d);
+void wl_pipeline(struct bench_state *st, struct wl_def *d);
+void wl_churn(struct bench_state *st, struct wl_def *d);
+void wl_replay(struct bench_state *st, struct wl_def *d);
+
+#endif
