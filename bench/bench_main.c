@@ -208,6 +208,16 @@ static void make_bounded(const char *layout_name, struct strategy *smph, struct 
 	check_owned(bml);
 }
 
+/* A workload on the tgl bytes; an unbounded peer gets smpheap's tgl zone
+ * bytes as its budget. */
+static void register_tgl(enum wl_kind kind, struct strategy *s, bool full)
+{
+	struct wl_def *d = wl_register(kind, s, full);
+
+	for (int k = 0; d && k < STRAT_KINDS; k++)
+		d->ref_capacity[k] = s_smph_tgl.ops->capacity(&s_smph_tgl, (enum strat_kind)k);
+}
+
 int main(int argc, char **argv)
 {
 	bool full = false, allow_missing = false;
@@ -341,22 +351,17 @@ int main(int argc, char **argv)
 		wl_register(WL_BATCH, host_set[i], full);
 	for (unsigned i = 0; i < nh; i++)
 		wl_register(WL_BATCH_SYS, host_set[i], full);
-	for (unsigned i = 0; i < nt; i++) {
-		struct wl_def *d = wl_register(WL_PIPELINE, tgl_set[i], full);
+	/* where memory runs out, on the tgl bytes: the unbounded peers work in
+	 * a budget of the bytes smpheap has there */
+	static const enum wl_kind tgl_kinds[] = {WL_PIPELINE, WL_CHURN, WL_IPC4, WL_FILL};
 
-		/* the unbounded peers build pipelines in the bytes smpheap has */
-		for (int k = 0; d && k < STRAT_KINDS; k++)
-			d->ref_capacity[k] =
-			    s_smph_tgl.ops->capacity(&s_smph_tgl, (enum strat_kind)k);
-	}
-	for (unsigned i = 0; i < nt; i++) {
-		struct wl_def *d = wl_register(WL_CHURN, tgl_set[i], full);
-
-		/* the unbounded peers churn over the same bytes smpheap has */
-		for (int k = 0; d && k < STRAT_KINDS; k++)
-			d->ref_capacity[k] =
-			    s_smph_tgl.ops->capacity(&s_smph_tgl, (enum strat_kind)k);
-	}
+	for (unsigned k = 0; k < sizeof(tgl_kinds) / sizeof(tgl_kinds[0]); k++)
+		for (unsigned i = 0; i < nt; i++)
+			register_tgl(tgl_kinds[k], tgl_set[i], full);
+	/* the reload loop checks used bytes: bounded strategies only */
+	for (unsigned i = 0; i < nt; i++)
+		if (tgl_set[i]->bounded)
+			wl_register(WL_IPC4_RELOAD, tgl_set[i], full);
 	/* issue 6: the word-claim cache where memory runs out, on the host
 	 * layout, against the same heap with the cache off */
 	wl_register_layout(WL_PIPELINE, &s_smph_host, full, "host");

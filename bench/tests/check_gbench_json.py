@@ -8,7 +8,9 @@ import json
 import sys
 
 PCT = ["p50", "p90", "p99", "p99.9", "p99.99", "max"]
-WORKLOADS = ["pair", "batch", "batch-sys", "threads", "handoff", "pipeline", "churn", "replay"]
+WORKLOADS = ["pair", "batch", "batch-sys", "threads", "handoff", "pipeline", "churn", "replay",
+             "ipc4-pipelines", "fill"]
+BOUNDED = ["smpheap", "blockmap-lock"]
 STRATEGIES = ["smpheap", "blockmap-lock", "glibc", "jemalloc", "mimalloc", "tcmalloc"]
 
 
@@ -51,6 +53,16 @@ def main():
             for i in range(10):
                 if b.get("largest_free_min") is not None and "largest_free_t%d" % i not in b:
                     fail("%s: no largest_free_t%d" % (b["name"], i))
+        if b["run_type"] == "iteration":
+            if b["name"].startswith(("ipc4-pipelines/", "ipc4-reload/")):
+                for k in ("pipelines" if b["name"].startswith("ipc4-p") else "pipelines_after",
+                          "used_at_failure_pct"):
+                    if not isinstance(b.get(k), (int, float)):
+                        fail("%s: no counter %s" % (b["name"], k))
+            if b["name"].startswith("fill/"):
+                for k in ("success_pct", "avg_fill_pct"):
+                    if not isinstance(b.get(k), (int, float)):
+                        fail("%s: no counter %s" % (b["name"], k))
         parts = b["name"].split("/")
         seen.add((parts[0], parts[1]))
         if len(parts) > 2 and parts[2] == "host":
@@ -73,6 +85,9 @@ def main():
         for s in ["floor-atomic", "floor-plain"]:
             if ("pair", s) not in seen:
                 fail("missing pair/%s" % s)
+        for s in BOUNDED:
+            if ("ipc4-reload", s) not in seen:
+                fail("missing ipc4-reload/%s" % s)
         # the word-claim cache off, beside smpheap; and both on the host layout
         # where memory runs out (issue 6)
         for w in ["pair", "batch", "batch-sys", "threads", "handoff", "replay"]:

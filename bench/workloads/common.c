@@ -222,20 +222,108 @@ void wl_barrier(unsigned threads)
 		bench_spin_wait(&spins);
 }
 
-size_t wl_arena_capacity(struct strategy *s)
+/* Whether RUNTIME and BUFFER allocations of a bounded strategy come from one
+ * arena (a general heap: tlsf-lock, sysheap-lock) or from two zones (smpheap,
+ * blockmap-lock): told by what a small RUNTIME block does to the BUFFER
+ * figure, so that a one-arena heap's bytes are counted once whatever it
+ * reports per kind. */
+static bool wl_arena_shared(struct strategy *s, void *t)
 {
-	return s->ops->capacity(s, STRAT_RUNTIME) + s->ops->capacity(s, STRAT_BUFFER);
+	size_t before = s->ops->used(s, STRAT_BUFFER);
+	void *p = strategy_alloc(s, t, 64, STRAT_RUNTIME);
+	bool shared = p && s->ops->used(s, STRAT_BUFFER) != before;
+
+	if (p)
+		strategy_free(s, t, p, STRAT_RUNTIME);
+	return shared;
 }
 
-size_t wl_arena_used(struct strategy *s)
+void wl_mem_init(struct wl_mem *m, struct wl_def *d, void *t)
 {
+	struct strategy *s = d->s;
+
+	*m = (struct wl_mem){.s = s};
+	if (s->bounded) {
+		m->shared = wl_arena_shared(s, t);
+		m->total = s->ops->capacity(s, STRAT_RUNTIME);
+		if (!m->shared)
+			m->total += s->ops->capacity(s, STRAT_BUFFER);
+	} else if (s->ops->usable) {
+		m->total = d->ref_capacity[STRAT_RUNTIME] + d->ref_capacity[STRAT_BUFFER];
+	}
+}
+
+void *wl_mem_alloc(struct wl_mem *m, void *t, size_t size, enum strat_kind kind, uint64_t *cycles)
+{
+	struct strategy *s = m->s;
+	uint64_t t0 = bench_cycles();
+	void *p = strategy_alloc(s, t, size, kind);
+	uint64_t t1 = bench_cycles();
+
+	*cycles = wl_net(t1 - t0);
+	if (!p || s->bounded || !m->total)
+		return p;
+	m->live += s->ops->usable(s, p);
+	if (m->live > m->total) { /* over the budget: no room */
+		wl_mem_free(m, t, p, kind, NULL);
+		return NULL;
+	}
+	return p;
+}
+
+void wl_mem_free(struct wl_mem *m, void *t, void *p, enum strat_kind kind, uint64_t *cycles)
+{
+	struct strategy *s = m->s;
+	uint64_t t0, t1;
+
+	if (!s->bounded && m->total)
+		m->live -= s->ops->usable(s, p);
+	t0 = bench_cycles();
+	strategy_free(s, t, p, kind);
+	t1 = bench_cycles();
+	if (cycles)
+		*cycles = wl_net(t1 - t0);
+}
+
+size_t wl_mem_used(const struct wl_mem *m)
+{
+	struct strategy *s = m->s;
+
+	if (!s->bounded)
+		return m->live;
+	if (m->shared)
+		return s->ops->used(s, STRAT_RUNTIME);
 	return s->ops->used(s, STRAT_RUNTIME) + s->ops->used(s, STRAT_BUFFER);
 }
 
-size_t wl_arena_largest_free(struct strategy *s)
+size_t wl_mem_largest_free(const struct wl_mem *m)
 {
-	size_t r = s->ops->largest_free(s, STRAT_RUNTIME),
-	       b = s->ops->largest_free(s, STRAT_BUFFER);
+	struct strategy *s = m->s;
+	size_t r, b;
 
+	if (!s->bounded)
+		return m->total - m->live;
+	r = s->ops->largest_free(s, STRAT_RUNTIME);
+	b = s->ops->largest_free(s, STRAT_BUFFER);
 	return r > b ? r : b;
+}
+
+uint64_t wl_mem_fill_milli(const struct wl_mem *m)
+{
+	return m->total ? (uint64_t)wl_mem_used(m) * 100000 / m->total : 0;
+}
+
+void wl_report_mem(struct bench_state *st, const struct wl_mem *m, const struct wl_sum *sum,
+		   uint64_t fail_used_milli)
+{
+	if (!m->total)
+		return;
+	bench_counter(st, "peak_used_bytes", (int64_t)sum->peak_used, BENCH_COUNTER_DEFAULT);
+	bench_counter(st, m->s->bounded ? "arena_bytes" : "budget_bytes", (int64_t)m->total,
+		      BENCH_COUNTER_DEFAULT);
+	/* thousandths of a percent of the arena (or budget) in use when the
+	 * first allocation did not fit (left out when none failed) */
+	if (sum->failures)
+		bench_counter_milli(st, "used_at_failure_pct", (int64_t)fail_used_milli,
+				    BENCH_COUNTER_DEFAULT);
 }

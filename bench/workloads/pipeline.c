@@ -45,92 +45,60 @@ void wl_pipeline(struct bench_state *st, struct wl_def *d)
 	void *t = wl_begin(st, d, &ti);
 	struct wl_thread *w = &wl_t[ti];
 	unsigned cores = s->cores > 1 ? s->cores : 2;
+	struct wl_mem m;
 	struct wl_sum sum;
 
-	/* An unbounded strategy gets the bounded heap's runtime and buffer
-	 * bytes as its budget, counted in its blocks' usable sizes: a pipeline
-	 * that would take it past them does not fit. (Its headers and its
-	 * external fragmentation are not counted: a bound in its favour.) */
-	size_t budget = 0, arena = s->bounded ? wl_arena_capacity(s) : 0;
-
-	if (!s->bounded && s->ops->usable)
-		budget = d->ref_capacity[STRAT_RUNTIME] + d->ref_capacity[STRAT_BUFFER];
+	wl_mem_init(&m, d, t);
 	wl_fail_used_milli = 0;
 	while (bench_keep_running(st)) {
 		rng_t x = rng_seed(WL_PIPE_SEED, 0);
 		uint64_t total = 0, requested = 0;
 		unsigned created = 0;
-		size_t live = 0;
 
 		for (unsigned pi = 0; pi < WL_PIPE_MAX; pi++) {
 			struct wl_pobj *o = wl_pobjs[pi];
 			unsigned n = wl_pipeline_gen(&x, o), k;
-			uint64_t setup = 0;
+			uint64_t setup = 0, a;
 
 			/* pipelines are spread over the cores; binding is not timed */
 			if (wl_platform.bind)
 				wl_platform.bind(pi % cores);
 			for (k = 0; k < n; k++) {
-				uint64_t t0 = bench_cycles();
-				o[k].p = strategy_alloc(s, t, o[k].size, o[k].kind);
-				uint64_t t1 = bench_cycles(), a = wl_net(t1 - t0);
-
+				o[k].p = wl_mem_alloc(&m, t, o[k].size, o[k].kind, &a);
 				w->attempts++;
 				hist_record(&w->h[1], a);
 				setup += a;
 				if (!o[k].p)
 					break;
-				if (budget) {
-					live += s->ops->usable(s, o[k].p);
-					if (live > budget) { /* over the budget: no room */
-						live -= s->ops->usable(s, o[k].p);
-						strategy_free(s, t, o[k].p, o[k].kind);
-						break;
-					}
-				}
 			}
 			if (k < n) { /* the first pipeline that does not fit */
 				w->failures++;
 				/* how full the memory was when it ran out */
-				if (arena)
-					wl_fail_used_milli =
-					    (uint64_t)wl_arena_used(s) * 100000 / arena;
-				else if (budget)
-					wl_fail_used_milli = (uint64_t)live * 100000 / budget;
-				while (k-- > 0) {
-					if (budget)
-						live -= s->ops->usable(s, o[k].p);
-					strategy_free(s, t, o[k].p, o[k].kind);
-				}
+				wl_fail_used_milli = wl_mem_fill_milli(&m);
+				while (k-- > 0)
+					wl_mem_free(&m, t, o[k].p, o[k].kind, NULL);
 				total += setup;
 				break;
 			}
-			if (live > w->peak_used)
-				w->peak_used = live;
 			wl_pcount[pi] = n;
 			hist_record(&w->h[0], setup);
 			total += setup;
 			created++;
 			for (k = 0; k < n; k++)
 				requested += o[k].size;
-			if (arena) {
-				uint64_t used = wl_arena_used(s);
-
-				if (used > w->peak_used)
-					w->peak_used = used;
-			}
+			if (wl_mem_used(&m) > w->peak_used)
+				w->peak_used = wl_mem_used(&m);
 		}
 		if (wl_platform.bind)
 			wl_platform.bind(ti);
 		for (unsigned pi = created; pi-- > 0;) {
-			uint64_t down = 0;
+			uint64_t down = 0, f;
 
 			for (unsigned k = wl_pcount[pi]; k-- > 0;) {
 				struct wl_pobj *o = &wl_pobjs[pi][k];
-				uint64_t t0 = bench_cycles();
-				strategy_free(s, t, o->p, o->kind);
-				uint64_t t1 = bench_cycles();
-				down += wl_net(t1 - t0);
+
+				wl_mem_free(&m, t, o->p, o->kind, &f);
+				down += f;
 			}
 			hist_record(&w->h[2], down);
 			total += down;
@@ -145,16 +113,5 @@ void wl_pipeline(struct bench_state *st, struct wl_def *d)
 	bench_counter(st, "pipelines", (int64_t)sum.pipelines, BENCH_COUNTER_DEFAULT);
 	bench_counter(st, "requested_bytes", (int64_t)sum.requested, BENCH_COUNTER_DEFAULT);
 	bench_counter(st, "pipeline_cap", WL_PIPE_MAX, BENCH_COUNTER_DEFAULT);
-	if (s->bounded || (s->ops->usable && d->ref_capacity[STRAT_RUNTIME])) {
-		bench_counter(st, "peak_used_bytes", (int64_t)sum.peak_used, BENCH_COUNTER_DEFAULT);
-		if (!s->bounded)
-			bench_counter(st, "budget_bytes", (int64_t)budget, BENCH_COUNTER_DEFAULT);
-		else
-			bench_counter(st, "arena_bytes", (int64_t)arena, BENCH_COUNTER_DEFAULT);
-		/* thousandths of a percent of the arena (or budget) in use when
-		 * the first pipeline did not fit (0: every pipeline fitted) */
-		if (sum.failures)
-			bench_counter_milli(st, "used_at_failure_pct", (int64_t)wl_fail_used_milli,
-					    BENCH_COUNTER_DEFAULT);
-	}
+	wl_report_mem(st, &m, &sum, wl_fail_used_milli);
 }

@@ -35,11 +35,26 @@ void wl_run(struct bench_state *st)
 	case WL_REPLAY:
 		wl_replay(st, d);
 		break;
+	case WL_IPC4:
+		wl_ipc4_pipelines(st, d);
+		break;
+	case WL_IPC4_RELOAD:
+		wl_ipc4_reload(st, d);
+		break;
+	case WL_FILL:
+		wl_fill(st, d);
+		break;
 	}
 }
 
-static const char *const wl_kind_names[] = {"pair",    "batch",	   "batch-sys", "threads",
-					    "handoff", "pipeline", "churn",	"replay"};
+static const char *const wl_kind_names[] = {
+    [WL_PAIR] = "pair",		  [WL_BATCH] = "batch",
+    [WL_BATCH_SYS] = "batch-sys", [WL_THREADS] = "threads",
+    [WL_HANDOFF] = "handoff",	  [WL_PIPELINE] = "pipeline",
+    [WL_CHURN] = "churn",	  [WL_REPLAY] = "replay",
+    [WL_IPC4] = "ipc4-pipelines", [WL_IPC4_RELOAD] = "ipc4-reload",
+    [WL_FILL] = "fill",
+};
 
 static void wl_name(struct wl_def *d, const char *a, const char *b, const char *c)
 {
@@ -157,6 +172,29 @@ static struct wl_def *wl_register_as(enum wl_kind kind, struct strategy *s, bool
 		/* The same seeded operation sequence, of the same length, for
 		 * every strategy: failure rates compare like for like (a
 		 * time-bound run would end after a different count each). */
+		bench_iterations(b, full ? 2000000 : 200000);
+		break;
+	}
+	case WL_IPC4:
+		bench_threads(b, 1);
+		/* the seeded mix is the same every iteration: a few give the
+		 * count and enough setup samples (each pipeline re-pins the
+		 * thread twice, tens of us not timed) */
+		bench_iterations(b, full ? 100 : 20);
+		break;
+	case WL_IPC4_RELOAD:
+		bench_threads(b, 1);
+		bench_iterations(b, full ? 1000 : 100); /* the reloads, N */
+		break;
+	case WL_FILL: {
+		static const char *const fill_names[] = {"target"};
+		const int64_t targets[] = {50, 90, 100};
+
+		bench_arg_names(b, 1, fill_names);
+		for (unsigned i = 0; i < 3; i++)
+			bench_arg(b, targets[i]);
+		bench_threads(b, 1);
+		/* a fixed sequence, as churn: success rates compare like for like */
 		bench_iterations(b, full ? 2000000 : 200000);
 		break;
 	}

@@ -54,15 +54,39 @@ void wl_sample_largest_free(struct wl_thread *w, uint64_t lf);
 /* All `threads` threads of a run wait here for each other. */
 void wl_barrier(unsigned threads);
 
-/* Bytes of live blocks in, and bytes of, the arena a bounded strategy's
- * RUNTIME and BUFFER allocations come from (its runtime zone and buffer
- * zone for smpheap and blockmap-lock; the one arena of a general heap,
- * counted once). */
-size_t wl_arena_capacity(struct strategy *s);
-size_t wl_arena_used(struct strategy *s);
-/* The largest block a general request could get now: the larger of the
- * runtime and buffer zones' largest free blocks. */
-size_t wl_arena_largest_free(struct strategy *s);
+/* The memory a workload fills until it runs out, counted alike for every
+ * strategy: a bounded strategy's arena (the runtime and buffer zones of
+ * smpheap and blockmap-lock; the one arena of a general heap, counted
+ * once), or an unbounded one's budget: the bytes the bounded heap has
+ * (the def's ref_capacity), counted in its blocks' usable sizes, so that a
+ * block that would take it past them does not fit. (Its headers and its
+ * external fragmentation are not counted: a bound in its favour.) */
+struct wl_mem {
+	struct strategy *s;
+	size_t total; /* arena or budget bytes; 0: an unbounded strategy unheld */
+	size_t live;  /* unbounded: usable bytes of the blocks held */
+	bool shared;  /* bounded: RUNTIME and BUFFER share one arena */
+};
+/* After wl_begin (it allocates and frees one block through tctx). */
+void wl_mem_init(struct wl_mem *m, struct wl_def *d, void *tctx);
+/* An allocation, its own cycles in *cycles (the budget check is not
+ * timed); NULL when it fails or would exceed the budget. */
+void *wl_mem_alloc(struct wl_mem *m, void *tctx, size_t size, enum strat_kind kind,
+		   uint64_t *cycles);
+/* A free of a block wl_mem_alloc returned; its cycles in *cycles (or NULL). */
+void wl_mem_free(struct wl_mem *m, void *tctx, void *p, enum strat_kind kind, uint64_t *cycles);
+/* Bytes in use now (bounded: the arena's live blocks; unbounded: held). */
+size_t wl_mem_used(const struct wl_mem *m);
+/* The largest block a request could get now (unbounded: what is left of
+ * the budget). */
+size_t wl_mem_largest_free(const struct wl_mem *m);
+/* The memory counters of a run that fills memory until a failure:
+ * peak_used_bytes, arena_bytes (bounded) or budget_bytes, and
+ * used_at_failure_pct (the fill when the first allocation failed). */
+void wl_report_mem(struct bench_state *st, const struct wl_mem *m, const struct wl_sum *sum,
+		   uint64_t fail_used_milli);
+/* wl_mem_used as thousandths of a percent of total (0 when total is 0). */
+uint64_t wl_mem_fill_milli(const struct wl_mem *m);
 
 /* The workload bodies (the shim's bench_fn, dispatched by wl_run). */
 void wl_pair(struct bench_state *st, struct wl_def *d);
@@ -72,5 +96,8 @@ void wl_handoff(struct bench_state *st, struct wl_def *d);
 void wl_pipeline(struct bench_state *st, struct wl_def *d);
 void wl_churn(struct bench_state *st, struct wl_def *d);
 void wl_replay(struct bench_state *st, struct wl_def *d);
+void wl_ipc4_pipelines(struct bench_state *st, struct wl_def *d);
+void wl_ipc4_reload(struct bench_state *st, struct wl_def *d);
+void wl_fill(struct bench_state *st, struct wl_def *d);
 
 #endif

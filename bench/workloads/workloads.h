@@ -27,14 +27,17 @@ extern "C" {
 #endif
 
 enum wl_kind {
-	WL_PAIR,      /* alloc+free of one size, every operation timed */
-	WL_BATCH,     /* N allocations then N frees */
-	WL_BATCH_SYS, /* N system allocations, then the core's system heap is reset */
-	WL_THREADS,   /* every thread pairs on its own: throughput and sampled latency */
-	WL_HANDOFF,   /* even threads allocate, odd threads free (SPSC ring) */
-	WL_PIPELINE,  /* synthetic audio pipelines until the heap is full */
-	WL_CHURN,     /* random sizes and lifetimes at a fill level */
-	WL_REPLAY,    /* a trace */
+	WL_PAIR,	/* alloc+free of one size, every operation timed */
+	WL_BATCH,	/* N allocations then N frees */
+	WL_BATCH_SYS,	/* N system allocations, then the core's system heap is reset */
+	WL_THREADS,	/* every thread pairs on its own: throughput and sampled latency */
+	WL_HANDOFF,	/* even threads allocate, odd threads free (SPSC ring) */
+	WL_PIPELINE,	/* synthetic audio pipelines until the heap is full */
+	WL_CHURN,	/* random sizes and lifetimes at a fill level */
+	WL_REPLAY,	/* a trace */
+	WL_IPC4,	/* SOF IPC4-shaped pipelines across cores until the heap is full */
+	WL_IPC4_RELOAD, /* the same IPC4 topology created and destroyed N times */
+	WL_FILL,	/* fill-to-target (Zephyr's heap stress method) at 50/90/100 % */
 };
 
 /* One registration: a workload over a strategy. */
@@ -43,9 +46,9 @@ struct wl_def {
 	struct strategy *s;
 	enum strat_kind zone;		  /* BATCH: the kind allocated (SYS: batch-sys) */
 	const struct trace *trace;	  /* REPLAY */
-	size_t ref_capacity[STRAT_KINDS]; /* CHURN and PIPELINE on an unbounded
-					   * strategy: the bytes the bounded
-					   * ones have */
+	size_t ref_capacity[STRAT_KINDS]; /* CHURN, PIPELINE, IPC4 and FILL on
+					   * an unbounded strategy: the bytes
+					   * the bounded ones have */
 	char name[64];			  /* "pair/smpheap", "churn/smpheap/host" */
 };
 
