@@ -358,10 +358,14 @@ int main(int argc, char **argv)
 	for (unsigned k = 0; k < sizeof(tgl_kinds) / sizeof(tgl_kinds[0]); k++)
 		for (unsigned i = 0; i < nt; i++)
 			register_tgl(tgl_kinds[k], tgl_set[i], full);
-	/* the reload loop checks used bytes: bounded strategies only */
-	for (unsigned i = 0; i < nt; i++)
-		if (tgl_set[i]->bounded)
-			wl_register(WL_IPC4_RELOAD, tgl_set[i], full);
+	for (unsigned i = 0; i < nt; i++) {
+		if (!tgl_set[i]->bounded)
+			continue;
+		/* the reload loop checks used bytes: bounded strategies only */
+		wl_register(WL_IPC4_RELOAD, tgl_set[i], full);
+		/* issue 11: the buffer pair's run cost where the runs are long */
+		wl_register_layout(WL_PAIR, tgl_set[i], full, "tgl");
+	}
 	/* issue 6: the word-claim cache where memory runs out, on the host
 	 * layout, against the same heap with the cache off */
 	wl_register_layout(WL_PIPELINE, &s_smph_host, full, "host");

@@ -111,6 +111,11 @@ static struct wl_def *wl_register_as(enum wl_kind kind, struct strategy *s, bool
 			 * nearly-zero manual time from growing the run without end */
 			bench_arg(b, 64);
 			bench_iterations(b, full ? 10000000 : 2000000);
+		} else if (layout) {
+			/* a second layout: the buffer pair at a short and a long
+			 * run (issue 11: 256 KiB at most 2x the 4 KiB pair) */
+			bench_arg(b, 4096);
+			bench_arg(b, 262144);
 		} else if (full) {
 			bench_range(b, 16, 262144, 2);
 		} else {
@@ -212,7 +217,7 @@ struct wl_def *wl_register(enum wl_kind kind, struct strategy *s, bool full)
 struct wl_def *wl_register_layout(enum wl_kind kind, struct strategy *s, bool full,
 				  const char *layout)
 {
-	if (kind != WL_PIPELINE && kind != WL_CHURN)
+	if (kind != WL_PIPELINE && kind != WL_CHURN && kind != WL_PAIR)
 		return NULL;
 	return wl_register_as(kind, s, full, layout);
 }

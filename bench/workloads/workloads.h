@@ -70,11 +70,12 @@ uint64_t wl_timer_step(void);
  * arguments and thread counts (full: the long suite). Returns the def (from
  * a static pool) or NULL. */
 struct wl_def *wl_register(enum wl_kind kind, struct strategy *s, bool full);
-/* PIPELINE or CHURN over `s` on a second layout, with the layout's name as
- * a name part: "pipeline/<strategy>/<layout>",
- * "churn/<strategy>/<layout>/fill:<f>/zone:1" (e.g. churn/smpheap/host/...).
- * Churn runs the runtime zone only (fill 50 and 90 %): the zone the
- * word-claim cache serves. Any other kind: NULL. */
+/* PIPELINE, CHURN or PAIR over `s` on a second layout, with the layout's
+ * name as a name part: "pipeline/<strategy>/<layout>",
+ * "churn/<strategy>/<layout>/fill:<f>/zone:1" (e.g. churn/smpheap/host/...),
+ * "pair/<strategy>/<layout>/size:<n>". Churn runs the runtime zone only
+ * (fill 50 and 90 %): the zone the word-claim cache serves; pair the buffer
+ * sizes 4 KiB and 256 KiB only. Any other kind: NULL. */
 struct wl_def *wl_register_layout(enum wl_kind kind, struct strategy *s, bool full,
 				  const char *layout);
 /* The same for REPLAY with one trace: "replay/<strategy>/<trace name>". */
