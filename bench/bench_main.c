@@ -111,7 +111,9 @@ static void *map(size_t len)
 }
 
 static struct strategy s_floor_atomic, s_floor_plain;
-static struct strategy s_smph_host, s_smph_tgl, s_bml_host, s_bml_tgl;
+static struct strategy s_smph_host, s_smph_tgl;
+/* bounded_heaps[i] on each layout (declared below) */
+static struct strategy s_heaps_host[8], s_heaps_tgl[8];
 /* smpheap with the word-claim cache off: the pure lock-free path, beside
  * `smpheap` so the cache's gain (or cost) is measured in the same run. */
 static struct strategy s_smph_nocache;
@@ -186,13 +188,49 @@ static void check_owned(struct strategy *s)
 	s->ops->thread_fini(s, t);
 }
 
-static void make_bounded(const char *layout_name, struct strategy *smph, struct strategy *bml,
+/* The bounded heaps other than smpheap, each built over a layout's bytes:
+ * every bounded strategy runs in the same bytes (the general heaps get the
+ * runtime and buffer zones' bytes as one arena). `design` goes into the
+ * JSON context: what it is and where its design comes from. */
+static const struct bounded_heap {
+	const char *name;
+	size_t (*size)(const struct smpheap_layout *layout);
+	int (*init)(struct strategy *s, void *mem, size_t len, const struct smpheap_layout *layout);
+	const char *design;
+} bounded_heaps[] = {
+    {"blockmap-lock", blockmap_lock_size, strategy_blockmap_lock_init,
+     "the legacy DSP block-map heap (SOF's pre-Zephyr allocator): block maps per size with "
+     "first_free and a linear scan, first-fit page runs, one global TTAS spinlock; written "
+     "here from its description (strategies/blockmap_lock.c)"},
+};
+#define BOUNDED_HEAPS (sizeof(bounded_heaps) / sizeof(bounded_heaps[0]))
+
+/* What each host peer is, for the JSON context (its version is in
+ * strategy.<name>). */
+static const struct {
+	const char *name, *design;
+} peer_designs[] = {
+    {"glibc", "glibc's malloc (ptmalloc2: per-thread arenas, tcache), the process malloc"},
+    {"jemalloc", "jemalloc (Evans, 2006: size-class slabs in per-CPU/thread arenas), Debian's"},
+    {"mimalloc", "mimalloc (Leijen, Zorn, de Moura, 2019: free-list sharding per page), Debian's"},
+    {"tcmalloc", "gperftools tcmalloc (per-thread caches over a central page heap), minimal"},
+    {"tbbmalloc", "oneTBB's scalable allocator (per-thread heaps of size-class bins), Debian's "
+		  "libtbbmalloc2"},
+};
+
+static const char *peer_design(const char *name)
+{
+	for (unsigned i = 0; i < sizeof(peer_designs) / sizeof(peer_designs[0]); i++)
+		if (!strcmp(peer_designs[i].name, name))
+			return peer_designs[i].design;
+	return NULL;
+}
+
+static void make_bounded(const char *layout_name, struct strategy *smph, struct strategy *heaps,
 			 const char *rev)
 {
 	const struct smpheap_layout *l = smpheap_layout_by_name(layout_name);
 	struct smpheap *h;
-	size_t len;
-	void *mem;
 
 	if (!l)
 		die(layout_name, "no such layout");
@@ -200,12 +238,33 @@ static void make_bounded(const char *layout_name, struct strategy *smph, struct 
 	if (!h)
 		die("smpheap_host_create", strerror(errno));
 	strategy_smpheap_init(smph, h, rev);
-	len = blockmap_lock_size(l);
-	mem = map(len);
-	if (!mem || strategy_blockmap_lock_init(bml, mem, len, l))
-		die("blockmap-lock", "cannot build it on the layout");
 	check_owned(smph);
-	check_owned(bml);
+	for (unsigned i = 0; i < BOUNDED_HEAPS; i++) {
+		size_t len = bounded_heaps[i].size(l);
+		void *mem = map(len);
+
+		if (!mem || bounded_heaps[i].init(&heaps[i], mem, len, l))
+			die(bounded_heaps[i].name, "cannot build it on the layout");
+		check_owned(&heaps[i]);
+	}
+}
+
+/* "name s/r/b B, ..." (sys/runtime/buffer capacities) of smpheap and the
+ * bounded heaps on one layout. */
+static void capacities(char *out, size_t len, struct strategy *smph, struct strategy *heaps)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i <= BOUNDED_HEAPS && n < len; i++) {
+		struct strategy *s = i ? &heaps[i - 1] : smph;
+
+		n += (size_t)snprintf(out + n, len - n, "%s%s %zu/%zu/%zu B", i ? ", " : "",
+				      s->name, s->ops->capacity(s, STRAT_SYS),
+				      s->ops->capacity(s, STRAT_RUNTIME),
+				      s->ops->capacity(s, STRAT_BUFFER));
+	}
+	if (n < len)
+		snprintf(out + n, len - n, " (sys/runtime/buffer)");
 }
 
 /* A workload on the tgl bytes; an unbounded peer gets smpheap's tgl zone
@@ -222,7 +281,8 @@ int main(int argc, char **argv)
 {
 	bool full = false, allow_missing = false;
 	const char *trace_dir = BENCH_TRACE_DIR;
-	static char buf[16][512];
+	static char buf[16][512], design_key[8][64], heap_key[8][64], peer_key[PEER_COUNT][64],
+	    peer_design_key[PEER_COUNT][64];
 	char err[256];
 	int n = 1;
 
@@ -250,8 +310,8 @@ int main(int argc, char **argv)
 
 	strategy_floor_atomic_init(&s_floor_atomic);
 	strategy_floor_plain_init(&s_floor_plain);
-	make_bounded("host", &s_smph_host, &s_bml_host, rev);
-	make_bounded("tgl", &s_smph_tgl, &s_bml_tgl, rev);
+	make_bounded("host", &s_smph_host, s_heaps_host, rev);
+	make_bounded("tgl", &s_smph_tgl, s_heaps_tgl, rev);
 	make_nocache(rev);
 	check_owned(&s_smph_nocache);
 	for (int i = 0; i < PEER_COUNT; i++) {
@@ -296,26 +356,28 @@ int main(int argc, char **argv)
 				 "(smpheap_host_bind) for every strategy");
 	bench_context("strategy.smpheap", s_smph_host.version);
 	bench_context("strategy.smpheap-nocache", s_smph_nocache.version);
-	bench_context("strategy.blockmap-lock", s_bml_host.version);
+	bench_context("design.smpheap",
+		      "this repository's lock-free three-zone heap (lib/, README.md, DESIGN.md)");
+	for (unsigned i = 0; i < BOUNDED_HEAPS; i++) {
+		snprintf(heap_key[i], sizeof(heap_key[i]), "strategy.%s", bounded_heaps[i].name);
+		bench_context(heap_key[i], s_heaps_host[i].version);
+		snprintf(design_key[i], sizeof(design_key[i]), "design.%s", bounded_heaps[i].name);
+		bench_context(design_key[i], bounded_heaps[i].design);
+	}
 	bench_context("strategy.floor-atomic", s_floor_atomic.version);
 	bench_context("strategy.floor-plain", s_floor_plain.version);
 	for (int i = 0; i < PEER_COUNT; i++) {
-		snprintf(buf[3 + i], sizeof(buf[3 + i]), "strategy.%s", peer_name((enum peer_id)i));
-		bench_context(buf[3 + i], have_peer[i] ? s_peers[i].version : "not available");
+		snprintf(peer_key[i], sizeof(peer_key[i]), "strategy.%s",
+			 peer_name((enum peer_id)i));
+		bench_context(peer_key[i], have_peer[i] ? s_peers[i].version : "not available");
+		snprintf(peer_design_key[i], sizeof(peer_design_key[i]), "design.%s",
+			 peer_name((enum peer_id)i));
+		if (peer_design(peer_name((enum peer_id)i)))
+			bench_context(peer_design_key[i], peer_design(peer_name((enum peer_id)i)));
 	}
-	snprintf(buf[8], sizeof(buf[8]),
-		 "smpheap %zu/%zu/%zu B, blockmap-lock %zu/%zu/%zu B (sys/runtime/buffer)",
-		 s_smph_tgl.ops->capacity(&s_smph_tgl, STRAT_SYS),
-		 s_smph_tgl.ops->capacity(&s_smph_tgl, STRAT_RUNTIME),
-		 s_smph_tgl.ops->capacity(&s_smph_tgl, STRAT_BUFFER),
-		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_SYS),
-		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_RUNTIME),
-		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_BUFFER));
+	capacities(buf[8], sizeof(buf[8]), &s_smph_tgl, s_heaps_tgl);
 	bench_context("tgl_capacity", buf[8]);
-	snprintf(buf[10], sizeof(buf[10]), "smpheap %zu/%zu/%zu B (sys/runtime/buffer)",
-		 s_smph_host.ops->capacity(&s_smph_host, STRAT_SYS),
-		 s_smph_host.ops->capacity(&s_smph_host, STRAT_RUNTIME),
-		 s_smph_host.ops->capacity(&s_smph_host, STRAT_BUFFER));
+	capacities(buf[10], sizeof(buf[10]), &s_smph_host, s_heaps_host);
 	bench_context("host_capacity", buf[10]);
 	bench_context("layout.host", smpheap_layout_by_name("host")->origin);
 	bench_context("layout.tgl", smpheap_layout_by_name("tgl")->origin);
@@ -324,14 +386,16 @@ int main(int argc, char **argv)
 				     "overhead subtracted; see bench/README.md per workload");
 
 	/* the registrations: every workload over every strategy it applies to */
-	struct strategy *host_set[8], *tgl_set[8];
+	struct strategy *host_set[24], *tgl_set[24];
 	unsigned nh = 0, nt = 0;
 
 	host_set[nh++] = &s_smph_host;
 	host_set[nh++] = &s_smph_nocache;
-	host_set[nh++] = &s_bml_host;
 	tgl_set[nt++] = &s_smph_tgl;
-	tgl_set[nt++] = &s_bml_tgl;
+	for (unsigned i = 0; i < BOUNDED_HEAPS; i++) {
+		host_set[nh++] = &s_heaps_host[i];
+		tgl_set[nt++] = &s_heaps_tgl[i];
+	}
 	for (int i = 0; i < PEER_COUNT; i++)
 		if (have_peer[i]) {
 			host_set[nh++] = &s_peers[i];
