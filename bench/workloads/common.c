@@ -313,9 +313,12 @@ uint64_t wl_mem_fill_milli(const struct wl_mem *m)
 	return m->total ? (uint64_t)wl_mem_used(m) * 100000 / m->total : 0;
 }
 
-void wl_report_mem(struct bench_state *st, const struct wl_mem *m, const struct wl_sum *sum,
-		   uint64_t fail_used_milli)
+void wl_report_pipelines(struct bench_state *st, const struct wl_mem *m, const struct wl_sum *sum,
+			 uint64_t fail_used_milli)
 {
+	bench_counter(st, "pipelines", (int64_t)sum->pipelines, BENCH_COUNTER_DEFAULT);
+	bench_counter(st, "requested_bytes", (int64_t)sum->requested, BENCH_COUNTER_DEFAULT);
+	bench_counter(st, "pipeline_cap", WL_PIPE_MAX, BENCH_COUNTER_DEFAULT);
 	if (!m->total)
 		return;
 	bench_counter(st, "peak_used_bytes", (int64_t)sum->peak_used, BENCH_COUNTER_DEFAULT);

@@ -309,10 +309,7 @@ void wl_ipc4_pipelines(struct bench_state *st, struct wl_def *d)
 	bench_set_items(st, (int64_t)(bench_iterations_done(st) * w->pipelines));
 	if (!wl_end(st, d, t, &sum))
 		return;
-	bench_counter(st, "pipelines", (int64_t)sum.pipelines, BENCH_COUNTER_DEFAULT);
-	bench_counter(st, "requested_bytes", (int64_t)sum.requested, BENCH_COUNTER_DEFAULT);
-	bench_counter(st, "pipeline_cap", WL_PIPE_MAX, BENCH_COUNTER_DEFAULT);
-	wl_report_mem(st, &m, &sum, ipc4_fail_milli);
+	wl_report_pipelines(st, &m, &sum, ipc4_fail_milli);
 }
 
 /* The topology of ipc4-reload: one pipeline of each shape, at 48 kHz stereo

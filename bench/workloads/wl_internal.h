@@ -80,11 +80,12 @@ size_t wl_mem_used(const struct wl_mem *m);
 /* The largest block a request could get now (unbounded: what is left of
  * the budget). */
 size_t wl_mem_largest_free(const struct wl_mem *m);
-/* The memory counters of a run that fills memory until a failure:
+/* The counters of a run that creates pipelines until one does not fit:
+ * pipelines, requested_bytes, pipeline_cap, and (where memory is counted)
  * peak_used_bytes, arena_bytes (bounded) or budget_bytes, and
- * used_at_failure_pct (the fill when the first allocation failed). */
-void wl_report_mem(struct bench_state *st, const struct wl_mem *m, const struct wl_sum *sum,
-		   uint64_t fail_used_milli);
+ * used_at_failure_pct (the fill when the first pipeline failed). */
+void wl_report_pipelines(struct bench_state *st, const struct wl_mem *m, const struct wl_sum *sum,
+			 uint64_t fail_used_milli);
 /* wl_mem_used as thousandths of a percent of total (0 when total is 0). */
 uint64_t wl_mem_fill_milli(const struct wl_mem *m);
 
