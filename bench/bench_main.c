@@ -202,6 +202,16 @@ static const struct bounded_heap {
      "the legacy DSP block-map heap (SOF's pre-Zephyr allocator): block maps per size with "
      "first_free and a linear scan, first-fit page runs, one global TTAS spinlock; written "
      "here from its description (strategies/blockmap_lock.c)"},
+    {"tlsf-lock", tlsf_lock_size, strategy_tlsf_lock_init,
+     "TLSF, the allocator of ESP-IDF, NuttX and RIOT: two-level segregated fit as Masmano, "
+     "Ripoll, Crespo and Real describe it (ECRTS 2004), written here from the paper "
+     "(strategies/tlsf.c), one TTAS spinlock around each call; the layout's runtime and buffer "
+     "bytes as one arena"},
+    {"sysheap-lock", sysheap_lock_size, strategy_sysheap_lock_init,
+     "a heap of sys_heap's design, written here: from Zephyr's heap.rst and the comments of "
+     "lib/heap/heap.h (8-byte chunks, power-of-two buckets, CONFIG_SYS_HEAP_ALLOC_LOOPS=3), "
+     "strategies/sysheap.c; one spinlock around each call, as k_heap (what SOF on Zephyr "
+     "allocates from); the layout's runtime and buffer bytes as one arena"},
 };
 #define BOUNDED_HEAPS (sizeof(bounded_heaps) / sizeof(bounded_heaps[0]))
 

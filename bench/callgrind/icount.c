@@ -16,7 +16,8 @@
  *   buffer4k_pair        smpheap_alloc(BUFFER, 4096) + free vs base_direct_pair
  *   runtime64_pair_nocache  the runtime pair with the word-claim cache off
  *   <strategy>_64_pair   through the strategy interface     vs base_iface_pair
- *                        (smpheap, blockmap-lock, the peers)
+ *                        (smpheap, blockmap-lock, tlsf-lock,
+ *                        sysheap-lock, the peers)
  * Without valgrind the client requests are no-ops and it just runs. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -120,6 +121,17 @@ static void phase_iface(const char *name, struct strategy *s)
 	CALLGRIND_DUMP_STATS_AT(name);
 }
 
+/* The bounded strategies built over the host layout. */
+static const struct {
+	const char *name;
+	size_t (*size)(const struct smpheap_layout *);
+	int (*init)(struct strategy *, void *, size_t, const struct smpheap_layout *);
+} bounded[] = {
+    {"blockmap-lock", blockmap_lock_size, strategy_blockmap_lock_init},
+    {"tlsf-lock", tlsf_lock_size, strategy_tlsf_lock_init},
+    {"sysheap-lock", sysheap_lock_size, strategy_sysheap_lock_init},
+};
+
 int main(int argc, char **argv)
 {
 	const struct smpheap_layout *l = smpheap_layout_by_name("host");
@@ -164,16 +176,17 @@ int main(int argc, char **argv)
 	phase_iface("base_iface_pair", &null);
 	strategy_smpheap_init(&smph, h, NULL);
 	phase_iface("smpheap_64_pair", &smph);
-	{
-		size_t len = blockmap_lock_size(l);
+	for (unsigned i = 0; i < sizeof(bounded) / sizeof(bounded[0]); i++) {
+		size_t len = bounded[i].size(l);
 		void *mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
-		struct strategy bml;
+		struct strategy bs;
 
-		if (!mem || strategy_blockmap_lock_init(&bml, mem, len, l)) {
-			fprintf(stderr, "icount: cannot build blockmap-lock\n");
+		if (!mem || bounded[i].init(&bs, mem, len, l)) {
+			fprintf(stderr, "icount: cannot build %s\n", bounded[i].name);
 			return 1;
 		}
-		phase_iface("blockmap-lock_64_pair", &bml);
+		snprintf(name, sizeof(name), "%s_64_pair", bounded[i].name);
+		phase_iface(name, &bs);
 		free(mem);
 	}
 	for (int i = 0; i < PEER_COUNT; i++) {

@@ -10,8 +10,9 @@ import sys
 PCT = ["p50", "p90", "p99", "p99.9", "p99.99", "max"]
 WORKLOADS = ["pair", "batch", "batch-sys", "threads", "handoff", "pipeline", "churn", "replay",
              "ipc4-pipelines", "fill"]
-BOUNDED = ["smpheap", "blockmap-lock"]
-STRATEGIES = ["smpheap", "blockmap-lock", "glibc", "jemalloc", "mimalloc", "tcmalloc"]
+BOUNDED = ["smpheap", "blockmap-lock", "tlsf-lock", "sysheap-lock"]
+STRATEGIES = ["smpheap", "blockmap-lock", "tlsf-lock", "sysheap-lock", "glibc", "jemalloc",
+              "mimalloc", "tcmalloc"]
 
 
 def fail(msg):
@@ -65,8 +66,8 @@ def main():
                         fail("%s: no counter %s" % (b["name"], k))
         parts = b["name"].split("/")
         seen.add((parts[0], parts[1]))
-        if len(parts) > 2 and parts[2] == "host":
-            seen.add((parts[0], parts[1], "host"))
+        if len(parts) > 2 and parts[2] in ("host", "tgl"):
+            seen.add((parts[0], parts[1], parts[2]))
     if mode == "--baremetal":
         if ctx.get("driver") != "baremetal":
             fail("context.driver is not baremetal")
@@ -86,8 +87,11 @@ def main():
             if ("pair", s) not in seen:
                 fail("missing pair/%s" % s)
         for s in BOUNDED:
-            if ("ipc4-reload", s) not in seen:
-                fail("missing ipc4-reload/%s" % s)
+            for w in ("ipc4-reload", "pair/tgl"):
+                if (w, s) not in seen and (w.split("/")[0], s, "tgl") not in seen:
+                    fail("missing %s/%s" % (w, s))
+            if "design." + s not in ctx:
+                fail("context has no design.%s" % s)
         # the word-claim cache off, beside smpheap; and both on the host layout
         # where memory runs out (issue 6)
         for w in ["pair", "batch", "batch-sys", "threads", "handoff", "replay"]:

@@ -1,6 +1,6 @@
 /* test_workloads.c - the new workloads' own checks, run through the
  * bare-metal driver on the tgl layout (a second or two):
- *   - ipc4-reload over smpheap and blockmap-lock: no error, N reloads, the
+ *   - ipc4-reload over the four bounded strategies: no error, N reloads, the
  *     used bytes back at the baseline, the fragmentation figures reported;
  *   - ipc4-reload over a strategy that leaks (blockmap-lock dropping one
  *     free in 97): the benchmark fails with the baseline error;
@@ -57,7 +57,7 @@ static double counter(const char *obj, const char *key)
 	return at ? strtod(at + strlen(k), NULL) : -1;
 }
 
-static struct strategy smph, bml, leaky;
+static struct strategy smph, bml, leaky, tlsf, sysh;
 static struct strategy_ops leaky_ops;
 static unsigned leaky_frees;
 
@@ -87,6 +87,13 @@ int main(void)
 	strategy_smpheap_init(&smph, h, NULL);
 	CHECK(strategy_blockmap_lock_init(&bml, mem, len, l) == 0);
 	CHECK(strategy_blockmap_lock_init(&leaky, mem2, len, l) == 0);
+	size_t tlen = tlsf_lock_size(l), slen = sysheap_lock_size(l);
+	void *tmem = aligned_alloc(64, (tlen + 63) & ~(size_t)63);
+	void *smem = aligned_alloc(64, (slen + 63) & ~(size_t)63);
+
+	CHECK(tmem && smem);
+	CHECK(strategy_tlsf_lock_init(&tlsf, tmem, tlen, l) == 0);
+	CHECK(strategy_sysheap_lock_init(&sysh, smem, slen, l) == 0);
 	leaky_ops = *leaky.ops;
 	leaky_ops.free = leaky_free;
 	leaky.ops = &leaky_ops;
@@ -97,6 +104,8 @@ int main(void)
 	wl_register(WL_IPC4_RELOAD, &smph, false);
 	wl_register(WL_IPC4_RELOAD, &bml, false);
 	wl_register(WL_IPC4_RELOAD, &leaky, false);
+	wl_register(WL_IPC4_RELOAD, &tlsf, false);
+	wl_register(WL_IPC4_RELOAD, &sysh, false);
 	wl_register(WL_IPC4, &smph, false);
 	wl_register(WL_IPC4, &bml, false);
 	wl_register(WL_FILL, &bml, false);
@@ -105,9 +114,10 @@ int main(void)
 	p.min_cycles = 1;
 	bench_baremetal_run(&p); /* its result counts the failed benchmark, checked below */
 
-	const char *const good[] = {"ipc4-reload/smpheap/", "ipc4-reload/blockmap-lock/"};
+	const char *const good[] = {"ipc4-reload/smpheap/", "ipc4-reload/blockmap-lock/",
+				    "ipc4-reload/tlsf-lock/", "ipc4-reload/sysheap-lock/"};
 
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		o = bench_object(good[i]);
 		CHECK(o != NULL);
 		CHECK(o && !strstr(o, "error_occurred"));
