@@ -431,6 +431,14 @@ def targets(run, ic):
     return rows
 
 
+def joined(sigs):
+    """Several significance results as one: each distinct label once."""
+    labels = []
+    for label, _ in sigs:
+        labels += [label] if label not in labels else []
+    return "; ".join(labels), all(ok for _, ok in sigs)
+
+
 def targets_issue11(run):
     """Issue 11's targets (the runtime zone on demand), from the workloads
     that measure them; the library that meets them comes later."""
@@ -471,7 +479,7 @@ def targets_issue11(run):
     what = ("`fill` on tgl: smpheap's success rate >= 0.95x the better of "
             "tlsf-lock/sysheap-lock's at every target")
     rows.append(target_row(11, what, "; ".join(cells), all(oks),
-                           ("; ".join(x[0] for x in sigs), all(x[1] for x in sigs)))
+                           joined(sigs))
                 if cells else target_row(11, what))
     cells, oks, sigs = [], [], []
     for z in (1, 2):
@@ -489,7 +497,7 @@ def targets_issue11(run):
                                  True))
     what = "`churn` at 90 % on tgl: smpheap fails no more often than tlsf-lock and sysheap-lock"
     rows.append(target_row(11, what, "; ".join(cells), all(oks),
-                           ("; ".join(x[0] for x in sigs), all(x[1] for x in sigs)))
+                           joined(sigs))
                 if cells else target_row(11, what))
     for layout in (None, "tgl"):
         rows.append(ratio_row(run, 11, "buffer pair on %s: 256 KiB <= 2x the 4 KiB pair "
