@@ -1,18 +1,23 @@
 /* bench_main.c - the host benchmark suite: every workload over every
  * strategy, run by Google Benchmark through the C shim.
  *
- *   smpheap-bench [--bench_full] [--bench_traces=DIR] [--benchmark_* flags]
+ *   smpheap-bench [--bench_full] [--bench_traces=DIR] [--bench_allow_missing]
+ *                 [--strategy-lib NAME=PATH.so]... [--benchmark_* flags]
  *
- * Strategies: smpheap and blockmap-lock on the `host` layout (pair, batch,
- * threads, handoff, replay) and on the `tgl` layout (pipeline, churn: where
- * running out of memory is the point), smpheap-nocache (smpheap on `host`
- * with the word-claim cache off), glibc, jemalloc, mimalloc and tcmalloc
- * (peers.c: each through its own library), and the two floors. smpheap and
+ * Strategies: the bounded ones, smpheap and bounded_heaps[] (blockmap-lock,
+ * tlsf-lock, sysheap-lock), each built in the same bytes on the `host`
+ * layout (pair, batch, batch-sys, threads, handoff, replay) and on the `tgl`
+ * layout (pipeline, churn, ipc4-pipelines, ipc4-reload, fill, and pair at
+ * 4 KiB and 256 KiB: where running out of memory, or long buffer runs, are
+ * the point); smpheap-nocache (smpheap on `host` with the word-claim cache
+ * off); the host peers (peers.c: each through its own library) and any
+ * --strategy-lib allocator, wherever an unbounded strategy runs (on tgl with
+ * smpheap's bytes as a budget); and the two floors. smpheap and
  * smpheap-nocache also run pipeline and runtime-zone churn on `host`
- * (pipeline/<strategy>/host, churn/<strategy>/host/...: issue 6, the cache
- * must fail no more often than the pure path at the same fill).
+ * (pipeline/<strategy>/host, churn/<strategy>/host/...: issue 6).
  * Everything about the run (topology, CPU, compiler, layouts, git revision,
- * library versions, timer calibration) goes into the JSON context. */
+ * library versions, what each strategy is and where its design comes from,
+ * timer calibration) goes into the JSON context. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -358,7 +363,8 @@ int main(int argc, char **argv)
 	bench_context("git_revision", rev);
 	bench_context("layouts", "host: pair batch batch-sys threads handoff replay, and "
 				 "pipeline/<strategy>/host churn/<strategy>/host (smpheap, "
-				 "smpheap-nocache); tgl: pipeline churn");
+				 "smpheap-nocache); tgl: pipeline churn ipc4-pipelines ipc4-reload "
+				 "fill, pair/<strategy>/tgl (bounded strategies)");
 	bench_context("suite", full ? "full" : "default");
 	bench_context("machine", read_cmd("hostname"));
 	bench_context("kernel", read_cmd("uname -sr"));
