@@ -23,7 +23,7 @@
 # every machine in results/.
 
 DEB_PACKAGES += libbenchmark-dev libbenchmark-tools python3 python3-scipy gnuplot-nox \
-	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev valgrind hwloc
+	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libtbbmalloc2 valgrind hwloc
 
 # Debian's python3 (it has python3-scipy for compare.py), whatever is first in PATH
 BENCH_PYTHON ?= /usr/bin/python3
