@@ -268,10 +268,14 @@ static void *sym(struct peer *p, const char *name, char *err, size_t errlen)
 	return f;
 }
 
-/* An optional symbol: NULL if absent, an error if it resolves elsewhere. */
-static void *sym_opt(struct peer *p, const char *name, char *err, size_t errlen)
+/* An optional symbol the library itself defines, else NULL: dlsym also
+ * searches its dependencies (libc, a sanitizer runtime), whose aligned_alloc
+ * or malloc_usable_size know nothing of its blocks. */
+static void *sym_opt(struct peer *p, const char *name)
 {
-	return dlsym(p->handle, name) ? sym(p, name, err, errlen) : NULL;
+	void *f = dlsym(p->handle, name);
+
+	return f && in_object(f, p->lib) ? f : NULL;
 }
 
 /* The strategy fields every peer shares. */
@@ -524,11 +528,8 @@ int strategy_lib_init(struct strategy *s, const char *spec, char *err, size_t er
 	p->malloc_fn = (void *(*)(size_t))sym(p, "malloc", err, errlen);
 	if (p->malloc_fn)
 		p->free_fn = (void (*)(void *))sym(p, "free", err, errlen);
-	if (p->free_fn)
-		p->usable_fn = (size_t(*)(void *))sym_opt(p, "malloc_usable_size", err, errlen);
-	if (!err[0])
-		p->aligned_alloc_fn =
-		    (void *(*)(size_t, size_t))sym_opt(p, "aligned_alloc", err, errlen);
+	p->usable_fn = (size_t(*)(void *))sym_opt(p, "malloc_usable_size");
+	p->aligned_alloc_fn = (void *(*)(size_t, size_t))sym_opt(p, "aligned_alloc");
 	if (err[0]) {
 		char why[200];
 
