@@ -140,6 +140,23 @@ static void make_nocache(const char *rev)
 }
 static struct strategy s_peers[PEER_COUNT];
 static bool have_peer[PEER_COUNT];
+/* --strategy-lib NAME=PATH.so: a user's allocators, run wherever a peer runs */
+static struct strategy s_libs[STRATEGY_LIB_MAX];
+static char lib_spec[STRATEGY_LIB_MAX][512];
+static unsigned nlibs;
+
+static void add_lib(const char *spec)
+{
+	char err[256];
+
+	if (nlibs == STRATEGY_LIB_MAX)
+		die("--strategy-lib", "too many (at most STRATEGY_LIB_MAX)");
+	if (strategy_lib_init(&s_libs[nlibs], spec, err, sizeof(err)))
+		die(spec, err);
+	snprintf(lib_spec[nlibs], sizeof(lib_spec[nlibs]),
+		 "a user's allocator, loaded with --strategy-lib %s", spec);
+	nlibs++;
+}
 
 #define MAX_TRACES 8
 static struct trace traces[MAX_TRACES];
@@ -297,7 +314,7 @@ int main(int argc, char **argv)
 	bool full = false, allow_missing = false;
 	const char *trace_dir = BENCH_TRACE_DIR;
 	static char buf[16][512], design_key[8][64], heap_key[8][64], peer_key[PEER_COUNT][64],
-	    peer_design_key[PEER_COUNT][64];
+	    peer_design_key[PEER_COUNT][64], lib_key[STRATEGY_LIB_MAX][2][64];
 	char err[256];
 	int n = 1;
 
@@ -310,6 +327,10 @@ int main(int argc, char **argv)
 			allow_missing = true;
 		else if (!strncmp(argv[i], "--bench_traces=", 15))
 			trace_dir = argv[i] + 15;
+		else if (!strcmp(argv[i], "--strategy-lib") && i + 1 < argc)
+			add_lib(argv[++i]);
+		else if (!strncmp(argv[i], "--strategy-lib=", 15))
+			add_lib(argv[i] + 15);
 		else
 			argv[n++] = argv[i];
 	}
@@ -401,6 +422,13 @@ int main(int argc, char **argv)
 	bench_context("percentiles", "p* counters: cycles (_cyc) and ns (_ns) per operation, timer "
 				     "overhead subtracted; see bench/README.md per workload");
 
+	for (unsigned i = 0; i < nlibs; i++) {
+		snprintf(lib_key[i][0], sizeof(lib_key[i][0]), "strategy.%s", s_libs[i].name);
+		bench_context(lib_key[i][0], s_libs[i].version);
+		snprintf(lib_key[i][1], sizeof(lib_key[i][1]), "design.%s", s_libs[i].name);
+		bench_context(lib_key[i][1], lib_spec[i]);
+	}
+
 	/* the registrations: every workload over every strategy it applies to */
 	struct strategy *host_set[24], *tgl_set[24];
 	unsigned nh = 0, nt = 0;
@@ -417,6 +445,18 @@ int main(int argc, char **argv)
 			host_set[nh++] = &s_peers[i];
 			tgl_set[nt++] = &s_peers[i];
 		}
+	for (unsigned i = 0; i < nlibs; i++) {
+		host_set[nh++] = &s_libs[i];
+		/* on tgl an unbounded strategy is held to a budget counted in
+		 * usable sizes: without malloc_usable_size it cannot be */
+		if (s_libs[i].ops->usable)
+			tgl_set[nt++] = &s_libs[i];
+		else
+			fprintf(stderr,
+				"smpheap-bench: %s left out of the tgl workloads: no "
+				"malloc_usable_size to hold it to the budget\n",
+				s_libs[i].name);
+	}
 
 	wl_register(WL_PAIR, &s_floor_atomic, full);
 	wl_register(WL_PAIR, &s_floor_plain, full);

@@ -2,7 +2,10 @@
 """Checks a result file against Google Benchmark's JSON schema and the
 suite's own promises (percentile counters, every workload x strategy).
 
-  check_gbench_json.py [--baremetal | --complete | --flags] FILE
+  check_gbench_json.py [--baremetal | --complete | --flags | --lib=NAME] FILE
+
+--lib=NAME: a run with --strategy-lib NAME=PATH.so filtered to NAME: the
+user's allocator ran in every workload a peer runs in, with its context.
 """
 import json
 import sys
@@ -12,7 +15,7 @@ WORKLOADS = ["pair", "batch", "batch-sys", "threads", "handoff", "pipeline", "ch
              "ipc4-pipelines", "fill"]
 BOUNDED = ["smpheap", "blockmap-lock", "tlsf-lock", "sysheap-lock"]
 STRATEGIES = ["smpheap", "blockmap-lock", "tlsf-lock", "sysheap-lock", "glibc", "jemalloc",
-              "mimalloc", "tcmalloc"]
+              "mimalloc", "tcmalloc", "tbbmalloc"]
 
 
 def fail(msg):
@@ -109,6 +112,16 @@ def main():
         for s in STRATEGIES:
             if "not available" in ctx["strategy." + s]:
                 fail("%s not available" % s)
+    if mode.startswith("--lib="):
+        name = mode[len("--lib="):]
+        for w in WORKLOADS:
+            if (w, name) not in seen:
+                fail("missing %s/%s" % (w, name))
+        for k in ("strategy." + name, "design." + name):
+            if k not in ctx:
+                fail("context has no %s" % k)
+        if any(b["name"].split("/")[1] != name for b in benches):
+            fail("benchmarks of other strategies in a --lib run")
     if mode == "--flags":
         if ctx.get("flagtest") != "yes":
             fail("--benchmark_context did not reach the context")
