@@ -6,8 +6,8 @@
 #define WL_CHURN_LIVE 8192		    /* live blocks at most */
 #define WL_CHURN_SEED 0x2545f4914f6cdd1dull /* the one sequence every strategy gets */
 
-static void *wl_live[WL_CHURN_LIVE];
-static uint32_t wl_live_size[WL_CHURN_LIVE];
+static void *wl_churn_p[WL_CHURN_LIVE];
+static uint32_t wl_churn_size[WL_CHURN_LIVE];
 
 void wl_churn(struct bench_state *st, struct wl_def *d)
 {
@@ -19,22 +19,21 @@ void wl_churn(struct bench_state *st, struct wl_def *d)
 	void *t = wl_begin(st, d, &ti);
 	struct wl_thread *w = &wl_t[ti];
 	size_t cap = s->bounded ? s->ops->capacity(s, kind) : d->ref_capacity[kind];
-	size_t target = cap / 100 * fill, requested = 0;
-	unsigned nlive = 0;
+	size_t target = cap / 100 * fill, size;
+	struct wl_live live = {wl_churn_p, wl_churn_size, 0, WL_CHURN_LIVE, 0};
 	rng_t x = rng_seed(WL_CHURN_SEED, 0);
 	uint64_t ops = 0;
 	struct wl_sum sum;
 
 	/* fill to the target first (not timed) */
-	while (requested < target && nlive < WL_CHURN_LIVE) {
-		size_t size = (size_t)rng_log_size(&x, lo, hi);
-		void *p = strategy_alloc(s, t, size, kind);
+	while (live.bytes < target && live.n < live.max) {
+		void *p;
 
+		size = (size_t)rng_log_size(&x, lo, hi);
+		p = strategy_alloc(s, t, size, kind);
 		if (!p)
 			break;
-		wl_live[nlive] = p;
-		wl_live_size[nlive++] = (uint32_t)size;
-		requested += size;
+		wl_live_add(&live, p, size);
 	}
 	while (bench_keep_running(st)) {
 		uint64_t c;
@@ -45,10 +44,10 @@ void wl_churn(struct bench_state *st, struct wl_def *d)
 		 * in allocating, so the failure rate is the heap's at that fill. */
 		unsigned r = rng_below(&x, 4);
 		bool alloc =
-		    nlive == 0 || (nlive < WL_CHURN_LIVE && (requested < target ? r < 3 : r < 1));
+		    live.n == 0 || (live.n < live.max && (live.bytes < target ? r < 3 : r < 1));
 
 		if (alloc) {
-			size_t size = (size_t)rng_log_size(&x, lo, hi);
+			size = (size_t)rng_log_size(&x, lo, hi);
 			uint64_t t0 = bench_cycles();
 			void *p = strategy_alloc(s, t, size, kind);
 			uint64_t t1 = bench_cycles();
@@ -56,31 +55,25 @@ void wl_churn(struct bench_state *st, struct wl_def *d)
 			c = wl_net(t1 - t0);
 			w->attempts++;
 			hist_record(&w->h[1], c);
-			if (p) {
-				wl_live[nlive] = p;
-				wl_live_size[nlive++] = (uint32_t)size;
-				requested += size;
-			} else {
+			if (p)
+				wl_live_add(&live, p, size);
+			else
 				w->failures++;
-			}
 		} else {
-			unsigned i = rng_below(&x, nlive);
+			void *p = wl_live_take(&live, rng_below(&x, live.n), &size);
 			uint64_t t0 = bench_cycles();
-			strategy_free(s, t, wl_live[i], kind);
+			strategy_free(s, t, p, kind);
 			uint64_t t1 = bench_cycles();
 
 			c = wl_net(t1 - t0);
 			hist_record(&w->h[2], c);
-			requested -= wl_live_size[i];
-			wl_live[i] = wl_live[--nlive];
-			wl_live_size[i] = wl_live_size[nlive];
 		}
 		hist_record(&w->h[0], c);
 		bench_set_iteration_cycles(st, c);
 		if ((++ops & 255) == 0 && s->ops->largest_free)
 			wl_sample_largest_free(w, s->ops->largest_free(s, kind));
 	}
-	while (nlive)
-		strategy_free(s, t, wl_live[--nlive], kind);
+	while (live.n)
+		strategy_free(s, t, wl_live_take(&live, live.n - 1, &size), kind);
 	wl_end(st, d, t, &sum);
 }

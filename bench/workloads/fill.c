@@ -56,25 +56,27 @@ void wl_fill(struct bench_state *st, struct wl_def *d)
 	struct wl_mem m;
 	struct wl_sum sum;
 	rng_t x = rng_seed(WL_FILL_SEED, 0);
-	uint64_t requested = 0, fill_sum = 0, ops = 0, tried = 0, got = 0;
-	unsigned nlive = 0, max_bits;
+	uint64_t fill_sum = 0, ops = 0, tried = 0, got = 0;
+	struct wl_live live = {wl_fill_p, wl_fill_size, 0, WL_FILL_LIVE, 0};
+	unsigned max_bits;
+	size_t size;
 
 	wl_mem_init(&m, d, t);
 	if (!m.total) /* an unbounded strategy without usable sizes: no budget to fill */
 		bench_skip(st, "fill: no arena and no budget (usable size unknown)");
 	max_bits = wl_fill_max_bits(m.total);
 	while (bench_keep_running(st)) {
-		uint64_t full_ppm = m.total ? requested * 1000000 / m.total : 0, c;
+		uint64_t full_ppm = m.total ? live.bytes * 1000000 / m.total : 0, c;
 		bool alloc;
 
-		if (nlive == 0)
+		if (live.n == 0)
 			alloc = true;
-		else if (nlive == WL_FILL_LIVE || full_ppm >= target_ppm)
+		else if (live.n == live.max || full_ppm >= target_ppm)
 			alloc = false;
 		else /* P(alloc) = 1 - full / (2 x target) */
 			alloc = rng_below(&x, 2 * target_ppm) >= full_ppm;
 		if (alloc) {
-			size_t size = wl_fill_size_draw(&x, max_bits);
+			size = wl_fill_size_draw(&x, max_bits);
 			enum strat_kind kind = strategy_kind_for(d->s, size);
 			void *p = wl_mem_alloc(&m, t, size, kind, &c);
 
@@ -83,31 +85,25 @@ void wl_fill(struct bench_state *st, struct wl_def *d)
 			hist_record(&w->h[1], c);
 			if (p) {
 				got++;
-				wl_fill_p[nlive] = p;
-				wl_fill_size[nlive++] = (uint32_t)size;
-				requested += size;
+				wl_live_add(&live, p, size);
 			} else {
 				w->failures++;
 			}
 		} else {
-			unsigned i = rng_below(&x, nlive);
+			void *p = wl_live_take(&live, rng_below(&x, live.n), &size);
 
-			wl_mem_free(&m, t, wl_fill_p[i], strategy_kind_for(d->s, wl_fill_size[i]),
-				    &c);
+			wl_mem_free(&m, t, p, strategy_kind_for(d->s, size), &c);
 			hist_record(&w->h[2], c);
-			requested -= wl_fill_size[i];
-			wl_fill_p[i] = wl_fill_p[--nlive];
-			wl_fill_size[i] = wl_fill_size[nlive];
 		}
 		hist_record(&w->h[0], c);
 		bench_set_iteration_cycles(st, c);
-		fill_sum += m.total ? requested * 1000000 / m.total : 0;
+		fill_sum += m.total ? live.bytes * 1000000 / m.total : 0;
 		ops++;
 	}
-	while (nlive) {
-		nlive--;
-		wl_mem_free(&m, t, wl_fill_p[nlive], strategy_kind_for(d->s, wl_fill_size[nlive]),
-			    NULL);
+	while (live.n) {
+		void *p = wl_live_take(&live, live.n - 1, &size);
+
+		wl_mem_free(&m, t, p, strategy_kind_for(d->s, size), NULL);
 	}
 	wl_fill_counts[0] = tried;
 	wl_fill_counts[1] = got;

@@ -89,6 +89,33 @@ void wl_report_pipelines(struct bench_state *st, const struct wl_mem *m, const s
 /* wl_mem_used as thousandths of a percent of total (0 when total is 0). */
 uint64_t wl_mem_fill_milli(const struct wl_mem *m);
 
+/* The live blocks of a workload with random lifetimes (churn, fill): the
+ * blocks, their sizes, and the bytes they asked for. A victim leaves by
+ * swapping the last block into its place. */
+struct wl_live {
+	void **p;
+	uint32_t *size;
+	unsigned n, max;
+	uint64_t bytes;
+};
+static inline void wl_live_add(struct wl_live *l, void *p, size_t size)
+{
+	l->p[l->n] = p;
+	l->size[l->n++] = (uint32_t)size;
+	l->bytes += size;
+}
+/* Takes block i out; its size in *size. */
+static inline void *wl_live_take(struct wl_live *l, unsigned i, size_t *size)
+{
+	void *p = l->p[i];
+
+	*size = l->size[i];
+	l->bytes -= *size;
+	l->p[i] = l->p[--l->n];
+	l->size[i] = l->size[l->n];
+	return p;
+}
+
 /* The workload bodies (the shim's bench_fn, dispatched by wl_run). */
 void wl_pair(struct bench_state *st, struct wl_def *d);
 void wl_batch(struct bench_state *st, struct wl_def *d);
