@@ -1,18 +1,23 @@
 /* bench_main.c - the host benchmark suite: every workload over every
  * strategy, run by Google Benchmark through the C shim.
  *
- *   smpheap-bench [--bench_full] [--bench_traces=DIR] [--benchmark_* flags]
+ *   smpheap-bench [--bench_full] [--bench_traces=DIR] [--bench_allow_missing]
+ *                 [--strategy-lib NAME=PATH.so]... [--benchmark_* flags]
  *
- * Strategies: smpheap and blockmap-lock on the `host` layout (pair, batch,
- * threads, handoff, replay) and on the `tgl` layout (pipeline, churn: where
- * running out of memory is the point), smpheap-nocache (smpheap on `host`
- * with the word-claim cache off), glibc, jemalloc, mimalloc and tcmalloc
- * (peers.c: each through its own library), and the two floors. smpheap and
+ * Strategies: the bounded ones, smpheap and bounded_heaps[] (blockmap-lock,
+ * tlsf-lock, sysheap-lock), each built in the same bytes on the `host`
+ * layout (pair, batch, batch-sys, threads, handoff, replay) and on the `tgl`
+ * layout (pipeline, churn, ipc4-pipelines, ipc4-reload, fill, and pair at
+ * 4 KiB and 256 KiB: where running out of memory, or long buffer runs, are
+ * the point); smpheap-nocache (smpheap on `host` with the word-claim cache
+ * off); the host peers (peers.c: each through its own library) and any
+ * --strategy-lib allocator, wherever an unbounded strategy runs (on tgl with
+ * smpheap's bytes as a budget); and the two floors. smpheap and
  * smpheap-nocache also run pipeline and runtime-zone churn on `host`
- * (pipeline/<strategy>/host, churn/<strategy>/host/...: issue 6, the cache
- * must fail no more often than the pure path at the same fill).
+ * (pipeline/<strategy>/host, churn/<strategy>/host/...: issue 6).
  * Everything about the run (topology, CPU, compiler, layouts, git revision,
- * library versions, timer calibration) goes into the JSON context. */
+ * library versions, what each strategy is and where its design comes from,
+ * timer calibration) goes into the JSON context. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -111,7 +116,9 @@ static void *map(size_t len)
 }
 
 static struct strategy s_floor_atomic, s_floor_plain;
-static struct strategy s_smph_host, s_smph_tgl, s_bml_host, s_bml_tgl;
+static struct strategy s_smph_host, s_smph_tgl;
+/* bounded_heaps[i] on each layout (declared below) */
+static struct strategy s_heaps_host[8], s_heaps_tgl[8];
 /* smpheap with the word-claim cache off: the pure lock-free path, beside
  * `smpheap` so the cache's gain (or cost) is measured in the same run. */
 static struct strategy s_smph_nocache;
@@ -133,6 +140,23 @@ static void make_nocache(const char *rev)
 }
 static struct strategy s_peers[PEER_COUNT];
 static bool have_peer[PEER_COUNT];
+/* --strategy-lib NAME=PATH.so: a user's allocators, run wherever a peer runs */
+static struct strategy s_libs[STRATEGY_LIB_MAX];
+static char lib_spec[STRATEGY_LIB_MAX][512];
+static unsigned nlibs;
+
+static void add_lib(const char *spec)
+{
+	char err[256];
+
+	if (nlibs == STRATEGY_LIB_MAX)
+		die("--strategy-lib", "too many (at most STRATEGY_LIB_MAX)");
+	if (strategy_lib_init(&s_libs[nlibs], spec, err, sizeof(err)))
+		die(spec, err);
+	snprintf(lib_spec[nlibs], sizeof(lib_spec[nlibs]),
+		 "a user's allocator, loaded with --strategy-lib %s", spec);
+	nlibs++;
+}
 
 #define MAX_TRACES 8
 static struct trace traces[MAX_TRACES];
@@ -186,13 +210,59 @@ static void check_owned(struct strategy *s)
 	s->ops->thread_fini(s, t);
 }
 
-static void make_bounded(const char *layout_name, struct strategy *smph, struct strategy *bml,
+/* The bounded heaps other than smpheap, each built over a layout's bytes:
+ * every bounded strategy runs in the same bytes (the general heaps get the
+ * runtime and buffer zones' bytes as one arena). `design` goes into the
+ * JSON context: what it is and where its design comes from. */
+static const struct bounded_heap {
+	const char *name;
+	size_t (*size)(const struct smpheap_layout *layout);
+	int (*init)(struct strategy *s, void *mem, size_t len, const struct smpheap_layout *layout);
+	const char *design;
+} bounded_heaps[] = {
+    {"blockmap-lock", blockmap_lock_size, strategy_blockmap_lock_init,
+     "the legacy DSP block-map heap (SOF's pre-Zephyr allocator): block maps per size with "
+     "first_free and a linear scan, first-fit page runs, one global TTAS spinlock; written "
+     "here from its description (strategies/blockmap_lock.c)"},
+    {"tlsf-lock", tlsf_lock_size, strategy_tlsf_lock_init,
+     "TLSF, the allocator of ESP-IDF, NuttX and RIOT: two-level segregated fit as Masmano, "
+     "Ripoll, Crespo and Real describe it (ECRTS 2004), written here from the paper "
+     "(strategies/tlsf.c), one TTAS spinlock around each call; the layout's runtime and buffer "
+     "bytes as one arena"},
+    {"sysheap-lock", sysheap_lock_size, strategy_sysheap_lock_init,
+     "a heap of sys_heap's design, written here: from Zephyr's heap.rst and the comments of "
+     "lib/heap/heap.h (8-byte chunks, power-of-two buckets, CONFIG_SYS_HEAP_ALLOC_LOOPS=3), "
+     "strategies/sysheap.c; one spinlock around each call, as k_heap (what SOF on Zephyr "
+     "allocates from); the layout's runtime and buffer bytes as one arena"},
+};
+#define BOUNDED_HEAPS (sizeof(bounded_heaps) / sizeof(bounded_heaps[0]))
+
+/* What each host peer is, for the JSON context (its version is in
+ * strategy.<name>). */
+static const struct {
+	const char *name, *design;
+} peer_designs[] = {
+    {"glibc", "glibc's malloc (ptmalloc2: per-thread arenas, tcache), the process malloc"},
+    {"jemalloc", "jemalloc (Evans, 2006: size-class slabs in per-CPU/thread arenas), Debian's"},
+    {"mimalloc", "mimalloc (Leijen, Zorn, de Moura, 2019: free-list sharding per page), Debian's"},
+    {"tcmalloc", "gperftools tcmalloc (per-thread caches over a central page heap), minimal"},
+    {"tbbmalloc", "oneTBB's scalable allocator (per-thread heaps of size-class bins), Debian's "
+		  "libtbbmalloc2"},
+};
+
+static const char *peer_design(const char *name)
+{
+	for (unsigned i = 0; i < sizeof(peer_designs) / sizeof(peer_designs[0]); i++)
+		if (!strcmp(peer_designs[i].name, name))
+			return peer_designs[i].design;
+	return NULL;
+}
+
+static void make_bounded(const char *layout_name, struct strategy *smph, struct strategy *heaps,
 			 const char *rev)
 {
 	const struct smpheap_layout *l = smpheap_layout_by_name(layout_name);
 	struct smpheap *h;
-	size_t len;
-	void *mem;
 
 	if (!l)
 		die(layout_name, "no such layout");
@@ -200,19 +270,51 @@ static void make_bounded(const char *layout_name, struct strategy *smph, struct 
 	if (!h)
 		die("smpheap_host_create", strerror(errno));
 	strategy_smpheap_init(smph, h, rev);
-	len = blockmap_lock_size(l);
-	mem = map(len);
-	if (!mem || strategy_blockmap_lock_init(bml, mem, len, l))
-		die("blockmap-lock", "cannot build it on the layout");
 	check_owned(smph);
-	check_owned(bml);
+	for (unsigned i = 0; i < BOUNDED_HEAPS; i++) {
+		size_t len = bounded_heaps[i].size(l);
+		void *mem = map(len);
+
+		if (!mem || bounded_heaps[i].init(&heaps[i], mem, len, l))
+			die(bounded_heaps[i].name, "cannot build it on the layout");
+		check_owned(&heaps[i]);
+	}
+}
+
+/* "name s/r/b B, ..." (sys/runtime/buffer capacities) of smpheap and the
+ * bounded heaps on one layout. */
+static void capacities(char *out, size_t len, struct strategy *smph, struct strategy *heaps)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i <= BOUNDED_HEAPS && n < len; i++) {
+		struct strategy *s = i ? &heaps[i - 1] : smph;
+
+		n += (size_t)snprintf(out + n, len - n, "%s%s %zu/%zu/%zu B", i ? ", " : "",
+				      s->name, s->ops->capacity(s, STRAT_SYS),
+				      s->ops->capacity(s, STRAT_RUNTIME),
+				      s->ops->capacity(s, STRAT_BUFFER));
+	}
+	if (n < len)
+		snprintf(out + n, len - n, " (sys/runtime/buffer)");
+}
+
+/* A workload on the tgl bytes; an unbounded peer gets smpheap's tgl zone
+ * bytes as its budget. */
+static void register_tgl(enum wl_kind kind, struct strategy *s, bool full)
+{
+	struct wl_def *d = wl_register(kind, s, full);
+
+	for (int k = 0; d && k < STRAT_KINDS; k++)
+		d->ref_capacity[k] = s_smph_tgl.ops->capacity(&s_smph_tgl, (enum strat_kind)k);
 }
 
 int main(int argc, char **argv)
 {
 	bool full = false, allow_missing = false;
 	const char *trace_dir = BENCH_TRACE_DIR;
-	static char buf[16][512];
+	static char buf[16][512], design_key[8][64], heap_key[8][64], peer_key[PEER_COUNT][64],
+	    peer_design_key[PEER_COUNT][64], lib_key[STRATEGY_LIB_MAX][2][64];
 	char err[256];
 	int n = 1;
 
@@ -225,6 +327,10 @@ int main(int argc, char **argv)
 			allow_missing = true;
 		else if (!strncmp(argv[i], "--bench_traces=", 15))
 			trace_dir = argv[i] + 15;
+		else if (!strcmp(argv[i], "--strategy-lib") && i + 1 < argc)
+			add_lib(argv[++i]);
+		else if (!strncmp(argv[i], "--strategy-lib=", 15))
+			add_lib(argv[i] + 15);
 		else
 			argv[n++] = argv[i];
 	}
@@ -240,8 +346,8 @@ int main(int argc, char **argv)
 
 	strategy_floor_atomic_init(&s_floor_atomic);
 	strategy_floor_plain_init(&s_floor_plain);
-	make_bounded("host", &s_smph_host, &s_bml_host, rev);
-	make_bounded("tgl", &s_smph_tgl, &s_bml_tgl, rev);
+	make_bounded("host", &s_smph_host, s_heaps_host, rev);
+	make_bounded("tgl", &s_smph_tgl, s_heaps_tgl, rev);
 	make_nocache(rev);
 	check_owned(&s_smph_nocache);
 	for (int i = 0; i < PEER_COUNT; i++) {
@@ -278,7 +384,8 @@ int main(int argc, char **argv)
 	bench_context("git_revision", rev);
 	bench_context("layouts", "host: pair batch batch-sys threads handoff replay, and "
 				 "pipeline/<strategy>/host churn/<strategy>/host (smpheap, "
-				 "smpheap-nocache); tgl: pipeline churn");
+				 "smpheap-nocache); tgl: pipeline churn ipc4-pipelines ipc4-reload "
+				 "fill, pair/<strategy>/tgl (bounded strategies)");
 	bench_context("suite", full ? "full" : "default");
 	bench_context("machine", read_cmd("hostname"));
 	bench_context("kernel", read_cmd("uname -sr"));
@@ -286,26 +393,28 @@ int main(int argc, char **argv)
 				 "(smpheap_host_bind) for every strategy");
 	bench_context("strategy.smpheap", s_smph_host.version);
 	bench_context("strategy.smpheap-nocache", s_smph_nocache.version);
-	bench_context("strategy.blockmap-lock", s_bml_host.version);
+	bench_context("design.smpheap",
+		      "this repository's lock-free three-zone heap (lib/, README.md, DESIGN.md)");
+	for (unsigned i = 0; i < BOUNDED_HEAPS; i++) {
+		snprintf(heap_key[i], sizeof(heap_key[i]), "strategy.%s", bounded_heaps[i].name);
+		bench_context(heap_key[i], s_heaps_host[i].version);
+		snprintf(design_key[i], sizeof(design_key[i]), "design.%s", bounded_heaps[i].name);
+		bench_context(design_key[i], bounded_heaps[i].design);
+	}
 	bench_context("strategy.floor-atomic", s_floor_atomic.version);
 	bench_context("strategy.floor-plain", s_floor_plain.version);
 	for (int i = 0; i < PEER_COUNT; i++) {
-		snprintf(buf[3 + i], sizeof(buf[3 + i]), "strategy.%s", peer_name((enum peer_id)i));
-		bench_context(buf[3 + i], have_peer[i] ? s_peers[i].version : "not available");
+		snprintf(peer_key[i], sizeof(peer_key[i]), "strategy.%s",
+			 peer_name((enum peer_id)i));
+		bench_context(peer_key[i], have_peer[i] ? s_peers[i].version : "not available");
+		snprintf(peer_design_key[i], sizeof(peer_design_key[i]), "design.%s",
+			 peer_name((enum peer_id)i));
+		if (peer_design(peer_name((enum peer_id)i)))
+			bench_context(peer_design_key[i], peer_design(peer_name((enum peer_id)i)));
 	}
-	snprintf(buf[8], sizeof(buf[8]),
-		 "smpheap %zu/%zu/%zu B, blockmap-lock %zu/%zu/%zu B (sys/runtime/buffer)",
-		 s_smph_tgl.ops->capacity(&s_smph_tgl, STRAT_SYS),
-		 s_smph_tgl.ops->capacity(&s_smph_tgl, STRAT_RUNTIME),
-		 s_smph_tgl.ops->capacity(&s_smph_tgl, STRAT_BUFFER),
-		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_SYS),
-		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_RUNTIME),
-		 s_bml_tgl.ops->capacity(&s_bml_tgl, STRAT_BUFFER));
+	capacities(buf[8], sizeof(buf[8]), &s_smph_tgl, s_heaps_tgl);
 	bench_context("tgl_capacity", buf[8]);
-	snprintf(buf[10], sizeof(buf[10]), "smpheap %zu/%zu/%zu B (sys/runtime/buffer)",
-		 s_smph_host.ops->capacity(&s_smph_host, STRAT_SYS),
-		 s_smph_host.ops->capacity(&s_smph_host, STRAT_RUNTIME),
-		 s_smph_host.ops->capacity(&s_smph_host, STRAT_BUFFER));
+	capacities(buf[10], sizeof(buf[10]), &s_smph_host, s_heaps_host);
 	bench_context("host_capacity", buf[10]);
 	bench_context("layout.host", smpheap_layout_by_name("host")->origin);
 	bench_context("layout.tgl", smpheap_layout_by_name("tgl")->origin);
@@ -313,20 +422,41 @@ int main(int argc, char **argv)
 	bench_context("percentiles", "p* counters: cycles (_cyc) and ns (_ns) per operation, timer "
 				     "overhead subtracted; see bench/README.md per workload");
 
+	for (unsigned i = 0; i < nlibs; i++) {
+		snprintf(lib_key[i][0], sizeof(lib_key[i][0]), "strategy.%s", s_libs[i].name);
+		bench_context(lib_key[i][0], s_libs[i].version);
+		snprintf(lib_key[i][1], sizeof(lib_key[i][1]), "design.%s", s_libs[i].name);
+		bench_context(lib_key[i][1], lib_spec[i]);
+	}
+
 	/* the registrations: every workload over every strategy it applies to */
-	struct strategy *host_set[8], *tgl_set[8];
+	struct strategy *host_set[24], *tgl_set[24];
 	unsigned nh = 0, nt = 0;
 
 	host_set[nh++] = &s_smph_host;
 	host_set[nh++] = &s_smph_nocache;
-	host_set[nh++] = &s_bml_host;
 	tgl_set[nt++] = &s_smph_tgl;
-	tgl_set[nt++] = &s_bml_tgl;
+	for (unsigned i = 0; i < BOUNDED_HEAPS; i++) {
+		host_set[nh++] = &s_heaps_host[i];
+		tgl_set[nt++] = &s_heaps_tgl[i];
+	}
 	for (int i = 0; i < PEER_COUNT; i++)
 		if (have_peer[i]) {
 			host_set[nh++] = &s_peers[i];
 			tgl_set[nt++] = &s_peers[i];
 		}
+	for (unsigned i = 0; i < nlibs; i++) {
+		host_set[nh++] = &s_libs[i];
+		/* on tgl an unbounded strategy is held to a budget counted in
+		 * usable sizes: without malloc_usable_size it cannot be */
+		if (s_libs[i].ops->usable)
+			tgl_set[nt++] = &s_libs[i];
+		else
+			fprintf(stderr,
+				"smpheap-bench: %s left out of the tgl workloads: no "
+				"malloc_usable_size to hold it to the budget\n",
+				s_libs[i].name);
+	}
 
 	wl_register(WL_PAIR, &s_floor_atomic, full);
 	wl_register(WL_PAIR, &s_floor_plain, full);
@@ -341,21 +471,20 @@ int main(int argc, char **argv)
 		wl_register(WL_BATCH, host_set[i], full);
 	for (unsigned i = 0; i < nh; i++)
 		wl_register(WL_BATCH_SYS, host_set[i], full);
-	for (unsigned i = 0; i < nt; i++) {
-		struct wl_def *d = wl_register(WL_PIPELINE, tgl_set[i], full);
+	/* where memory runs out, on the tgl bytes: the unbounded peers work in
+	 * a budget of the bytes smpheap has there */
+	static const enum wl_kind tgl_kinds[] = {WL_PIPELINE, WL_CHURN, WL_IPC4, WL_FILL};
 
-		/* the unbounded peers build pipelines in the bytes smpheap has */
-		for (int k = 0; d && k < STRAT_KINDS; k++)
-			d->ref_capacity[k] =
-			    s_smph_tgl.ops->capacity(&s_smph_tgl, (enum strat_kind)k);
-	}
+	for (unsigned k = 0; k < sizeof(tgl_kinds) / sizeof(tgl_kinds[0]); k++)
+		for (unsigned i = 0; i < nt; i++)
+			register_tgl(tgl_kinds[k], tgl_set[i], full);
 	for (unsigned i = 0; i < nt; i++) {
-		struct wl_def *d = wl_register(WL_CHURN, tgl_set[i], full);
-
-		/* the unbounded peers churn over the same bytes smpheap has */
-		for (int k = 0; d && k < STRAT_KINDS; k++)
-			d->ref_capacity[k] =
-			    s_smph_tgl.ops->capacity(&s_smph_tgl, (enum strat_kind)k);
+		if (!tgl_set[i]->bounded)
+			continue;
+		/* the reload loop checks used bytes: bounded strategies only */
+		wl_register(WL_IPC4_RELOAD, tgl_set[i], full);
+		/* issue 11: the buffer pair's run cost where the runs are long */
+		wl_register_layout(WL_PAIR, tgl_set[i], full, "tgl");
 	}
 	/* issue 6: the word-claim cache where memory runs out, on the host
 	 * layout, against the same heap with the cache off */

@@ -2,15 +2,21 @@
 """Checks a result file against Google Benchmark's JSON schema and the
 suite's own promises (percentile counters, every workload x strategy).
 
-  check_gbench_json.py [--baremetal | --complete | --flags] FILE
+  check_gbench_json.py [--baremetal | --complete | --flags | --lib=NAME] FILE
+
+--lib=NAME: a run with --strategy-lib NAME=PATH.so filtered to NAME: the
+user's allocator ran in every workload a peer runs in, with its context.
 """
 import json
 import sys
 
 PCT = ["p50", "p90", "p99", "p99.9", "p99.99", "max"]
-WORKLOADS = ["pair", "batch", "batch-sys", "threads", "handoff", "pipeline", "churn", "replay"]
-STRATEGIES = ["smpheap", "blockmap-lock", "glibc", "jemalloc", "mimalloc", "tcmalloc"]
-HEAPS_WITH_STATS = ["smpheap", "smpheap-nocache", "blockmap-lock"]
+WORKLOADS = ["pair", "batch", "batch-sys", "threads", "handoff", "pipeline", "churn", "replay",
+             "ipc4-pipelines", "fill"]
+BOUNDED = ["smpheap", "blockmap-lock", "tlsf-lock", "sysheap-lock"]
+STRATEGIES = ["smpheap", "blockmap-lock", "tlsf-lock", "sysheap-lock", "glibc", "jemalloc",
+              "mimalloc", "tcmalloc", "tbbmalloc"]
+HEAPS_WITH_STATS = ["smpheap", "smpheap-nocache"] + BOUNDED[1:]
 
 
 def fail(msg):
@@ -55,10 +61,20 @@ def main():
             for key in ["largest_free_min"] + ["largest_free_t%d" % i for i in range(10)]:
                 if key not in b:
                     fail("%s: no counter %s" % (b["name"], key))
+        if b["run_type"] == "iteration":
+            if b["name"].startswith(("ipc4-pipelines/", "ipc4-reload/")):
+                for k in ("pipelines" if b["name"].startswith("ipc4-p") else "pipelines_after",
+                          "used_at_failure_pct"):
+                    if not isinstance(b.get(k), (int, float)):
+                        fail("%s: no counter %s" % (b["name"], k))
+            if b["name"].startswith("fill/"):
+                for k in ("success_pct", "avg_fill_pct"):
+                    if not isinstance(b.get(k), (int, float)):
+                        fail("%s: no counter %s" % (b["name"], k))
         parts = b["name"].split("/")
         seen.add((parts[0], parts[1]))
-        if len(parts) > 2 and parts[2] == "host":
-            seen.add((parts[0], parts[1], "host"))
+        if len(parts) > 2 and parts[2] in ("host", "tgl"):
+            seen.add((parts[0], parts[1], parts[2]))
     if mode == "--baremetal":
         if ctx.get("driver") != "baremetal":
             fail("context.driver is not baremetal")
@@ -77,6 +93,12 @@ def main():
         for s in ["floor-atomic", "floor-plain"]:
             if ("pair", s) not in seen:
                 fail("missing pair/%s" % s)
+        for s in BOUNDED:
+            for w in ("ipc4-reload", "pair/tgl"):
+                if (w, s) not in seen and (w.split("/")[0], s, "tgl") not in seen:
+                    fail("missing %s/%s" % (w, s))
+            if "design." + s not in ctx:
+                fail("context has no design.%s" % s)
         # the word-claim cache off, beside smpheap; and both on the host layout
         # where memory runs out (issue 6)
         for w in ["pair", "batch", "batch-sys", "threads", "handoff", "replay"]:
@@ -94,6 +116,16 @@ def main():
         for s in STRATEGIES:
             if "not available" in ctx["strategy." + s]:
                 fail("%s not available" % s)
+    if mode.startswith("--lib="):
+        name = mode[len("--lib="):]
+        for w in WORKLOADS:
+            if (w, name) not in seen:
+                fail("missing %s/%s" % (w, name))
+        for k in ("strategy." + name, "design." + name):
+            if k not in ctx:
+                fail("context has no %s" % k)
+        if any(b["name"].split("/")[1] != name for b in benches):
+            fail("benchmarks of other strategies in a --lib run")
     if mode == "--flags":
         if ctx.get("flagtest") != "yes":
             fail("--benchmark_context did not reach the context")

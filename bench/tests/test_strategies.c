@@ -10,7 +10,9 @@
 
 #include "check.h"
 #include "peers.h"
+#include "rng.h"
 #include "smpheap/host.h"
+#include "spsc_ring.h"
 #include "workloads.h"
 
 #define LIVE 600
@@ -24,20 +26,10 @@ static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;
 		pthread_mutex_unlock(&check_lock);                                                 \
 	} while (0)
 
-static uint64_t rnd(uint64_t *x)
+static size_t rsize(rng_t *x)
 {
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
-static size_t rsize(uint64_t *x)
-{
-	/* 16 B .. 64 KiB, log-uniform */
-	unsigned e = 4 + (unsigned)(rnd(x) % 13);
-
-	return ((size_t)1 << e) + rnd(x) % ((size_t)1 << e);
+	/* 16 B .. 128 KiB, log-uniform */
+	return (size_t)rng_log_size(x, 4, 17);
 }
 
 static void fill(void *p, size_t n, unsigned char tag)
@@ -59,7 +51,7 @@ static void single_thread(struct strategy *s)
 {
 	static void *p[LIVE];
 	static size_t n[LIVE];
-	uint64_t x = 88172645463325252ull;
+	rng_t x = rng_seed(88172645463325252ull, 0);
 	void *t = s->ops->thread_init(s, 0, 0);
 	unsigned got = 0;
 
@@ -126,7 +118,12 @@ struct mt {
 	unsigned id;
 };
 
-static struct wl_ring rings[2];
+#define RING_SLOTS 64
+
+static struct ring {
+	struct spsc_ring idx;
+	void *slot[RING_SLOTS];
+} rings[2];
 
 /* Threads 0 and 2 produce, 1 and 3 consume and free what they are handed;
  * everyone also allocates and frees privately, checking contents. */
@@ -135,14 +132,15 @@ static void *mt_main(void *arg)
 	struct mt *m = arg;
 	struct strategy *s = m->s;
 	void *t;
-	uint64_t x = 0x1234567ull + m->id;
-	struct wl_ring *r = &rings[m->id / 2];
+	rng_t x = rng_seed(0x1234567ull, m->id);
+	struct ring *r = &rings[m->id / 2];
+	unsigned slot;
 	bool producer = m->id % 2 == 0;
 
 	smpheap_host_bind(m->id);
 	t = s->ops->thread_init(s, m->id, m->id);
 	for (unsigned i = 0; i < 20000; i++) {
-		size_t n = 16 + rnd(&x) % 2000;
+		size_t n = 16 + rng_below(&x, 2000);
 		void *p = strategy_alloc(s, t, n, strategy_kind_for(s, n));
 
 		if (p) {
@@ -156,13 +154,17 @@ static void *mt_main(void *arg)
 
 			if (q)
 				fill(q, 64, 0xa5);
-			while (!wl_ring_push(r, q))
+			while (!spsc_ring_reserve(&r->idx, RING_SLOTS, &slot))
 				;
+			r->slot[slot] = q;
+			spsc_ring_publish(&r->idx);
 		} else {
 			void *q;
 
-			while (!wl_ring_pop(r, &q))
+			while (!spsc_ring_peek(&r->idx, RING_SLOTS, &slot))
 				;
+			q = r->slot[slot];
+			spsc_ring_consume(&r->idx);
 			if (q) {
 				if (!intact(q, 64, 0xa5))
 					TCHECK(0);

@@ -18,6 +18,7 @@ are complete runs.
 """
 import glob
 import json
+import math
 import os
 import re
 import shutil
@@ -25,7 +26,9 @@ import subprocess
 import sys
 import tempfile
 
-STRATS = ["smpheap", "blockmap-lock", "glibc", "jemalloc", "mimalloc", "tcmalloc"]
+STRATS = ["smpheap", "blockmap-lock", "tlsf-lock", "sysheap-lock", "glibc", "jemalloc",
+          "mimalloc", "tcmalloc", "tbbmalloc"]
+GENERAL = ["tlsf-lock", "sysheap-lock"]  # the firmware's general heaps (issue 9)
 FLOORS = ["floor-atomic", "floor-plain"]
 NOCACHE = "smpheap-nocache"  # smpheap on the host layout, word-claim cache off
 ORDER = FLOORS + ["smpheap", NOCACHE] + STRATS[1:]
@@ -37,6 +40,7 @@ LAYOUTS = ("host", "tgl", "apl")
 FULL_FILTERS = ("", ".", ".*", "all")
 NOT_MEASURED = "not measured"
 CHURN_ZONES = {1: "runtime 16 B-4 KiB", 2: "buffer 256 B-32 KiB"}
+ALPHA = 0.05  # the U test's significance level, as compare.py's
 
 
 def parse_name(name):
@@ -93,6 +97,20 @@ class Run:
             b = dict(b)
             b.update(parse_name(b["run_name"] if "run_name" in b else b["name"]))
             self.rows.append(b)
+        # every repetition of each benchmark, for the significance tests
+        self.reps_of = {}
+        for b in doc.get("benchmarks", []):
+            if b.get("run_type", "iteration") == "iteration" and not b.get("error_occurred"):
+                self.reps_of.setdefault(b.get("run_name", b["name"]), []).append(b)
+        # benchmarks that failed with an error (e.g. ipc4-reload's leak check)
+        self.errors = sorted({(b.get("run_name", b["name"]), b.get("error_message", ""))
+                              for b in doc.get("benchmarks", []) if b.get("error_occurred")})
+
+    def reps(self, b):
+        """The repetitions of the benchmark whose median (or only) row is b."""
+        if not b:
+            return []
+        return self.reps_of.get(b.get("run_name", b.get("name")), [b])
 
     def find(self, workload, strategy=None, threads=None, layout=None, **params):
         """layout: None for the workload's usual layout, "host": the runs
@@ -228,100 +246,177 @@ def lines_plot(plotter, name, title, xlabel, ylabel, xs, series, logx=False, log
     return plotter.plot(name, script, data)
 
 
-def verdict(ok):
-    return "**met**" if ok else "**missed**"
+def u_test(a, b):
+    """Two-sided Mann-Whitney U test of samples a and b: the p-value, as
+    scipy.stats.mannwhitneyu (which compare.py uses) computes it by default:
+    the exact distribution for up to 8 samples a side without ties, else the
+    normal approximation with tie and continuity corrections."""
+    n1, n2 = len(a), len(b)
+    pooled = sorted((v, i) for i, v in enumerate(list(a) + list(b)))
+    ranks = [0.0] * (n1 + n2)
+    k, ties = 0, []
+    while k < len(pooled):
+        j = k
+        while j + 1 < len(pooled) and pooled[j + 1][0] == pooled[k][0]:
+            j += 1
+        for t in range(k, j + 1):
+            ranks[pooled[t][1]] = (k + j) / 2.0 + 1
+        ties.append(j - k + 1)
+        k = j + 1
+    u1 = sum(ranks[:n1]) - n1 * (n1 + 1) / 2.0
+    if n1 <= 8 and n2 <= 8 and all(t == 1 for t in ties):
+        # counts of each U over all arrangements: f(m, n, u) = f(m-1, n, u-n) + f(m, n-1, u)
+        f = {}
+
+        def count(m, n, u):
+            if u < 0 or u > m * n:
+                return 0
+            if m == 0 or n == 0:
+                return 1 if u == 0 else 0
+            key = (m, n, u)
+            if key not in f:
+                f[key] = count(m - 1, n, u - n) + count(m, n - 1, u)
+            return f[key]
+        total = sum(count(n1, n2, u) for u in range(n1 * n2 + 1))
+        u = int(round(min(u1, n1 * n2 - u1)))
+        return min(1.0, 2.0 * sum(count(n1, n2, v) for v in range(u + 1)) / total)
+    n = n1 + n2
+    mu = n1 * n2 / 2.0
+    var = n1 * n2 / 12.0 * ((n + 1) - sum(t ** 3 - t for t in ties) / float(n * (n - 1)))
+    if var <= 0:
+        return 1.0
+    z = (abs(u1 - mu) - 0.5) / var ** 0.5
+    return min(1.0, math.erfc(max(z, 0.0) / 2 ** 0.5))
 
 
-def target_row(issue, what, measured=None, ok=None):
+def significance(a, b, exact=False):
+    """Whether samples a and b (repetitions) differ: (label, significant).
+    exact: counts of a seeded, single-threaded workload, the same in every
+    repetition by construction (if they are: a spread falls back to the
+    test). Timings need 2 repetitions a side."""
+    a = [v for v in a if v is not None]
+    b = [v for v in b if v is not None]
+    if not a or not b:
+        return "-", True
+    if exact and len(set(a)) == 1 and len(set(b)) == 1:
+        return "exact (a seeded count, the same in every repetition: %d)" % len(a), True
+    if len(a) < 2 or len(b) < 2:
+        return "untested (1 repetition)", False
+    p = u_test(a, b)
+    return ("p=%.3f, %d vs %d repetitions%s" % (p, len(a), len(b),
+                                                 "" if p < ALPHA else ": within noise"),
+            p < ALPHA)
+
+
+def verdict(ok, significant=True):
+    if significant:
+        return "**met**" if ok else "**missed**"
+    return "met, within noise" if ok else "missed, within noise"
+
+
+def target_row(issue, what, measured=None, ok=None, sig=("-", True)):
     """One row of the targets table; measured None: the run lacks a figure."""
     if measured is None:
-        return [str(issue), what, NOT_MEASURED, "-"]
-    return [str(issue), what, measured, verdict(ok)]
+        return [str(issue), what, NOT_MEASURED, "-", "-"]
+    return [str(issue), what, measured, verdict(ok, sig[1]), sig[0]]
 
 
-def ratio_row(issue, what, a, b, ok, unit=" ns", fmt_v=lambda v: "%.1f" % v, digits=2):
-    """a vs b and a / b, met if ok(a / b); not measured if either is missing."""
+OPS = {"<=": lambda r, k: r <= k, ">=": lambda r, k: r >= k, ">": lambda r, k: r > k}
+
+
+def ratio_row(run, issue, what, ra, rb, get, op, k, unit=" ns", fmt_v=lambda v: "%.1f" % v,
+              digits=2, exact=False):
+    """get(ra) vs get(rb) (the medians) and their ratio, met if ratio `op` k;
+    the repetitions of a against those of b scaled by k in a U test say
+    whether the margin is more than noise. Not measured if a figure is
+    missing."""
+    a, b = (get(ra) if ra else None), (get(rb) if rb else None)
     if a is None or b is None:
         return target_row(issue, what)
     r = a / b if b else (1.0 if a == b else float("inf"))
+    sig = significance([get(x) for x in run.reps(ra)], [k * get(x) for x in run.reps(rb)],
+                       exact)
     return target_row(issue, what, "%s%s vs %s%s: %.*fx" % (fmt_v(a), unit, fmt_v(b), unit,
-                                                            digits, r), ok(r))
+                                                            digits, r), OPS[op](r, k), sig)
 
 
 def ips(b):
     return b.get("items_per_second") if b else None
 
 
+def counter(name):
+    return lambda b: b.get(name) if b else None
+
+
+def better_general(run, workload, key, best=max, **params):
+    """The row of tlsf-lock or sysheap-lock with the better `key` (best=max:
+    higher is better), or None when neither ran."""
+    rows = [r for r in (run.one(workload, g, **params) for g in GENERAL) if r and key in r]
+    return best(rows, key=lambda r: r[key]) if rows else None
+
+
 def targets(run, ic):
-    """The issues' speed targets, each from this run's figures (and the
-    icount file's); a figure the run lacks is "not measured"."""
+    """The issues' targets, each from this run's figures (and the icount
+    file's); a figure the run lacks is "not measured"."""
     rows = []
     # issue 3
     s1 = run.one("threads", "smpheap", 1, size=64)
     f1 = run.one("threads", "floor-atomic", 1, size=64)
     p64 = run.one("pair", "smpheap", size=64)
     fa = run.one("pair", "floor-atomic", size=64)
+    tm = lambda b: tmean_ns(run, b)  # noqa: E731
     # The floor target is the pure lock-free path's (the word-claim cache
     # goes below the floor by design): smpheap-nocache where the run has it.
     pure = NOCACHE if run.one("threads", NOCACHE, 1, size=64) else "smpheap"
-    rows.append(ratio_row(3, "runtime 64 B pair, lock-free path (%s), within 1.5x the atomic "
-                          "floor (throughput, `threads` t=1)" % pure,
-                          ns_per_item(run.one("threads", pure, 1, size=64)), ns_per_item(f1),
-                          lambda r: r <= 1.5))
-    rows.append(ratio_row(3, "same, per-operation latency (`pair`, mean of individually timed "
-                          "pairs without the top 0.1 %)",
-                          tmean_ns(run, run.one("pair", pure, size=64)), tmean_ns(run, fa),
-                          lambda r: r <= 1.5))
+    rows.append(ratio_row(run, 3, "runtime 64 B pair, lock-free path (%s), within 1.5x the "
+                          "atomic floor (throughput, `threads` t=1)" % pure,
+                          run.one("threads", pure, 1, size=64), f1, ns_per_item, "<=", 1.5))
+    rows.append(ratio_row(run, 3, "same, per-operation latency (`pair`, mean of individually "
+                          "timed pairs without the top 0.1 %)",
+                          run.one("pair", pure, size=64), fa, tm, "<=", 1.5))
     t2 = run.one("threads", "smpheap", 2, size=64)
-    rows.append(ratio_row(3, "`threads` 2 on 2 cores: aggregate >= 1.8x one thread (smpheap)",
-                          ips(t2), ips(s1), lambda r: r >= 1.8, "/s", fmt))
+    rows.append(ratio_row(run, 3, "`threads` 2 on 2 cores: aggregate >= 1.8x one thread "
+                          "(smpheap)", t2, s1, ips, ">=", 1.8, "/s", fmt))
     s8 = run.one("threads", "smpheap", 8, size=64)
     b8 = run.one("threads", "blockmap-lock", 8, size=64)
-    rows.append(ratio_row(3, "8 threads on 2 cores: smpheap p99.9 <= 1/10 of blockmap-lock's",
-                          s8 and s8.get("p99.9_ns"), b8 and b8.get("p99.9_ns"),
-                          lambda r: r <= 0.1, " ns", lambda v: "%.0f" % v, 3))
+    rows.append(ratio_row(run, 3, "8 threads on 2 cores: smpheap p99.9 <= 1/10 of "
+                          "blockmap-lock's", s8, b8, counter("p99.9_ns"), "<=", 0.1, " ns",
+                          lambda v: "%.0f" % v, 3))
     for size in (64, 4096):
-        rows.append(ratio_row(3, "`handoff` %d B: smpheap >= mimalloc throughput" % size,
-                              ips(run.one("handoff", "smpheap", size=size)),
-                              ips(run.one("handoff", "mimalloc", size=size)),
-                              lambda r: r >= 1.0, "/s", fmt))
+        rows.append(ratio_row(run, 3, "`handoff` %d B: smpheap >= mimalloc throughput" % size,
+                              run.one("handoff", "smpheap", size=size),
+                              run.one("handoff", "mimalloc", size=size), ips, ">=", 1.0, "/s",
+                              fmt))
     ps = run.one("pipeline", "smpheap")
     pb = run.one("pipeline", "blockmap-lock")
-    if ps and pb:
-        rows.append(target_row(3, "`pipeline` on tgl: smpheap fits more pipelines than "
-                               "blockmap-lock", "%d vs %d" % (ps["pipelines"], pb["pipelines"]),
-                               ps["pipelines"] > pb["pipelines"]))
-    else:
-        rows.append(target_row(3, "`pipeline` on tgl: smpheap fits more pipelines than "
-                               "blockmap-lock"))
+    rows.append(ratio_row(run, 3, "`pipeline` on tgl: smpheap fits more pipelines than "
+                          "blockmap-lock", ps, pb, counter("pipelines"), ">", 1.0, "",
+                          lambda v: "%d" % v, exact=True))
     # issue 6: the per-thread word-claim cache
     tc1 = run.one("threads", "tcmalloc", 1, size=64)
-    rows.append(ratio_row(6, "runtime 64 B pair on one thread <= 0.6x tcmalloc's time "
-                          "(throughput, `threads` t=1)", ns_per_item(s1), ns_per_item(tc1),
-                          lambda r: r <= 0.6))
-    rows.append(ratio_row(6, "same, per-operation latency (`pair` 64 B, mean without the top "
-                          "0.1 %)", tmean_ns(run, p64),
-                          tmean_ns(run, run.one("pair", "tcmalloc", size=64)),
-                          lambda r: r <= 0.6))
+    rows.append(ratio_row(run, 6, "runtime 64 B pair on one thread <= 0.6x tcmalloc's time "
+                          "(throughput, `threads` t=1)", s1, tc1, ns_per_item, "<=", 0.6))
+    rows.append(ratio_row(run, 6, "same, per-operation latency (`pair` 64 B, mean without the "
+                          "top 0.1 %)", p64, run.one("pair", "tcmalloc", size=64), tm, "<=",
+                          0.6))
     icf = (ic or {}).get("figures", {})
     what = "runtime 64 B alloc+free <= 20 instructions (callgrind `runtime64_pair`)"
     if "runtime64_pair" in icf:
         rows.append(target_row(6, what, "%.1f" % icf["runtime64_pair"],
-                               icf["runtime64_pair"] <= 20))
+                               icf["runtime64_pair"] <= 20,
+                               ("exact (an instruction count)", True)))
     else:
         rows.append(target_row(6, what))
-    rows.append(ratio_row(6, "`threads` 64 B: 2 threads >= 1.9x one thread (smpheap)",
-                          ips(t2), ips(s1), lambda r: r >= 1.9, "/s", fmt))
+    rows.append(ratio_row(run, 6, "`threads` 64 B: 2 threads >= 1.9x one thread (smpheap)",
+                          t2, s1, ips, ">=", 1.9, "/s", fmt))
     for size in (64, 4096):
-        rows.append(ratio_row(6, "`handoff` %d B: no loss, smpheap >= smpheap-nocache "
-                              "throughput" % size,
-                              ips(run.one("handoff", "smpheap", size=size)),
-                              ips(run.one("handoff", NOCACHE, size=size)),
-                              lambda r: r >= 1.0, "/s", fmt))
+        rows.append(ratio_row(run, 6, "`handoff` %d B: no loss, smpheap >= smpheap-nocache "
+                              "throughput" % size, run.one("handoff", "smpheap", size=size),
+                              run.one("handoff", NOCACHE, size=size), ips, ">=", 1.0, "/s", fmt))
     n8 = run.one("threads", NOCACHE, 8, size=64)
-    rows.append(ratio_row(6, "`threads` 8 threads, 64 B: no loss in p99.9, smpheap <= "
-                          "smpheap-nocache", s8 and s8.get("p99.9_ns"), n8 and n8.get("p99.9_ns"),
-                          lambda r: r <= 1.0, " ns", lambda v: "%.0f" % v))
+    rows.append(ratio_row(run, 6, "`threads` 8 threads, 64 B: no loss in p99.9, smpheap <= "
+                          "smpheap-nocache", s8, n8, counter("p99.9_ns"), "<=", 1.0, " ns",
+                          lambda v: "%.0f" % v))
     pipe, churn = cache_host(run)
     for what, cmp_ in (("`pipeline` on host: smpheap fits no fewer pipelines than "
                         "smpheap-nocache", pipe),
@@ -329,9 +424,87 @@ def targets(run, ic):
                         "than smpheap-nocache's at each fill", churn)):
         if cmp_:
             rows.append(target_row(6, what, "; ".join(c[1] for c in cmp_),
-                                   all(c[2] for c in cmp_)))
+                                   all(c[2] for c in cmp_), ("exact (seeded sequence)", True)))
         else:
             rows.append(target_row(6, what))
+    rows += targets_issue11(run)
+    return rows
+
+
+def joined(sigs):
+    """Several significance results as one: each distinct label once."""
+    labels = []
+    for label, _ in sigs:
+        labels += [label] if label not in labels else []
+    return "; ".join(labels), all(ok for _, ok in sigs)
+
+
+def targets_issue11(run):
+    """Issue 11's targets (the runtime zone on demand), from the workloads
+    that measure them; the library that meets them comes later."""
+    rows = []
+    pipes = counter("pipelines")
+    d = lambda v: "%d" % v  # noqa: E731
+    ps, pb = run.one("pipeline", "smpheap"), run.one("pipeline", "blockmap-lock")
+    rows.append(ratio_row(run, 11, "`pipeline` on tgl: smpheap fits >= 3.5x blockmap-lock's "
+                          "pipelines", ps, pb, pipes, ">=", 3.5, "", d, exact=True))
+    for wl in ("pipeline", "ipc4-pipelines"):
+        b = run.one(wl, "smpheap")
+        what = "`%s` on tgl: smpheap's first failure at >= 90 %% of its bytes in use" % wl
+        if b and b.get("used_at_failure_pct") is not None:
+            v = b["used_at_failure_pct"]
+            rows.append(target_row(11, what, "%.1f %%" % v, v >= 90,
+                                   significance([x.get("used_at_failure_pct")
+                                                 for x in run.reps(b)], [90.0], True)))
+        else:
+            rows.append(target_row(11, what))
+    for wl in ("pipeline", "ipc4-pipelines"):
+        g = better_general(run, wl, "pipelines")
+        rows.append(ratio_row(run, 11, "`%s` on tgl: smpheap fits >= 0.95x the better of "
+                              "tlsf-lock/sysheap-lock's pipelines (%s)"
+                              % (wl, g["strategy"] if g else "-"),
+                              run.one(wl, "smpheap"), g, pipes, ">=", 0.95, "", d, exact=True))
+    cells, oks, sigs = [], [], []
+    for t in sorted({b["params"].get("target") for b in run.find("fill", "smpheap")}):
+        a, g = run.one("fill", "smpheap", target=t), better_general(run, "fill", "success_pct",
+                                                                     target=t)
+        if not (a and g):
+            continue
+        r = a["success_pct"] / g["success_pct"] if g["success_pct"] else float("inf")
+        cells.append("%d %%: %.1f vs %.1f %% (%s)" % (t, a["success_pct"], g["success_pct"],
+                                                    g["strategy"]))
+        oks.append(r >= 0.95)
+        sigs.append(significance([x.get("success_pct") for x in run.reps(a)],
+                                 [0.95 * x.get("success_pct") for x in run.reps(g)], True))
+    what = ("`fill` on tgl: smpheap's success rate >= 0.95x the better of "
+            "tlsf-lock/sysheap-lock's at every target")
+    rows.append(target_row(11, what, "; ".join(cells), all(oks),
+                           joined(sigs))
+                if cells else target_row(11, what))
+    cells, oks, sigs = [], [], []
+    for z in (1, 2):
+        a = run.one("churn", "smpheap", fill=90, zone=z)
+        gs = [run.one("churn", g, fill=90, zone=z) for g in GENERAL]
+        gs = [g for g in gs if g]
+        if not (a and gs):
+            continue
+        fail = lambda b: b.get("failure_pct", 0.0)  # noqa: E731
+        g = min(gs, key=fail)
+        cells.append("%s: %s vs %s %% failed (%s)" % (CHURN_ZONES[z], fmt(fail(a), 2),
+                                                     fmt(fail(g), 2), g["strategy"]))
+        oks.append(fail(a) <= fail(g))
+        sigs.append(significance([fail(x) for x in run.reps(a)], [fail(x) for x in run.reps(g)],
+                                 True))
+    what = "`churn` at 90 % on tgl: smpheap fails no more often than tlsf-lock and sysheap-lock"
+    rows.append(target_row(11, what, "; ".join(cells), all(oks),
+                           joined(sigs))
+                if cells else target_row(11, what))
+    for layout in (None, "tgl"):
+        rows.append(ratio_row(run, 11, "buffer pair on %s: 256 KiB <= 2x the 4 KiB pair "
+                              "(smpheap, mean without the top 0.1 %%)" % (layout or "host"),
+                              run.one("pair", "smpheap", layout=layout, size=262144),
+                              run.one("pair", "smpheap", layout=layout, size=4096),
+                              lambda b: tmean_ns(run, b), "<=", 2.0))
     return rows
 
 
@@ -382,6 +555,132 @@ def icount_section(ic):
             "empty function subtracted (%s). Stable where times are noisy.\n\n"
             % (ic["operations_per_phase"], ic.get("valgrind", "valgrind"))
             + table(["operation", "instructions", "target", ""], rows) + "\n")
+
+
+def bounded_strategies(run):
+    """Strategies with an arena (their runs report arena_bytes), in order."""
+    seen = {b["strategy"] for b in run.rows if b.get("arena_bytes") is not None
+            and b["layout"] is None}
+    return sorted(seen, key=lambda s: ORDER.index(s) if s in ORDER else 99)
+
+
+def pct(b, key):
+    return "%.1f %%" % b[key] if b and b.get(key) is not None else "-"
+
+
+def memory_section(run, plotter):
+    """Memory efficiency on tgl: what fits in the same bytes."""
+    strats = bounded_strategies(run)
+    if not strats:
+        return ""
+    peers = [s for s in run.strategies("ipc4-pipelines") if s not in strats]
+    md = ["\n## Memory efficiency on tgl: the same bytes for every bounded strategy\n\n"
+          "`pipeline`: synthetic pipelines; `ipc4-pipelines`: SOF IPC4-shaped pipelines "
+          "(module structs, container chunks, private data measured on real modules, "
+          "2 x max(ibs, obs) buffers, sometimes a 240 KiB KPB history buffer), created across "
+          "cores until the first that does not fit; `used at failure`: the arena's bytes in "
+          "use (live blocks, as the strategy counts them) when it did not. `ipc4-reload`: "
+          "one topology created and destroyed N times (used bytes back at the baseline each "
+          "time, or the benchmark fails), then the largest free block and a fill to the first "
+          "failure on the reloaded heap. Arena: %s.%s\n\n"
+          % (", ".join("%s %s B" % (s, fmt((run.one("pipeline", s) or run.one(
+              "ipc4-pipelines", s) or {}).get("arena_bytes"), 0)) for s in strats),
+             (" The unbounded peers (%s) get the same bytes as a budget (an ideal bound: "
+              "their headers and fragmentation are not counted)." % ", ".join(peers))
+             if peers else "")]
+    rows = []
+    for s_ in strats + peers:
+        p, q, r = (run.one("pipeline", s_), run.one("ipc4-pipelines", s_),
+                   run.one("ipc4-reload", s_))
+        rows.append([s_, fmt(p and p.get("pipelines"), 0), pct(p, "used_at_failure_pct"),
+                     fmt(q and q.get("pipelines"), 0), pct(q, "used_at_failure_pct"),
+                     "%s%s" % (fmt(q and q.get("p50_ns"), 0),
+                               " / %s" % fmt(q.get("p99_ns"), 0) if q else ""),
+                     "%s after %s" % (fmt(r.get("pipelines_after"), 0), fmt(r.get("reloads"), 0))
+                     if r else "-", pct(r, "used_at_failure_pct"),
+                     "%s -> %s" % (fmt(r.get("largest_free_before"), 0),
+                                   fmt(r.get("largest_free_after"), 0)) if r else "-"])
+    md.append(table(["strategy", "pipeline: fit", "used at failure", "ipc4: fit",
+                     "used at failure", "ipc4 setup p50 / p99 ns", "reload: fit",
+                     "used at failure", "largest free B before -> after"], rows))
+    cats = ["pipeline", "ipc4-pipelines", "ipc4 after reloads"]
+    img = bars(plotter, "memory_pipelines", "pipelines that fit on tgl (same bytes)",
+               "pipelines", cats,
+               {s_: [(run.one("pipeline", s_) or {}).get("pipelines"),
+                     (run.one("ipc4-pipelines", s_) or {}).get("pipelines"),
+                     (run.one("ipc4-reload", s_) or {}).get("pipelines_after")]
+                for s_ in strats})
+    if img:
+        md.append("\n![pipelines that fit](%s)\n" % img)
+    img = bars(plotter, "memory_used_at_failure", "arena in use at the first failure (tgl)",
+               "% of the arena", cats,
+               {s_: [(run.one(w, s_) or {}).get("used_at_failure_pct")
+                     for w in ("pipeline", "ipc4-pipelines", "ipc4-reload")] for s_ in strats})
+    if img:
+        md.append("\n![fill at first failure](%s)\n" % img)
+    return "".join(md)
+
+
+def fill_section(run, plotter):
+    """Fill-to-target (Zephyr's heap stress method)."""
+    fs = run.strategies("fill")
+    if not fs:
+        return ""
+    tgts = sorted({b["params"].get("target") for b in run.find("fill")})
+    md = ["\n## fill: fill to a target, Zephyr's heap stress method, on tgl\n\n"
+          "Allocate below the target fill (with a chance falling from 1 at empty to 1/2 at "
+          "the target), free a random block above it; sizes log-distributed (octave k with "
+          "probability 2^-(k+1), from 16 B); a seeded sequence of %s operations, the same "
+          "for every strategy. Fill = bytes asked by the live blocks / the arena (peers: the "
+          "same bytes as a budget). Success rate of the allocations (average fill over the "
+          "run).\n\n" % fmt((run.find("fill") or [{}])[0].get("iterations"), 0)]
+    rows = []
+    for s_ in fs:
+        row = [s_]
+        for t in tgts:
+            b = run.one("fill", s_, target=t)
+            row.append("%s (%s)" % (pct(b, "success_pct"), pct(b, "avg_fill_pct")) if b
+                       else "-")
+        rows.append(row)
+    md.append(table(["strategy"] + ["target %d %%" % t for t in tgts], rows))
+    img = bars(plotter, "fill_success", "fill: allocation success rate by target",
+               "% of allocations served", ["%d %%" % t for t in tgts],
+               {s_: [(run.one("fill", s_, target=t) or {}).get("success_pct") for t in tgts]
+                for s_ in fs})
+    if img:
+        md.append("\n![fill success](%s)\n" % img)
+    return "".join(md)
+
+
+def insns_section(run, plotter):
+    """A bare-metal run's instruction counts (QEMU): every strategy its JSON
+    has, by operation."""
+    rows_ = [b for b in run.rows if b["workload"] in ("insns", "insns-direct")
+             and b.get("insns_per_op") is not None]
+    if not rows_:
+        return ""
+    ops, strats = [], []
+    cell = {}
+    for b in rows_:
+        op = b["strategy"]
+        strat = (b["run_name"].split("/") + ["", ""])[2]
+        if b["workload"] == "insns-direct":
+            strat += " (own API)"
+        ops += [op] if op not in ops else []
+        strats += [strat] if strat not in strats else []
+        cell[(op, strat)] = b["insns_per_op"]
+    strats.sort(key=lambda s: (ORDER.index(s.split(" ")[0]) if s.split(" ")[0] in ORDER else 99,
+                               s))
+    md = ["\n## Instructions per operation (bare metal)\n\nQEMU's instruction count per "
+          "operation (`insns*` benchmarks), through the strategy interface unless marked "
+          "\"own API\"; every strategy the run has, beside blockmap-lock.\n\n",
+          table(["operation"] + strats,
+                [[op] + [fmt(cell.get((op, s_)), 0) for s_ in strats] for op in ops])]
+    img = bars(plotter, "insns", "instructions per operation (bare metal)", "instructions",
+               ops, {s_: [cell.get((op, s_)) for op in ops] for s_ in strats})
+    if img:
+        md.append("\n![instructions per operation](%s)\n" % img)
+    return "".join(md)
 
 
 def newest_complete_run(machine_dir):
@@ -471,8 +770,15 @@ def report(machine_dir):
 
     trows = targets(run, ic)
     if any(r[2] != NOT_MEASURED for r in trows):
-        md.append("\n## Speed targets (issues 3 and 6)\n\n" +
-                  table(["issue", "target", "measured", ""], trows))
+        md.append("\n## Targets (issues 3, 6 and 11)\n\nEach row from this run's medians; "
+                  "the last column says whether the margin to the target is more than the "
+                  "noise between repetitions (two-sided Mann-Whitney U test at %g, as "
+                  "compare.py: the repetitions of one figure against those of the other "
+                  "scaled by the target's factor). A row met or missed within the noise says "
+                  "so. With 3 repetitions the smallest p the test can give is 0.1: only "
+                  "`make bench FULL=1` (5) can show a timing margin as significant. Counts "
+                  "of the seeded workloads have no spread and are exact.\n\n" % ALPHA +
+                  table(["issue", "target", "measured", "", "significance"], trows))
     md.append("\n" + icount_section(ic))
 
     # pair: ns per pair by size, floors beside
@@ -671,6 +977,13 @@ def report(machine_dir):
         if img:
             md.append("\n![largest free over time](%s)\n" % img)
 
+    md.append(memory_section(run, plotter))
+    md.append(fill_section(run, plotter))
+    md.append(insns_section(run, plotter))
+    if run.errors:
+        md.append("\n## Benchmarks that failed\n\n" + table(
+            ["benchmark", "error"], [[n, m.replace("|", "/")] for n, m in run.errors]))
+
     cache = cache_section(run)
     if cache:
         md.append(cache)
@@ -703,7 +1016,7 @@ def report(machine_dir):
     # anything else the run holds (e.g. bare-metal instruction figures)
     other = sorted({b["workload"] for b in run.rows} -
                    {"pair", "threads", "handoff", "batch", "batch-sys", "pipeline", "churn",
-                    "replay"})
+                    "replay", "ipc4-pipelines", "ipc4-reload", "fill", "insns", "insns-direct"})
     for wl in other:
         rows = []
         for b in run.find(wl):
@@ -738,6 +1051,31 @@ def instruction_figures(run, ic):
     return f
 
 
+def in_units(run, counts):
+    """A counter-based figure of `run` in what its unit is: host cycles and
+    ns, or, for a run whose counter ticks once per several instructions
+    (QEMU -icount: the context's insns_per_tick_milli), instructions."""
+    if counts is None:
+        return "-"
+    per_tick = run.ctx.get("insns_per_tick_milli")
+    if per_tick:
+        per = float(per_tick) / 1000
+        return "%s instructions (%s CCOUNT ticks of %.0f)" % (fmt(counts * per, 0),
+                                                               fmt(counts, 0), per)
+    hz = float(run.ctx.get("cycles_hz", 0) or 0)
+    return "%s cycles / %s ns" % (fmt(counts, 0), fmt(counts * 1e9 / hz) if hz else "?")
+
+
+def clock_of(run):
+    """The machine's counter, said as what it is."""
+    hz = run.ctx.get("cycles_hz", "?")
+    per_tick = run.ctx.get("insns_per_tick_milli")
+    if per_tick:
+        return "CCOUNT %s Hz, 1 tick = %.0f instructions (-icount)" % (
+            hz, float(per_tick) / 1000)
+    return "%s cycles/s" % hz
+
+
 def compare(results_dir, runs):
     """results/README.md: the machines side by side, in cycles (comparable
     across clocks) and ns."""
@@ -746,14 +1084,19 @@ def compare(results_dir, runs):
           "`compare.py`), `icount-<date>.json` (callgrind), `report.md` with plots. "
           "`make bench` adds a run and re-renders; `traces/` holds the replay traces.\n",
           "## Machines side by side\n",
-          "Newest run of each machine. Cycles are the machine's own cycle counter "
-          "(TSC on x86-64, CCOUNT on Xtensa), so ratios between strategies on one "
-          "machine are the figures to compare across machines.\n"]
+          "Newest run of each machine. Each figure says its unit: `cycles` are a host's "
+          "cycle counter (the TSC on x86-64) and `ns` its wall time; on the Xtensa run "
+          "under QEMU `-icount` the counter (CCOUNT) ticks once per %s instructions, so "
+          "its figures are given as instructions (ticks x instructions per tick), never as "
+          "cycles. Ratios between strategies on one machine are the figures to compare "
+          "across machines.\n" % ", ".join(
+              sorted({"%.0f" % (float(r[0].ctx["insns_per_tick_milli"]) / 1000)
+                      for r in runs.values() if r[0].ctx.get("insns_per_tick_milli")}) or ["N"])]
     names = sorted(runs)
-    md.append(table(["machine", "run", "cpu", "cycles_hz", "git"],
+    md.append(table(["machine", "run", "cpu", "counter", "git"],
                     [[m, os.path.basename(runs[m][0].path),
                       str(runs[m][0].ctx.get("cpu_model", runs[m][0].ctx.get("platform", "?"))),
-                      str(runs[m][0].ctx.get("cycles_hz", "?")),
+                      clock_of(runs[m][0]),
                       str(runs[m][0].ctx.get("git_revision", "?"))] for m in names]))
     rows = []
     for s in FLOORS + STRATS:
@@ -763,37 +1106,37 @@ def compare(results_dir, runs):
             b = runs[m][0].one("pair", s, size=64)
             if b:
                 any_ = True
-                row.append("%s cyc / %s ns" % (fmt(b.get("mean_p99.9_cyc", b.get("mean_cyc")), 0),
-                                               fmt(tmean_ns(runs[m][0], b))))
+                row.append(in_units(runs[m][0], b.get("mean_p99.9_cyc", b.get("mean_cyc"))))
             else:
                 row.append("-")
         if any_:
             rows.append(row)
     if rows:
-        md.append("\n### pair 64 B: mean per alloc+free (top 0.1 % of samples left out)\n\n" + table(["strategy"] + names, rows))
-    rows = []
-    for s in STRATS:
-        row = [s]
-        any_ = False
-        for m in names:
-            b = runs[m][0].one("pipeline", s)
-            row.append(fmt(b["pipelines"], 0) if b else "-")
-            any_ = any_ or b is not None
-        if any_:
-            rows.append(row)
-    if rows:
-        md.append("\n### pipelines that fit on tgl\n\n" + table(["strategy"] + names, rows))
+        md.append("\n### pair 64 B: mean per alloc+free (top 0.1 % of samples left out)\n\n"
+                  + table(["strategy"] + names, rows))
+    for wl in ("pipeline", "ipc4-pipelines"):
+        rows = []
+        for s in STRATS:
+            row = [s]
+            any_ = False
+            for m in names:
+                b = runs[m][0].one(wl, s)
+                row.append(fmt(b["pipelines"], 0) if b and "pipelines" in b else "-")
+                any_ = any_ or b is not None
+            if any_:
+                rows.append(row)
+        if rows:
+            md.append("\n### %s: pipelines that fit on tgl (a count)\n\n" % wl
+                      + table(["strategy"] + names, rows))
     rows = []
     figs = {m: instruction_figures(*runs[m]) for m in names}
-    for k in ("sys_alloc", "runtime64_pair", "runtime64_pair_nocache", "buffer4k_pair",
-              "smpheap_64_pair",
-              "blockmap-lock_64_pair", "tcmalloc_64_pair", "jemalloc_64_pair",
-              "mimalloc_64_pair", "glibc_64_pair"):
+    for k in ["sys_alloc", "runtime64_pair", "runtime64_pair_nocache", "buffer4k_pair"] + \
+            [st + "_64_pair" for st in STRATS]:
         row = [k] + [fmt(figs[m].get(k)) for m in names]
         if any(c != "-" for c in row[1:]):
             rows.append(row)
     if rows:
-        md.append("\n### instructions per operation\n\nsys_alloc, runtime64_pair, buffer4k_pair: "
+        md.append("\n### instructions per operation (instructions)\n\nsys_alloc, runtime64_pair, buffer4k_pair: "
                   "smpheap's own API (16 B system alloc, 64 B runtime pair, 4 KiB buffer "
                   "pair); `<strategy>_64_pair`: a 64 B pair through the strategy interface. "
                   "Host: callgrind; Xtensa: QEMU instruction counts (`insns*` benchmarks).\n\n"

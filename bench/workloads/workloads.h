@@ -1,8 +1,11 @@
 /* workloads.h - the suite's workloads, plain C over the strategy interface
  * and the bench shim. No threads are created here and no OS is called: the
  * shim's driver runs a benchmark on N threads, and the platform supplies the
- * hooks below (pinning). Cross-thread handoff goes through a lock-free SPSC
- * ring in C11 atomics. Shared by the host suite and the Xtensa driver.
+ * hooks below (pinning). Cross-thread handoff goes through the suite's
+ * SPSC ring (bench/common/spsc_ring.h), random choices come from its one
+ * generator (bench/common/rng.h). Shared by the host suite and the Xtensa
+ * driver. One file per workload (pair.c, batch.c, ...); what they share is
+ * in common.c and wl_internal.h, the registrations in register.c.
  *
  * Every workload times each operation with bench_cycles() and records it in
  * a histogram (hist.h); the run's last thread merges all threads' histograms
@@ -24,14 +27,17 @@ extern "C" {
 #endif
 
 enum wl_kind {
-	WL_PAIR,      /* alloc+free of one size, every operation timed */
-	WL_BATCH,     /* N allocations then N frees */
-	WL_BATCH_SYS, /* N system allocations, then the core's system heap is reset */
-	WL_THREADS,   /* every thread pairs on its own: throughput and sampled latency */
-	WL_HANDOFF,   /* even threads allocate, odd threads free (SPSC ring) */
-	WL_PIPELINE,  /* synthetic audio pipelines until the heap is full */
-	WL_CHURN,     /* random sizes and lifetimes at a fill level */
-	WL_REPLAY,    /* a trace */
+	WL_PAIR,	/* alloc+free of one size, every operation timed */
+	WL_BATCH,	/* N allocations then N frees */
+	WL_BATCH_SYS,	/* N system allocations, then the core's system heap is reset */
+	WL_THREADS,	/* every thread pairs on its own: throughput and sampled latency */
+	WL_HANDOFF,	/* even threads allocate, odd threads free (SPSC ring) */
+	WL_PIPELINE,	/* synthetic audio pipelines until the heap is full */
+	WL_CHURN,	/* random sizes and lifetimes at a fill level */
+	WL_REPLAY,	/* a trace */
+	WL_IPC4,	/* SOF IPC4-shaped pipelines across cores until the heap is full */
+	WL_IPC4_RELOAD, /* the same IPC4 topology created and destroyed N times */
+	WL_FILL,	/* fill-to-target (Zephyr's heap stress method) at 50/90/100 % */
 };
 
 /* One registration: a workload over a strategy. */
@@ -40,9 +46,9 @@ struct wl_def {
 	struct strategy *s;
 	enum strat_kind zone;		  /* BATCH: the kind allocated (SYS: batch-sys) */
 	const struct trace *trace;	  /* REPLAY */
-	size_t ref_capacity[STRAT_KINDS]; /* CHURN and PIPELINE on an unbounded
-					   * strategy: the bytes the bounded
-					   * ones have */
+	size_t ref_capacity[STRAT_KINDS]; /* CHURN, PIPELINE, IPC4 and FILL on
+					   * an unbounded strategy: the bytes
+					   * the bounded ones have */
 	char name[64];			  /* "pair/smpheap", "churn/smpheap/host" */
 };
 
@@ -64,11 +70,12 @@ uint64_t wl_timer_step(void);
  * arguments and thread counts (full: the long suite). Returns the def (from
  * a static pool) or NULL. */
 struct wl_def *wl_register(enum wl_kind kind, struct strategy *s, bool full);
-/* PIPELINE or CHURN over `s` on a second layout, with the layout's name as
- * a name part: "pipeline/<strategy>/<layout>",
- * "churn/<strategy>/<layout>/fill:<f>/zone:1" (e.g. churn/smpheap/host/...).
- * Churn runs the runtime zone only (fill 50 and 90 %): the zone the
- * word-claim cache serves. Any other kind: NULL. */
+/* PIPELINE, CHURN or PAIR over `s` on a second layout, with the layout's
+ * name as a name part: "pipeline/<strategy>/<layout>",
+ * "churn/<strategy>/<layout>/fill:<f>/zone:1" (e.g. churn/smpheap/host/...),
+ * "pair/<strategy>/<layout>/size:<n>". Churn runs the runtime zone only
+ * (fill 50 and 90 %): the zone the word-claim cache serves; pair the buffer
+ * sizes 4 KiB and 256 KiB only. Any other kind: NULL. */
 struct wl_def *wl_register_layout(enum wl_kind kind, struct strategy *s, bool full,
 				  const char *layout);
 /* The same for REPLAY with one trace: "replay/<strategy>/<trace name>". */
@@ -76,17 +83,6 @@ struct wl_def *wl_register_replay(struct strategy *s, const struct trace *t);
 
 /* Runs the body of a def's benchmark (the shim's bench_fn). */
 void wl_run(struct bench_state *st);
-
-/* The lock-free single-producer single-consumer ring of the handoff
- * workload (exposed for its test): WL_RING_SIZE slots, free-running indices. */
-#define WL_RING_SIZE 64
-struct wl_ring {
-	_Alignas(64) _Atomic unsigned head; /* next slot to pop; consumer writes */
-	_Alignas(64) _Atomic unsigned tail; /* next slot to push; producer writes */
-	_Alignas(64) void *slot[WL_RING_SIZE];
-};
-bool wl_ring_push(struct wl_ring *r, void *p);
-bool wl_ring_pop(struct wl_ring *r, void **p);
 
 #ifdef __cplusplus
 }
