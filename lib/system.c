@@ -13,7 +13,7 @@ void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align
 {
 	struct smph_sys *s = &h->sys[core];
 	/* Relaxed: the offset carries no data to publish; the CAS decides. */
-	size_t cur = atomic_load_explicit(&s->state, memory_order_relaxed);
+	size_t cur = smph_load(&s->state, smph_relaxed);
 
 	smph_assert(core < h->cores && smph_is_pow2(align));
 	if (smph_unlikely(size > s->size))
@@ -30,8 +30,7 @@ void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align
 		/* Relaxed on both sides: system memory is fresh (never
 		 * handed out before in this up-period), so there is no
 		 * previous owner whose writes we must see. */
-		if (atomic_compare_exchange_weak_explicit(
-			&s->state, &cur, end, memory_order_relaxed, memory_order_relaxed))
+		if (smph_cas_weak(&s->state, &cur, end, smph_relaxed, smph_relaxed))
 			return (void *)(s->base + start);
 	}
 }
