@@ -7,7 +7,8 @@
 
 .DEFAULT_GOAL := all
 JOBS ?= $(shell nproc)
-CORE_PACKAGES := build-essential cmake pkg-config libhwloc-dev hwloc liburcu-dev libbenchmark-dev valgrind spin clang-format
+CORE_PACKAGES := build-essential cmake pkg-config libhwloc-dev hwloc liburcu-dev libbenchmark-dev valgrind spin clang-format \
+	relacy-dev g++
 DEB_PACKAGES := $(CORE_PACKAGES)
 
 # Each part of the suite adds its packages and targets in its own fragment.
@@ -15,7 +16,7 @@ DEB_PACKAGES := $(CORE_PACKAGES)
 -include stress/stress.mk
 -include platform/xtensa/xtensa.mk
 
-.PHONY: all deps test test-host build-% test-% bench fuzz format format-check clean install-check
+.PHONY: all deps test test-host build-% test-% bench fuzz format format-check clean install-check model
 
 all: build-release
 
@@ -37,6 +38,14 @@ test: deps
 	  echo "== make test: $$p =="; $(MAKE) --no-print-directory test-$$p; done
 	@$(MAKE) --no-print-directory install-check
 	@echo "make test: all presets passed ($(TEST_PRESETS))"
+
+# The model checks, long: spin's bitmap model and every Relacy test (as
+# written and weakened) with a deep search; `make test` runs them bounded.
+MODEL_ITERATIONS ?= 2000000
+MODEL_BOUND ?= 3
+model: build-release
+	@SMPHEAP_MODEL_ITERATIONS=$(MODEL_ITERATIONS) SMPHEAP_MODEL_BOUND=$(MODEL_BOUND) \
+	  ctest --preset release -R '^model_' --output-on-failure --timeout 7200
 
 # An outside program builds against the installed library with find_package()
 # and with pkg-config alone, and README.md's first program does too.
