@@ -84,12 +84,13 @@ static void *iface_null_alloc(struct strategy *s, void *t, size_t size, enum str
 	return s;
 }
 
-static void iface_null_free(struct strategy *s, void *t, void *p, enum strat_kind k)
+static int iface_null_free(struct strategy *s, void *t, void *p, enum strat_kind k)
 {
 	(void)s;
 	(void)t;
 	(void)k;
 	__asm__ __volatile__("" ::"r"(p) : "memory");
+	return 0;
 }
 
 static const struct strategy_ops null_ops = {.alloc = iface_null_alloc, .free = iface_null_free};

@@ -92,12 +92,13 @@ static void *null_alloc(struct strategy *s, void *t, size_t size, enum strat_kin
 	return s;
 }
 
-static void null_free(struct strategy *s, void *t, void *p, enum strat_kind k)
+static int null_free(struct strategy *s, void *t, void *p, enum strat_kind k)
 {
 	(void)s;
 	(void)t;
 	(void)k;
 	__asm__ volatile("" ::"r"(p) : "memory");
+	return 0;
 }
 
 static void *null_thread_init(struct strategy *s, unsigned thread, unsigned core)
