@@ -182,8 +182,11 @@ uint32_t smph_bits_claim_run(smph_aword_t *map, uint32_t first, uint32_t n)
 				smph_bits_set_run(map, first, pos - first);
 				return pos;
 			}
-			/* Acquire on success: as smph_bitmap2_claim(). */
-		} while (!smph_cas_weak(word, &cur, cur & ~m, smph_acquire, smph_relaxed));
+			/* Acquire on success: as smph_bitmap2_claim()
+			 * (tests/model/relacy_buffer.cpp weakens it). */
+		} while (!smph_cas_weak(word, &cur, cur & ~m,
+					SMPH_ORDER(claim_run, smph_acquire, smph_relaxed),
+					smph_relaxed));
 		pos += cnt;
 	}
 	return SMPH_NO_BIT;

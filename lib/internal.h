@@ -135,10 +135,14 @@ struct smph_tcache {
 };
 #define SMPH_NO_CORE 0xffffffffu
 
+/* Real builds only: a model build's atomics (tests/model/) have other sizes,
+ * and it never indexes shards or slots by address. */
+#ifndef SMPH_MODEL
 _Static_assert((sizeof(struct smph_shard) & (sizeof(struct smph_shard) - 1)) == 0,
 	       "a shard indexes with a shift");
 _Static_assert((sizeof(struct smph_tcache) & (sizeof(struct smph_tcache) - 1)) == 0,
 	       "a slot indexes with a shift");
+#endif
 
 /* One buffer region. */
 struct smph_region {
@@ -325,6 +329,12 @@ int smph_count_bad_free(struct smpheap *h, unsigned zone, int err);
 
 /* Zones. Each returns NULL (or an error) without counting; alloc.c counts. */
 void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align);
+/* core_down's reset of a system heap: offset 0 and DOWN, in one exchange
+ * that makes every racing allocation's CAS fail. Returns the offset the
+ * heap had (every allocation that succeeded ends at or below it). */
+size_t smph_sys_reset(struct smph_sys *s);
+/* core_up's restart: offset 0, serving again. */
+void smph_sys_restart(struct smph_sys *s);
 size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live);
 void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t align, size_t *bytes);
 int smph_buffer_free(struct smpheap *h, unsigned region, uintptr_t p, size_t *bytes);

@@ -6,6 +6,7 @@
  * preemption on the same core. Nothing is ever freed; smpheap_core_down()
  * exchanges the word to DOWN|0, which resets the heap and makes every CAS
  * that raced with it fail, so no allocation can land in a heap being reset.
+ * tests/model/relacy_system.cpp checks that under the C11 memory model.
  */
 #include "internal.h"
 
@@ -33,4 +34,19 @@ void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align
 		if (smph_cas_weak(&s->state, &cur, end, smph_relaxed, smph_relaxed))
 			return (void *)(s->base + start);
 	}
+}
+
+size_t smph_sys_reset(struct smph_sys *s)
+{
+	/* Relaxed: no thread allocates as this core now (the contract), so
+	 * the exchange only has to beat nobody; the DOWN bit makes any stray
+	 * CAS fail, as its expected value has no DOWN bit. */
+	return smph_exchange(&s->state, SMPH_SYS_DOWN, smph_relaxed) & ~SMPH_SYS_DOWN;
+}
+
+void smph_sys_restart(struct smph_sys *s)
+{
+	/* Relaxed: the controller publishes the core's return (the shard's
+	 * online flag, a release) after this, and allocates nothing itself. */
+	smph_store(&s->state, 0, smph_relaxed);
 }
