@@ -3,6 +3,7 @@
 #                AddressSanitizer+UBSan, 32-bit words, the fuzzer (30 s),
 #                Xtensa under QEMU, then the install check
 #   make bench   run the benchmark suite and render the report in results/
+#   (make model  the spin and Relacy model checks with a long search)
 # Both install missing Debian packages first when run as root.
 
 .DEFAULT_GOAL := all

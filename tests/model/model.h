@@ -50,8 +50,7 @@ static inline unsigned long smph_model_arg(int argc, char **argv, int i, const c
 template <class T> int smph_model_main(const char *name, int argc, char **argv)
 {
 	bool weakened = SMPH_MODEL_WEAKEN[0] != '\0';
-	unsigned long iterations =
-	    smph_model_arg(argc, argv, 1, "SMPHEAP_MODEL_ITERATIONS", 20000);
+	unsigned long iterations = smph_model_arg(argc, argv, 1, "SMPHEAP_MODEL_ITERATIONS", 20000);
 	unsigned bound = (unsigned)smph_model_arg(argc, argv, 2, "SMPHEAP_MODEL_BOUND", 0);
 	bool failed = false;
 
