@@ -106,36 +106,19 @@ static inline bool smph_model_cas(rl::atomic<T> *p, T *expected,
 		return p->compare_exchange_weak(*expected, desired, ok, info, fail, info);
 	return p->compare_exchange_strong(*expected, desired, ok, info, fail, info);
 }
-template <class T>
-static inline T smph_model_fetch_or(rl::atomic<T> *p, typename smph_model_same<T>::type v,
-				    smph_order mo, rl::debug_info_param info)
-{
-	return p->fetch_or(v, mo, info);
-}
-template <class T>
-static inline T smph_model_fetch_and(rl::atomic<T> *p, typename smph_model_same<T>::type v,
-				     smph_order mo, rl::debug_info_param info)
-{
-	return p->fetch_and(v, mo, info);
-}
-template <class T>
-static inline T smph_model_fetch_add(rl::atomic<T> *p, typename smph_model_same<T>::type v,
-				     smph_order mo, rl::debug_info_param info)
-{
-	return p->fetch_add(v, mo, info);
-}
-template <class T>
-static inline T smph_model_fetch_sub(rl::atomic<T> *p, typename smph_model_same<T>::type v,
-				     smph_order mo, rl::debug_info_param info)
-{
-	return p->fetch_add((T)0 - v, mo, info);
-}
-template <class T>
-static inline T smph_model_exchange(rl::atomic<T> *p, typename smph_model_same<T>::type v,
-				    smph_order mo, rl::debug_info_param info)
-{
-	return p->exchange(v, mo, info);
-}
+/* The read-modify-writes that take a value and return the old one. */
+#define SMPH_MODEL_RMW(name, call)                                                                 \
+	template <class T>                                                                         \
+	static inline T smph_model_##name(rl::atomic<T> *p, typename smph_model_same<T>::type v,   \
+					  smph_order mo, rl::debug_info_param info)                \
+	{                                                                                          \
+		return call;                                                                       \
+	}
+SMPH_MODEL_RMW(fetch_or, p->fetch_or(v, mo, info))
+SMPH_MODEL_RMW(fetch_and, p->fetch_and(v, mo, info))
+SMPH_MODEL_RMW(fetch_add, p->fetch_add(v, mo, info))
+SMPH_MODEL_RMW(fetch_sub, p->fetch_add((T)0 - v, mo, info))
+SMPH_MODEL_RMW(exchange, p->exchange(v, mo, info))
 
 #define smph_load(p, mo) smph_model_load(p, mo, RL_INFO)
 #define smph_store(p, v, mo) smph_model_store(p, v, mo, RL_INFO)
