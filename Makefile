@@ -42,8 +42,8 @@ test: deps
 
 # The model checks, long: spin's bitmap model and every Relacy test (as
 # written and weakened) with a deep search; `make test` runs them bounded.
-MODEL_ITERATIONS ?= 2000000
-MODEL_BOUND ?= 3
+MODEL_ITERATIONS ?= 10000000
+MODEL_BOUND ?= 4
 model: build-release
 	@SMPHEAP_MODEL_ITERATIONS=$(MODEL_ITERATIONS) SMPHEAP_MODEL_BOUND=$(MODEL_BOUND) \
 	  ctest --preset release -R '^model_' --output-on-failure --timeout 7200
