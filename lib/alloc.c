@@ -253,6 +253,8 @@ static inline __attribute__((always_inline)) void *alloc_runtime(struct smpheap 
 			uint32_t block = h->geom[k].block_size;
 			void *p = smph_tcache_take(c, bits, block);
 
+			if (smph_unlikely(!p)) /* a double free found: refill */
+				return alloc_runtime_claim(h, size);
 			t->last = c;
 #ifdef SMPHEAP_POISON
 			check_poison(h, SMPHEAP_ZONE_RUNTIME, smph_core(h), p, block);
@@ -467,8 +469,9 @@ void *smpheap_realloc(struct smpheap *h, void *ptr, size_t size)
 	case SMPH_AT_REGION:
 		rc = smph_buffer_resize(h, p, size, &old_bytes, &new_bytes);
 		if (rc == 0) {
-			smph_count_resize(h, SMPHEAP_ZONE_BUFFER, smph_core(h), old_bytes,
-					  new_bytes);
+			smph_count_resize(h, SMPHEAP_ZONE_BUFFER,
+					  caller_tally(h, SMPHEAP_ZONE_BUFFER, smph_slot()),
+					  old_bytes, new_bytes);
 			return ptr;
 		}
 		if (rc == -ENOMEM)

@@ -6,13 +6,18 @@
  *   3. a grace period: stealers that saw the shard online before step 1 are
  *      inside an RCU read-side section (runtime.c, steal()); once the grace
  *      period ends none can still be claiming from the shard;
- *   4. every bank of the core's group whose blocks are all free is powered
- *      off. Frees of the shard's blocks from other cores go on meanwhile (they
- *      only set bitmap bits, which live outside the banks); a bank holding a
- *      live block stays on, and smpheap_core_sweep() can release it later.
+ *   4. every bank of the core's group whose blocks are all free in the
+ *      shard's bitmap is powered off. Frees of the shard's blocks go on
+ *      meanwhile, from any thread, also from threads bound to the core (they
+ *      only set bitmap bits or write their own caches, all outside the
+ *      banks); a bank holding a live block, or a block free in some thread's
+ *      cache, stays on, and smpheap_core_sweep() can release it later.
  *
- * Only one controller may take a given core down or up at a time, and no
- * thread may allocate as that core meanwhile (see smpheap.h).
+ * core_down never touches a thread's cache: a thread bound to the core gives
+ * its words back itself, at its next refill (which sees the shard offline),
+ * its exit or its rebind, so those may run alongside. Only one controller
+ * may take a given core down or up at a time, and no thread may allocate as
+ * that core while it goes down (see smpheap.h).
  */
 #include <errno.h>
 
@@ -54,11 +59,11 @@ int smpheap_core_down(struct smpheap *h, unsigned core)
 	if (!atomic_exchange_explicit(&h->shards[core].online, 0, memory_order_seq_cst))
 		return -EALREADY;
 	smph_sample_peak(h, SMPHEAP_ZONE_SYS);
-	/* The threads acting as this core are parked (the contract), so their
-	 * cached blocks can be given back for them. */
-	for (unsigned t = 0; t < h->tcache_slots; t++)
-		if (atomic_load_explicit(&h->tcache[t].core, memory_order_relaxed) == core)
-			smph_tcache_flush(h, &h->tcache[t]);
+	/* Threads' caches are theirs alone: a thread bound to this core may
+	 * be freeing into its cache, exiting or rebinding right now. Each
+	 * gives its words of this shard back itself (at its next refill, exit
+	 * or rebind); their banks stay on until then, and core_sweep()
+	 * powers them off after. */
 	/* Relaxed: no thread allocates as this core now (the contract), so
 	 * the exchange only has to beat nobody; the DOWN bit makes any
 	 * stray CAS fail. */

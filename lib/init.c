@@ -59,8 +59,10 @@ int smpheap_layout_validate(const struct smpheap_layout *l, const char **why)
 		return *why = "layout is NULL", -EINVAL;
 	if (l->cores < 1 || l->cores > SMPHEAP_MAX_CORES)
 		return *why = "cores must be 1..SMPHEAP_MAX_CORES", -EINVAL;
-	if (!smph_is_pow2(l->bank_size) || l->bank_size < 256)
-		return *why = "bank_size must be a power of two >= 256", -EINVAL;
+	/* 1024: the shard and slot structs are 1024-aligned in the metadata,
+	 * whose start is only bank aligned (issue 13, item 8). */
+	if (!smph_is_pow2(l->bank_size) || l->bank_size < 1024)
+		return *why = "bank_size must be a power of two >= 1024", -EINVAL;
 	if (!smph_is_pow2(l->page_size) || l->page_size < SMPH_MIN_ALIGN ||
 	    l->page_size > l->bank_size)
 		return *why = "page_size must be a power of two in 16..bank_size", -EINVAL;
@@ -81,6 +83,12 @@ int smpheap_layout_validate(const struct smpheap_layout *l, const char **why)
 			return *why = "class count must be 1..4M", -EINVAL;
 		if (k && bs <= l->classes[k - 1].block_size)
 			return *why = "classes must be in ascending block_size", -EINVAL;
+		/* A core group starts on a bank: blocks are naturally aligned
+		 * only if the bank is at least as aligned. */
+		if ((bs & -bs) > l->bank_size && l->bank_size < 4096)
+			return *why = "bank_size must be at least the largest natural block "
+				      "alignment (block_size's power of two, up to 4096)",
+			       -EINVAL;
 	}
 	if (l->thread_slots > SMPHEAP_THREAD_SLOTS)
 		return *why = "thread_slots exceeds SMPHEAP_THREAD_SLOTS", -EINVAL;
@@ -137,8 +145,10 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 		if (g->align > p->max_align)
 			p->max_align = g->align;
 		bits_words += smph_bitmap2_words(g->count);
-		/* cached[] (a word per leaf) and holder (a bit per leaf). */
-		bits_words += smph_words_for(g->count) + smph_words_for(smph_words_for(g->count));
+		/* cached[] and remote[] (a word per leaf each) and holder (a
+		 * bit per leaf). */
+		bits_words +=
+		    2 * smph_words_for(g->count) + smph_words_for(smph_words_for(g->count));
 		p->max_block = bs;
 	}
 	if (shard > UINT32_MAX)
@@ -214,7 +224,7 @@ size_t smpheap_alignment(const struct smpheap_layout *layout)
 
 const struct smpheap_layout *smpheap_layout(const struct smpheap *h)
 {
-	return h->layout;
+	return h && h->magic == SMPH_MAGIC ? h->layout : NULL;
 }
 
 /* Checks that the shift-and-multiply division maps every block start of
@@ -298,6 +308,8 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 			bits += smph_bitmap2_words(p.geom[k].count);
 			h->shards[c].cached[k] = bits; /* zeroed with the metadata */
 			bits += leaves;
+			h->shards[c].remote[k] = bits;
+			bits += leaves;
 			h->shards[c].holder[k] = bits;
 			bits += smph_words_for(leaves);
 		}
@@ -354,11 +366,14 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 		h->tcache[t].last = &h->tcache[t].cls[0];
 	}
 	h->magic = SMPH_MAGIC;
-	/* Slots only once the heap is listed where exiting threads look. */
-	if (l->thread_slots && smph_registry_add(h))
-		h->tcache_slots = l->thread_slots;
-	else
+	/* The slot count before the heap is listed where exiting threads look
+	 * (the listing's release store publishes it); unlisted, no thread
+	 * can see it, so it can still be taken back. */
+	h->tcache_slots = l->thread_slots;
+	if (!l->thread_slots || !smph_registry_add(h)) {
+		h->tcache_slots = 0;
 		h->cache_on = false;
+	}
 	/* Release: a heap handed to other threads after init (through any
 	 * synchronising hand-off) is seen whole. */
 	atomic_thread_fence(memory_order_release);

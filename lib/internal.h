@@ -102,6 +102,8 @@ struct smph_shard {
 	uintptr_t base;				     /* first block of class 0 */
 	struct smph_bitmap2 bm[SMPHEAP_MAX_CLASSES]; /* free blocks per class */
 	smph_aword_t *cached[SMPHEAP_MAX_CLASSES];   /* per leaf: blocks free in a thread cache */
+	smph_aword_t *remote[SMPHEAP_MAX_CLASSES];   /* per leaf: blocks other threads freed
+							into a held word (tcache.h) */
 	smph_aword_t *holder[SMPHEAP_MAX_CLASSES];   /* per leaf, 1 bit: held by a thread cache */
 };
 
@@ -110,13 +112,17 @@ struct smph_shard {
  * with one atomic operation and hands them out (and takes back the ones it
  * frees) with plain instructions. Invariants: `bits` is what *cached says;
  * while it holds the word, its holder bit is set, so no other thread writes
- * *cached; a block is never free in the leaf and in a cache; the word is in
- * the shard of the core the slot's thread acts as (smph_tcache.core). */
+ * *cached, and other threads free the word's blocks into *remote, which no
+ * one claims from; the leaf gets bits of a held word only from its holder's
+ * give-back; a block is never free in the leaf and in a cache or *remote;
+ * only the slot's own thread touches its cache; the word is in the shard of
+ * the core the slot's thread acts as (smph_tcache.core). */
 struct smph_tcache_class {
 	smph_word_t bits;		    /* free blocks held, 1 = free here */
 	uintptr_t base;			    /* address of the held word's block 0; h->end if none */
 	smph_aword_t *cached;		    /* &shard->cached[k][leaf]: `bits` as others see it */
 	smph_aword_t *leafword;		    /* &shard->bm[k].leaf[leaf]: the word in the shard */
+	smph_aword_t *remote;		    /* &shard->remote[k][leaf]: other threads' frees */
 	const struct smph_class_geom *geom; /* the class's geometry (in the heap) */
 	uint32_t span;			    /* bytes of the held word's blocks (0 if none) */
 	uint32_t leaf;			    /* leaf word held, SMPH_NO_BIT if none */
@@ -124,8 +130,7 @@ struct smph_tcache_class {
 };
 
 /* One thread slot of a heap: its counters and its caches. Written only by
- * the slot's thread (or by core_down for a parked thread); stats reads the
- * counters. */
+ * the slot's thread; stats reads the counters. */
 struct smph_tcache {
 	alignas(1024) struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* single-writer counters */
 	SMPH_ATOMIC(unsigned) core; /* shard the held words are in (SMPH_NO_CORE: none) */
@@ -321,11 +326,15 @@ static inline int smph_count_free(struct smpheap *h, unsigned zone, struct smph_
 	smph_add(&t.k->net, (size_t)0 - bytes, t.single);
 	return 0;
 }
-void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
+void smph_count_resize(struct smpheap *h, unsigned zone, struct smph_tally t, size_t old_bytes,
 		       size_t new_bytes);
 void smph_count_failure(struct smpheap *h, unsigned zone);
 void smph_sample_peak(struct smpheap *h, unsigned zone);
 int smph_count_bad_free(struct smpheap *h, unsigned zone, int err);
+/* n runtime frees of `block_size` bytes that returned 0 were double frees,
+ * found later (tcache.h): counts them as bad and gives their bytes back to
+ * `used`. */
+void smph_count_late_double_frees(struct smpheap *h, unsigned n, size_t block_size);
 
 /* Zones. Each returns NULL (or an error) without counting; alloc.c counts. */
 void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align);

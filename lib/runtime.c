@@ -104,10 +104,13 @@ size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)
 	idx = smph_block_index(&h->geom[k], off - h->geom[k].offset);
 	if (idx == SMPH_NO_BIT)
 		return 0;
-	*live = !smph_bitmap2_is_free(&s->bm[k], idx) &&
-		!(h->cache_on && (atomic_load_explicit(&s->cached[k][idx >> SMPH_WORD_SHIFT],
-						       memory_order_relaxed) &
-				  smph_bit(idx)));
+	/* Relaxed: a snapshot (a block freed meanwhile reads either way). */
+	*live =
+	    !smph_bitmap2_is_free(&s->bm[k], idx) &&
+	    !(h->cache_on &&
+	      ((atomic_load_explicit(&s->cached[k][idx >> SMPH_WORD_SHIFT], memory_order_relaxed) |
+		atomic_load_explicit(&s->remote[k][idx >> SMPH_WORD_SHIFT], memory_order_relaxed)) &
+	       smph_bit(idx)));
 	return h->geom[k].block_size;
 }
 

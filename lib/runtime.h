@@ -47,22 +47,35 @@ static inline unsigned smph_class_at(const struct smpheap *h, uintptr_t off)
 	return h->granule_class[off >> SMPH_GRANULE_SHIFT];
 }
 
-/* Frees block `idx` of class k (at p) in `core`'s shard to the shard's
- * bitmap: 0, or -EALREADY if it is free already, in the leaf or in some
- * thread's cache. The word-claim cache has had its chance (tcache.h). */
+/* Frees block `idx` of class k (at p) in `core`'s shard: 0, or -EALREADY
+ * if it is free already, in the leaf or in some thread's cache. The
+ * word-claim cache has had its chance (tcache.h); a block of a word some
+ * thread holds goes to that word's `remote`, the others to the leaf. */
 static inline int smph_runtime_free(struct smpheap *h, unsigned core, unsigned k, uint32_t idx,
 				    uintptr_t p)
 {
-	const struct smph_shard *s = &h->shards[core];
+	struct smph_shard *s = &h->shards[core];
+	uint32_t li = idx >> SMPH_WORD_SHIFT;
+	bool held = false;
 
 	(void)p;
-	/* Free in some thread's cache already: a double free. Relaxed: the
-	 * holder's stores are a snapshot here; a free racing the block's
-	 * hand-out is undetectable anyway (see tcache.h). */
-	if (h->cache_on &&
-	    (atomic_load_explicit(&s->cached[k][idx >> SMPH_WORD_SHIFT], memory_order_relaxed) &
-	     smph_bit(idx)))
-		return -EALREADY;
+	if (h->cache_on) {
+		/* Free in some thread's cache already: a double free.
+		 * Relaxed: a snapshot; a free that misses a block cached
+		 * just now goes to the word's `remote`, where the holder
+		 * finds it (tcache.h). */
+		if (atomic_load_explicit(&s->cached[k][li], memory_order_relaxed) & smph_bit(idx))
+			return -EALREADY;
+		/* Relaxed: only a choice of where to free into. Seen held
+		 * when it is no longer, the free re-reads the bit after its OR
+		 * (smph_tcache_free_remote); seen unheld when it is, a block
+		 * that is live goes to the leaf as before a hold (only a
+		 * double free racing the block's move into the cache could
+		 * then be missed: undetectable anyway, see tcache.h). */
+		held = (atomic_load_explicit(&s->holder[k][li >> SMPH_WORD_SHIFT],
+					     memory_order_relaxed) &
+			smph_bit(li)) != 0;
+	}
 #ifdef SMPHEAP_POISON
 	/* Poison only a block that is live now: poisoning a free block could
 	 * scribble over a racing allocation's new block. */
@@ -70,6 +83,8 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned core, unsigned k
 		return -EALREADY;
 	smph_poison((void *)p, h->geom[k].block_size);
 #endif
+	if (held)
+		return smph_tcache_free_remote(s, k, idx);
 	return smph_bitmap2_release(&s->bm[k], idx);
 }
 

@@ -15,7 +15,27 @@
 
 #include "internal.h"
 
-static size_t zone_used(const struct smpheap *h, unsigned zone)
+/* Bytes of class-k blocks of core's shard freed twice and not yet found:
+ * free in a holder's cache and in its word's `remote` at once (tcache.h).
+ * Both frees were counted; the holder counts the second one as bad when it
+ * finds it, and until then stats and check add the bytes back. */
+static size_t pending_double_bytes(const struct smpheap *h, unsigned core, unsigned k)
+{
+	const struct smph_shard *s = &h->shards[core];
+	uint32_t n = 0;
+
+	if (!h->cache_on || !h->geom[k].cache_max)
+		return 0;
+	for (uint32_t li = 0; li < s->bm[k].leaves; li++)
+		n += (uint32_t)smph_popcount(
+		    atomic_load_explicit(&s->cached[k][li], memory_order_relaxed) &
+		    atomic_load_explicit(&s->remote[k][li], memory_order_relaxed));
+	return (size_t)n * h->geom[k].block_size;
+}
+
+/* The zone's bytes in use by the counters, as a signed sum: below zero
+ * only if more was freed than handed out, which smpheap_check() reports. */
+static intptr_t zone_net(const struct smpheap *h, unsigned zone)
 {
 	size_t net = 0;
 
@@ -23,7 +43,7 @@ static size_t zone_used(const struct smpheap *h, unsigned zone)
 		for (unsigned c = 0; c < h->cores; c++)
 			net += atomic_load_explicit(&h->sys[c].state, memory_order_relaxed) &
 			       ~SMPH_SYS_DOWN;
-		return net;
+		return (intptr_t)net;
 	}
 	/* Relaxed throughout: statistics, not synchronisation. Unsigned
 	 * wrap-around makes the sum right although one core may have freed
@@ -38,7 +58,15 @@ static size_t zone_used(const struct smpheap *h, unsigned zone)
 
 		net += atomic_load_explicit(&k->net, memory_order_relaxed);
 	}
-	return (intptr_t)net < 0 ? 0 : net;
+	return (intptr_t)net;
+}
+
+/* Bytes in use, clamped at 0 for stats (check reports a negative sum). */
+static size_t zone_used(const struct smpheap *h, unsigned zone)
+{
+	intptr_t net = zone_net(h, zone);
+
+	return net < 0 ? 0 : (size_t)net;
 }
 
 static void sample_peak(struct smpheap *h, unsigned zone)
@@ -75,17 +103,23 @@ int smph_count_free_at_max(struct smpheap *h, unsigned zone, struct smph_tally t
 	return smph_count_free(h, zone, t, bytes);
 }
 
-void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
+void smph_count_resize(struct smpheap *h, unsigned zone, struct smph_tally t, size_t old_bytes,
 		       size_t new_bytes)
 {
-	struct smph_counters *k = smph_ctr(h, zone, core);
-
+	/* In the caller's own counters, as its allocations and frees: the
+	 * local-maximum sampling watches one counter set, so a thread's
+	 * resizes counted elsewhere would hide its peaks (issue 13). */
 	if (new_bytes > old_bytes) {
-		atomic_fetch_add_explicit(&k->net, new_bytes - old_bytes, memory_order_relaxed);
-		sample_peak(h, zone);
+		size_t net = smph_add(&t.k->net, new_bytes - old_bytes, t.single);
+
+		if ((intptr_t)net > (intptr_t)atomic_load_explicit(&t.k->hwm, memory_order_relaxed))
+			smph_count_new_high(h, zone, t.k, net, NULL);
 	} else if (new_bytes < old_bytes) {
-		sample_peak(h, zone);
-		atomic_fetch_sub_explicit(&k->net, old_bytes - new_bytes, memory_order_relaxed);
+		if (atomic_load_explicit(&t.k->rising, memory_order_relaxed)) {
+			atomic_store_explicit(&t.k->rising, 0, memory_order_relaxed);
+			sample_peak(h, zone);
+		}
+		smph_add(&t.k->net, (size_t)0 - (old_bytes - new_bytes), t.single);
 	}
 }
 
@@ -94,6 +128,16 @@ void smph_count_failure(struct smpheap *h, unsigned zone)
 	atomic_fetch_add_explicit(&smph_ctr(h, zone, smph_core(h))->failures, 1,
 				  memory_order_relaxed);
 	sample_peak(h, zone);
+}
+
+void smph_count_late_double_frees(struct smpheap *h, unsigned n, size_t block_size)
+{
+	struct smph_counters *k = smph_ctr(h, SMPHEAP_ZONE_RUNTIME, smph_core(h));
+
+	/* Relaxed: statistics. Both frees were counted; one was bad. */
+	atomic_fetch_add_explicit(&k->bad_frees, n, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&k->frees, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&k->net, (size_t)n * block_size, memory_order_relaxed);
 }
 
 int smph_count_bad_free(struct smpheap *h, unsigned zone, int err)
@@ -108,19 +152,24 @@ void smph_sample_peak(struct smpheap *h, unsigned zone)
 	sample_peak(h, zone);
 }
 
-/* Blocks of class k in core's shard that sit free in thread caches. */
+/* Blocks of class k in core's shard that sit free in thread caches or in
+ * a held word's `remote` (a block in both counts once). */
 static uint32_t cached_count(const struct smpheap *h, unsigned core, unsigned k)
 {
+	const struct smph_shard *s = &h->shards[core];
 	uint32_t n = 0;
 
-	if (h->cache_on)
-		n = smph_bits_count(h->shards[core].cached[k], 0,
-				    h->shards[core].bm[k].leaves * SMPH_WORD_BITS);
+	if (!h->cache_on)
+		return 0;
+	for (uint32_t li = 0; li < s->bm[k].leaves; li++)
+		n += (uint32_t)smph_popcount(
+		    atomic_load_explicit(&s->cached[k][li], memory_order_relaxed) |
+		    atomic_load_explicit(&s->remote[k][li], memory_order_relaxed));
 	return n;
 }
 
 /* Cache bookkeeping of one class: a block is never free both in the leaf
- * and in a cache, and a word nobody holds has nothing cached. */
+ * and in a cache or `remote`, and a word nobody holds has nothing cached. */
 static int check_cached(const struct smpheap *h, unsigned core, unsigned k)
 {
 	const struct smph_shard *s = &h->shards[core];
@@ -130,8 +179,9 @@ static int check_cached(const struct smpheap *h, unsigned core, unsigned k)
 	for (uint32_t li = 0; li < s->bm[k].leaves; li++) {
 		smph_word_t cached = atomic_load_explicit(&s->cached[k][li], memory_order_relaxed);
 		smph_word_t leaf = atomic_load_explicit(&s->bm[k].leaf[li], memory_order_relaxed);
+		smph_word_t remote = atomic_load_explicit(&s->remote[k][li], memory_order_relaxed);
 
-		if ((cached & leaf) || (cached && !smph_bit_test(s->holder[k], li)))
+		if (((cached | remote) & leaf) || (cached && !smph_bit_test(s->holder[k], li)))
 			return -EUCLEAN;
 	}
 	return 0;
@@ -184,8 +234,13 @@ static size_t zone_largest_free(const struct smpheap *h, unsigned zone)
 		for (unsigned c = 0; c < h->cores; c++) {
 			size_t st = atomic_load_explicit(&h->sys[c].state, memory_order_relaxed);
 
-			if (!(st & SMPH_SYS_DOWN) && h->sys[c].size - st > best)
-				best = h->sys[c].size - st;
+			/* Allocations take multiples of 16 bytes: a tail
+			 * shorter than that holds none (issue 13, item 9). */
+			size_t room =
+			    (st & SMPH_SYS_DOWN) ? 0 : (h->sys[c].size - st) & ~(size_t)15;
+
+			if (room > best)
+				best = room;
 		}
 		break;
 	case SMPHEAP_ZONE_RUNTIME:
@@ -232,6 +287,10 @@ int smpheap_stats(const struct smpheap *h, enum smpheap_zone zone, struct smphea
 	}
 	out->capacity = zone_capacity(h, zone);
 	out->used = zone_used(h, zone);
+	if (zone == SMPHEAP_ZONE_RUNTIME)
+		for (unsigned c = 0; c < h->cores; c++)
+			for (unsigned k = 0; k < h->class_count; k++)
+				out->used += pending_double_bytes(h, c, k);
 	peak = atomic_load_explicit(&h->peak[zone], memory_order_relaxed);
 	out->peak = peak > out->used ? peak : out->used;
 	out->largest_free = zone_largest_free(h, zone);
@@ -276,7 +335,8 @@ static int check_region(const struct smpheap *h, const struct smph_region *rg, s
 
 int smpheap_check(const struct smpheap *h)
 {
-	size_t used_blocks = 0, used_pages = 0;
+	size_t used_blocks = 0, used_pages = 0, pending = 0;
+	intptr_t runtime, buffer;
 	int rc;
 
 	if (!h || h->magic != SMPH_MAGIC || !h->layout || h->cores != h->layout->cores)
@@ -298,6 +358,7 @@ int smpheap_check(const struct smpheap *h)
 			used_blocks += (size_t)(bm->bits - smph_bitmap2_count_free(bm) -
 						cached_count(h, c, k)) *
 				       h->geom[k].block_size;
+			pending += pending_double_bytes(h, c, k);
 		}
 	}
 	for (unsigned r = 0; r < h->region_count; r++) {
@@ -305,9 +366,12 @@ int smpheap_check(const struct smpheap *h)
 		if (rc)
 			return rc;
 	}
-	/* What the counters say is live must be what the bitmaps hold. */
-	if (used_blocks != zone_used(h, SMPHEAP_ZONE_RUNTIME) ||
-	    used_pages << h->page_shift != zone_used(h, SMPHEAP_ZONE_BUFFER))
+	/* What the counters say is live must be what the bitmaps hold (with
+	 * the double frees not yet found added back), and never below zero. */
+	runtime = zone_net(h, SMPHEAP_ZONE_RUNTIME) + (intptr_t)pending;
+	buffer = zone_net(h, SMPHEAP_ZONE_BUFFER);
+	if (runtime < 0 || buffer < 0 || used_blocks != (size_t)runtime ||
+	    used_pages << h->page_shift != (size_t)buffer)
 		return -EUCLEAN;
 	return 0;
 }

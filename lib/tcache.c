@@ -50,31 +50,83 @@ void smpheap_thread_flush(unsigned slot)
 	smph_platform_read_unlock();
 }
 
-/* Gives back the word held for class k: the blocks free in it go back into
- * the shard's leaf, and the word can be held by another thread. */
-static void give_back(const struct smpheap *h, struct smph_shard *s, unsigned k,
+/* Moves the bits of `remote` (other threads' frees into a word that is or
+ * was held) into the leaf. Returns the double frees found: bits already
+ * free in the leaf. */
+static smph_word_t drain_remote(struct smph_shard *s, unsigned k, uint32_t li)
+{
+	/* seq_cst: against the remote free's OR and its re-read of the holder
+	 * bit (smph_tcache_free_remote): either we take its bit or it sees
+	 * the word unheld and moves the bit itself. */
+	smph_word_t rem = atomic_exchange_explicit(&s->remote[k][li], 0, memory_order_seq_cst);
+
+	return rem ? smph_bitmap2_release_word(&s->bm[k], li << SMPH_WORD_SHIFT, rem) : 0;
+}
+
+/* Gives back the word held for class k: the blocks free in it, and those
+ * other threads freed into its `remote`, go back into the shard's leaf, and
+ * the word can be held by another thread. A block both in the cache and in
+ * `remote`, or already in the leaf, was freed twice: counted now. */
+static void give_back(struct smpheap *h, struct smph_shard *s, unsigned k,
 		      struct smph_tcache_class *c)
 {
-	if (c->leaf == SMPH_NO_BIT)
+	uint32_t li = c->leaf;
+	smph_word_t rem, back, dbl;
+
+	if (li == SMPH_NO_BIT)
 		return;
-	/* cached[] first: a free that sees the block neither cached nor free
-	 * in the leaf goes through as a plain release, and ours below then
-	 * finds the bit already set; the block ends free once either way.
-	 * (The other order would let a block be free in the leaf, claimed
-	 * again, and its legal free refused as cached.) Relaxed: ordered
-	 * before the release OR below. */
-	atomic_store_explicit(&s->cached[k][c->leaf], 0, memory_order_relaxed);
-	if (c->bits)
-		smph_bitmap2_release_word(&s->bm[k], c->leaf << SMPH_WORD_SHIFT, c->bits);
-	/* Release: the next holder sees our last store to cached[leaf]. */
-	smph_bit_test_and_clear(s->holder[k], c->leaf, memory_order_release);
+	/* cached[] first: a legal free of a block handed out again from the
+	 * leaf must never be refused as cached. A double free that slips in
+	 * between sees the block neither cached nor free, goes to `remote`
+	 * (the word is still held), and is counted by the drain below.
+	 * Relaxed: ordered before the release OR below. */
+	atomic_store_explicit(&s->cached[k][li], 0, memory_order_relaxed);
+	/* seq_cst: as in drain_remote(). */
+	rem = atomic_exchange_explicit(&s->remote[k][li], 0, memory_order_seq_cst);
+	dbl = c->bits & rem;
+	back = c->bits | rem;
+	if (back)
+		dbl |= smph_bitmap2_release_word(&s->bm[k], li << SMPH_WORD_SHIFT, back);
+	/* Release: the next holder sees our last store to cached[leaf].
+	 * seq_cst: a remote free that finds the word unheld after its OR moves
+	 * its bit itself; one that does not is taken by the drain after. */
+	smph_bit_test_and_clear(s->holder[k], li, memory_order_seq_cst);
+	dbl |= drain_remote(s, k, li);
+	if (dbl)
+		smph_count_late_double_frees(h, (unsigned)smph_popcount(dbl),
+					     h->geom[k].block_size);
 	c->leaf = SMPH_NO_BIT;
 	c->base = h->end;
 	c->span = 0;
 	c->cached = NULL;
 	c->leafword = NULL;
+	c->remote = NULL;
 	c->bits = 0;
 	c->held = 0;
+}
+
+int smph_tcache_free_remote(struct smph_shard *s, unsigned k, uint32_t idx)
+{
+	uint32_t li = idx >> SMPH_WORD_SHIFT;
+	smph_word_t b = smph_bit(idx);
+
+	/* Free in the leaf already. Relaxed: a snapshot, as in
+	 * smph_bitmap2_is_free(); a double free that misses a block the
+	 * give-back is returning goes to `remote`, and the give-back's drain
+	 * finds it in the leaf and counts it. */
+	if (atomic_load_explicit(&s->bm[k].leaf[li], memory_order_relaxed) & b)
+		return -EALREADY;
+	/* seq_cst: against drain_remote()'s exchange (see there). */
+	if (atomic_fetch_or_explicit(&s->remote[k][li], b, memory_order_seq_cst) & b)
+		return -EALREADY; /* another thread freed it first */
+	/* The holder gave the word back before its last drain could see our
+	 * bit: move our own bit on (only ours: the others may be a new
+	 * holder's). If a drain took it meanwhile, it is in the leaf. */
+	if (!(atomic_load_explicit(&s->holder[k][li >> SMPH_WORD_SHIFT], memory_order_seq_cst) &
+	      smph_bit(li)) &&
+	    (atomic_fetch_and_explicit(&s->remote[k][li], ~b, memory_order_acquire) & b))
+		return smph_bitmap2_release(&s->bm[k], idx);
+	return 0;
 }
 
 void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t)
@@ -125,11 +177,14 @@ void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core
 
 	if (!max)
 		return NULL;
+	/* Relaxed: core_down never touches our cache; it goes offline and we
+	 * give our words of its shard back here, at our next refill. */
+	if (!atomic_load_explicit(&s->online, memory_order_relaxed)) {
+		smph_tcache_flush(h, t);
+		return NULL;
+	}
 	if (atomic_load_explicit(&t->core, memory_order_relaxed) != core) {
 		smph_tcache_flush(h, t); /* words of another shard */
-		/* Relaxed: our own shard is up (the core_down contract). */
-		if (!atomic_load_explicit(&s->online, memory_order_relaxed))
-			return NULL;
 		atomic_store_explicit(&t->core, core, memory_order_relaxed);
 	}
 	give_back(h, s, k, c);
@@ -141,13 +196,18 @@ void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core
 
 		while (sum) {
 			uint32_t li = (si << SMPH_WORD_SHIFT) + smph_ctz(sum);
-			smph_word_t got;
+			smph_word_t got, dbl;
 
 			sum &= sum - 1;
 			/* Acquire: pairs with give_back()'s release, so the
 			 * last holder's stores to cached[li] are behind us. */
 			if (smph_bit_test_and_set(s->holder[k], li, memory_order_acquire))
 				continue; /* another thread holds this word */
+			/* Frees a former holder's give-back left behind. */
+			dbl = drain_remote(s, k, li);
+			if (dbl)
+				smph_count_late_double_frees(h, (unsigned)smph_popcount(dbl),
+							     h->geom[k].block_size);
 			got = take_bits(bm, li, max);
 			if (!got) {
 				smph_bit_test_and_clear(s->holder[k], li, memory_order_release);
@@ -158,6 +218,7 @@ void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core
 				  ((uintptr_t)li << SMPH_WORD_SHIFT) * h->geom[k].block_size;
 			c->cached = &s->cached[k][li];
 			c->leafword = &bm->leaf[li];
+			c->remote = &s->remote[k][li];
 			/* The last word of a class may be short. */
 			c->span = (h->geom[k].count - (li << SMPH_WORD_SHIFT) < SMPH_WORD_BITS
 				       ? h->geom[k].count - (li << SMPH_WORD_SHIFT)

@@ -5,12 +5,22 @@
  * two per pair. A thread takes the free blocks of a whole leaf word (up to
  * the class's cache_max) from its own shard with one atomic exchange and
  * then hands them out, and takes back its own frees into that word, with
- * plain instructions. Every other free stays one atomic OR into the shard.
+ * plain instructions.
  *
- * Double frees stay detected: cached[leaf] (written only by the word's one
- * holder, with relaxed stores) says which blocks sit free in a cache, and a
- * free from any thread checks it. A double free that races with the
- * block's hand-out is, as always, undetectable.
+ * Other threads' frees of a held word's blocks do not go to the leaf, which
+ * anyone may claim from, but into the word's `remote` word with one atomic
+ * OR: only the holder's give-back moves them on, merged with its own free
+ * blocks. So a block freed twice at once, once by the holder into its cache
+ * and once by another thread into `remote`, is in two places no one else
+ * can hand out: the holder finds it (in `remote` when it would hand it out,
+ * or when it gives the word back), counts the second free as a bad free,
+ * puts the bytes back into `used`, and hands the block out once.
+ *
+ * Double frees stay detected at once otherwise: cached[leaf] (written only
+ * by the word's one holder, with relaxed stores) says which blocks sit free
+ * in a cache, and every free checks it, the leaf and `remote`. A double
+ * free that races with the block's hand-out, to a caller or into a cache,
+ * is, as always, undetectable.
  */
 #ifndef SMPH_TCACHE_H
 #define SMPH_TCACHE_H
@@ -23,9 +33,13 @@
 void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core, unsigned k,
 			 size_t *block);
 
-/* Gives every block slot t holds back to its shard. Only t's thread, or a
- * controller while that thread is parked, may call it. */
+/* Gives every block slot t holds back to its shard. Only t's own thread may
+ * call it (nothing else ever touches a slot's cache). */
 void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t);
+
+/* Frees block `idx` of class k of shard s, whose word some thread holds,
+ * into the word's `remote` (see above): 0 or -EALREADY. */
+int smph_tcache_free_remote(struct smph_shard *s, unsigned k, uint32_t idx);
 
 /* Registers a heap so threads can find it to flush; false if full. */
 bool smph_registry_add(struct smpheap *h);
@@ -37,6 +51,13 @@ static inline void *smph_tcache_take(struct smph_tcache_class *c, smph_word_t bi
 {
 	unsigned i = smph_ctz(bits);
 
+	/* Freed by another thread too while it sat here: a double free, which
+	 * the give-back counts; never hand it out. NULL sends the caller to
+	 * the slow path, whose refill gives this word back. Relaxed: a free
+	 * that returned before this allocation began is visible through
+	 * whatever ordered the two; one racing the hand-out is undetectable. */
+	if (smph_unlikely(atomic_load_explicit(c->remote, memory_order_relaxed) & smph_bit(i)))
+		return NULL;
 	bits &= bits - 1;
 	c->bits = bits;
 	c->held--;
@@ -59,7 +80,7 @@ static inline void *smph_tcache_pop(struct smph_tcache_class *c, uint32_t block)
  * (free tries the thread's last-used class first): the span test places p
  * in that shard, class and word, the division test on a block start. False
  * sends the caller on, and a double free (the bit already set here or in
- * the leaf) to the shard's bitmap, which answers it. */
+ * the leaf or in `remote`) to the shard's bitmap, which answers it. */
 static inline bool smph_tcache_push(struct smph_tcache_class *c, uintptr_t p)
 {
 	uintptr_t rel = p - c->base;
@@ -73,9 +94,12 @@ static inline bool smph_tcache_push(struct smph_tcache_class *c, uintptr_t p)
 	if (smph_unlikely(i == SMPH_NO_BIT))
 		return false;
 	b = smph_bit(i);
-	/* Relaxed: a snapshot of the leaf, as in smph_bitmap2_is_free(). */
+	/* Relaxed: snapshots of the leaf and of other threads' frees, as in
+	 * smph_bitmap2_is_free(); a free racing ours is caught later (above). */
 	if (smph_unlikely((c->bits & b) ||
-			  (atomic_load_explicit(c->leafword, memory_order_relaxed) & b)))
+			  ((atomic_load_explicit(c->leafword, memory_order_relaxed) |
+			    atomic_load_explicit(c->remote, memory_order_relaxed)) &
+			   b)))
 		return false;
 #ifdef SMPHEAP_POISON
 	smph_poison((void *)p, g->block_size);
