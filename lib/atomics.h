@@ -21,7 +21,7 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 
-#define SMPH_ATOMIC(T) _Atomic T
+#define SMPH_ATOMIC(T) _Atomic(T)
 typedef memory_order smph_order;
 #define smph_relaxed memory_order_relaxed
 #define smph_acquire memory_order_acquire
