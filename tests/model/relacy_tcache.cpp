@@ -65,7 +65,7 @@ template <class T> struct cache_model : rl::test_suite<T, THREADS> {
 	rl::atomic<unsigned> late;
 	rl::var<int> owner[BLOCKS]; /* thread + 1, 0 while free */
 	uintptr_t held[THREADS];    /* the block each thread owns */
-	int accepted;		    /* legal or double frees that returned 0 */
+	int accepted_by[THREADS];   /* frees that returned 0, by each thread */
 
 	/* One shard, its word taken by thread 0, which hands out blocks 0, 1
 	 * and 2 to threads 0, 1 and 2. */
@@ -111,7 +111,8 @@ template <class T> struct cache_model : rl::test_suite<T, THREADS> {
 			c->held = 0;
 			slot[t].last = c;
 		}
-		accepted = 0;
+		for (int t = 0; t < THREADS; t++)
+			accepted_by[t] = 0;
 		late.store(0, rl::mo_relaxed, $);
 		late_double_frees = &late;
 		for (int b = 0; b < BLOCKS; b++)
@@ -158,6 +159,8 @@ template <class T> struct cache_model : rl::test_suite<T, THREADS> {
 	 * were counted (at once or later), `free_blocks` are in the leaf. */
 	void check_end(int frees, uint32_t free_blocks)
 	{
+		int accepted = accepted_by[0] + accepted_by[1] + accepted_by[2];
+
 		RL_ASSERT(accepted - (int)late.load(rl::mo_relaxed, $) == frees);
 		RL_ASSERT(smph_bitmap2_count_free(&shard.bm[0]) == free_blocks);
 		RL_ASSERT(smph_bitmap2_check(&shard.bm[0]) == 0);
@@ -172,13 +175,9 @@ template <class T> struct cache_model : rl::test_suite<T, THREADS> {
  * thread 2 frees block 2. Block 0 is never handed out again meanwhile, so
  * the double free must be caught, at once or by a give-back. */
 struct double_free_test : cache_model<double_free_test> {
-	int accepted_by[THREADS];
-
 	void before()
 	{
 		setup();
-		for (int t = 0; t < THREADS; t++)
-			accepted_by[t] = 0;
 	}
 
 	void thread(unsigned t)
@@ -192,7 +191,6 @@ struct double_free_test : cache_model<double_free_test> {
 
 	void after()
 	{
-		accepted = accepted_by[0] + accepted_by[1] + accepted_by[2];
 		check_end(3, BLOCKS);
 	}
 };
@@ -202,13 +200,9 @@ struct double_free_test : cache_model<double_free_test> {
  * give-back and the remote free), frees block 2, then what it took, and
  * gives its word back. */
 struct take_test : cache_model<take_test> {
-	int accepted_by[THREADS];
-
 	void before()
 	{
 		setup();
-		for (int t = 0; t < THREADS; t++)
-			accepted_by[t] = 0;
 	}
 
 	void thread(unsigned t)
@@ -229,14 +223,11 @@ struct take_test : cache_model<take_test> {
 
 	void after()
 	{
-		accepted = accepted_by[0] + accepted_by[1] + accepted_by[2];
 		check_end(3, BLOCKS);
 	}
 };
 
 struct empty_word_test : cache_model<empty_word_test> {
-	int accepted_by_1;
-
 	void before()
 	{
 		setup();
@@ -255,7 +246,7 @@ struct empty_word_test : cache_model<empty_word_test> {
 
 		switch (t) {
 		case 1:
-			accepted_by_1 = give(1);
+			accepted_by[1] = give(1);
 			break;
 		case 2:
 			p = smph_tcache_refill(&heap, &slot[2], 0, 0, &block);
@@ -272,7 +263,6 @@ struct empty_word_test : cache_model<empty_word_test> {
 
 	void after()
 	{
-		accepted = accepted_by_1;
 		check_end(1, 1);
 	}
 };
