@@ -33,6 +33,18 @@ void smph_bitmap2_init(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t 
 	}
 }
 
+void smph_bitmap2_init_empty(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t bits)
+{
+	bm->bits = bits;
+	bm->leaves = smph_words_for(bits);
+	bm->summaries = smph_words_for(bm->leaves);
+	bm->leaf = storage;
+	bm->summary = storage + bm->leaves;
+	for (uint32_t i = 0; i < bm->leaves + bm->summaries; i++)
+		/* Relaxed: init runs before the heap is shared with anyone. */
+		smph_store(&storage[i], 0, smph_relaxed);
+}
+
 /* Called by a claimer that saw leaf `li` empty (or emptied it). Clears the
  * leaf's summary bit, then looks at the leaf again: a release that refilled
  * it and set the summary bit before our AND would otherwise be hidden. The
@@ -272,4 +284,115 @@ uint32_t smph_bits_count(const smph_aword_t *map, uint32_t first, uint32_t n)
 		pos += cnt;
 	}
 	return count;
+}
+
+void smph_hint_clear(const struct smph_bitmap2 *bm, uint32_t i)
+{
+	uint32_t li = i >> SMPH_WORD_SHIFT;
+	smph_word_t b = smph_bit(i);
+	/* acq_rel: if a free's smph_hint_set() came first in this leaf's
+	 * modification order, we synchronise with it and the caller's re-read
+	 * sees the word that free made non-empty; if it came after, it sets
+	 * the bit itself (tests/model/slab.pml). */
+	smph_word_t old = smph_fetch_and(&bm->leaf[li], (smph_word_t)~b, smph_acq_rel);
+
+	if ((old & ~b) == 0 && (old & b))
+		smph_bitmap2_summary_clear(bm, li);
+}
+
+uint32_t smph_hint_next(const struct smph_bitmap2 *bm, uint32_t from)
+{
+	uint32_t li = from >> SMPH_WORD_SHIFT;
+
+	if (from >= bm->bits)
+		return SMPH_NO_BIT;
+	{
+		/* Relaxed: a snapshot; the caller checks what it finds. */
+		smph_word_t w = smph_load(&bm->leaf[li], smph_relaxed) &
+				(SMPH_WORD_ONES << (from & (SMPH_WORD_BITS - 1)));
+
+		if (w)
+			return (li << SMPH_WORD_SHIFT) + smph_ctz(w);
+	}
+	for (uint32_t s = (li + 1) >> SMPH_WORD_SHIFT; s < bm->summaries; s++) {
+		smph_word_t sum = smph_load(&bm->summary[s], smph_relaxed);
+
+		if (s == (li + 1) >> SMPH_WORD_SHIFT)
+			sum &= SMPH_WORD_ONES << ((li + 1) & (SMPH_WORD_BITS - 1));
+		while (sum) {
+			uint32_t l = (s << SMPH_WORD_SHIFT) + smph_ctz(sum);
+			smph_word_t w = smph_load(&bm->leaf[l], smph_relaxed);
+
+			sum &= sum - 1;
+			if (w)
+				return (l << SMPH_WORD_SHIFT) + smph_ctz(w);
+		}
+	}
+	return SMPH_NO_BIT;
+}
+
+uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t full, smph_word_t *left)
+{
+	smph_word_t w = smph_load(word, smph_relaxed);
+
+	while ((w & SMPH_SLAB_LIVE) && (w & full)) {
+		smph_word_t m = w & full, low = m & (~m + 1);
+
+		/* Acquire on success: see smph_slab_claim_fast(). */
+		if (smph_cas_weak(word, &w, w & ~low, smph_acquire, smph_relaxed)) {
+			*left = m & ~low;
+			return smph_ctz(low);
+		}
+	}
+	*left = 0;
+	return SMPH_NO_BIT;
+}
+
+smph_word_t smph_slab_take(smph_aword_t *word, smph_word_t full, uint32_t max, smph_word_t *left)
+{
+	smph_word_t w = smph_load(word, smph_relaxed), take;
+
+	do {
+		smph_word_t m = w & full;
+
+		if (!(w & SMPH_SLAB_LIVE) || !m) {
+			*left = 0;
+			return 0;
+		}
+		take = m;
+		if (smph_popcount(m) > max) {
+			smph_word_t x = m;
+
+			take = 0;
+			for (uint32_t n = 0; n < max; n++) {
+				take |= x & (~x + 1);
+				x &= x - 1;
+			}
+		}
+		/* acq_rel on success: acquire as every claim; release so that a
+		 * retirer that reads a later value of the word sees our holder
+		 * bit (runtime.c, "retire"). */
+	} while (!smph_cas_weak(word, &w, w & ~take, smph_acq_rel, smph_relaxed));
+	*left = (w & full) & ~take;
+	return take;
+}
+
+bool smph_slab_retire(smph_aword_t *word, smph_word_t full)
+{
+	smph_word_t w = SMPH_SLAB_LIVE | full;
+
+	/* acq_rel: acquire, so the last frees' writes (poison) are behind the
+	 * pages we now own; release, as the word's new value. */
+	return smph_cas_strong(word, &w, 0, SMPH_ORDER(slab_retire, smph_acq_rel, smph_relaxed),
+			       smph_relaxed);
+}
+
+void smph_slab_unstray(smph_aword_t *word, smph_word_t bit)
+{
+	smph_word_t w = smph_load(word, smph_relaxed);
+
+	/* Relaxed: a dead word carries nothing; a live one we leave alone. */
+	while (!(w & SMPH_SLAB_LIVE) && (w & bit) &&
+	       !smph_cas_weak(word, &w, w & ~bit, smph_relaxed, smph_relaxed))
+		;
 }

@@ -1,132 +1,290 @@
-/* runtime.c - the runtime zone: per-core shards of size classes over
- * two-level atomic bitmaps.
+/* runtime.c - the runtime zone: size-class slabs cut from the page pool on
+ * demand.
  *
- * Allocation: the smallest class that fits, in the caller's shard, then each
- * larger class there, then the same in the other shards (stealing). Claiming
- * is one CAS on a leaf word (bitmap.c). Stealing runs inside an RCU read-side
- * section: smpheap_core_down() marks a shard offline and waits a grace
- * period, after which no stealer can still be claiming from it.
+ * A slab is a short span of pool pages holding at most W - 1 blocks of one
+ * class, with one out-of-band block word (bitmap.h: SMPH_SLAB_LIVE and the
+ * blocks, 1 = free) and a page table entry per page (internal.h). Each core
+ * allocates from its own current slab per class (one CAS on the word, inline
+ * in runtime.h); any core frees any block with one OR. Reading top to bottom:
+ * the current slab, refill, the pool, other cores, the last try (alloc.c),
+ * counting (alloc.c).
  *
- * Free: any core, one atomic OR into the owning shard's bitmap. The block's
- * shard, class and index come from its address alone (bank table, class
- * offsets, a shift and a multiply), so a foreign, interior or double free is
- * recognised without reading the block.
+ * The retire protocol (a slab going back to the pool while others claim or
+ * free in it), checked by tests/model/slab.pml:
+ *
+ * 1. Publication. A cut writes the slab's page table entries, then stores
+ *    LIVE | full into the word with release, then sets its hint. Retire
+ *    undoes it in the other order: the word goes from LIVE | full to 0 by one
+ *    CAS, then the hint is dropped, the entries are reset, and last the pages
+ *    are released to the pool (release). So a word is live only while its
+ *    entries say "slab of class k", and pages are free only once the word is
+ *    dead.
+ * 2. Retire vs claim. The retire CAS needs every block free: a claim that
+ *    lands first makes it fail; a claim after it finds the word dead (no
+ *    LIVE bit) and moves on. So while a thread holds a block of a slab, the
+ *    slab stays cut, and its entries stay what they were when the word went
+ *    live.
+ * 3. A stale claimer. A thread that read slab s as its current (or from a
+ *    hint) and was delayed while s was retired and cut again may claim a bit
+ *    of the new slab, perhaps of another class. So after the claim it reads
+ *    the page table entry (stable, by 2) and, if the class is not the one it
+ *    wants, gives the block back with an ordinary free and looks elsewhere.
+ *    The same class at the same start page is the same geometry, so a block
+ *    there is a right one: no generation number is needed. A claim masks
+ *    its bit with its class's blocks, and a dead word is never claimed, so
+ *    no bit past a slab's blocks is ever handed out.
+ * 4. Frees. A free of a live block ORs its bit into a live word (the slab
+ *    cannot retire before the OR, by 2). A free that finds the word dead
+ *    raced the slab's retire: the block was free already (-EALREADY); it
+ *    takes its stray bit back out of the dead word (the next cut stores the
+ *    word whole anyway, and a dead word is never claimed).
+ * 5. Hysteresis and holders. Only the free that makes a slab all free
+ *    retires it, and only if the slab is no core's current and no thread
+ *    cache holds its word: otherwise one alloc+free loop would take and give
+ *    back a slab every time, and a holder's cached view of the word would
+ *    outlive it. The retirer reads the all-free word with acquire, then the
+ *    holder bit: a holder set its bit before its take CAS (acq_rel), which
+ *    precedes in the word's order the frees that made it all free, so a set
+ *    holder bit is seen; a holder that sets its bit later finds the word
+ *    dead, or makes the retire CAS fail.
+ * 6. Hints. hint[k] says "slab may have a free block" with the two-level
+ *    bitmap's invariant: a free that makes a word non-empty sets the hint;
+ *    a claimer that empties it (or finds it empty or dead) drops the hint
+ *    with an acq_rel AND and then looks again, re-setting it if the slab
+ *    still has a free block (bitmap.c).
  */
 #include <errno.h>
 
 #include "runtime.h"
 
-/* One block of class k from shard s, or NULL. */
-static void *claim_one(struct smpheap *h, struct smph_shard *s, unsigned k, size_t *block)
+#define CLAIM_TRIES 16 /* refills before a class that keeps losing races gives up */
+
+static smph_aword_t *word_of(const struct smpheap *h, uint32_t s)
+{
+	return &h->slabw[s >> h->gshift];
+}
+
+/* A live slab of class k with a free block starts at page s: a snapshot. */
+static bool slab_has_free(const struct smpheap *h, unsigned k, uint32_t s)
+{
+	/* Relaxed: a snapshot, re-checked by every claim. */
+	smph_word_t w = smph_load(word_of(h, s), smph_relaxed);
+
+	return (w & SMPH_SLAB_LIVE) && (w & h->geom[k].full) &&
+	       smph_load(&h->pt[s], smph_relaxed) == h->geom[k].tag;
+}
+
+/* Drops slab s from class k's hints unless it still has a free block
+ * (the re-read after the acq_rel AND, bitmap.c). */
+static void hint_drop(struct smpheap *h, unsigned k, uint32_t s)
+{
+	uint32_t gi = s >> h->gshift;
+
+	smph_hint_clear(&h->hint[k], gi);
+	if (slab_has_free(h, k, s))
+		smph_hint_set(&h->hint[k], gi);
+}
+
+/* ---- the current slab ---- */
+
+/* Retires slab s of class k, all free, if no core has it as its current
+ * and no thread cache holds its word (5. above). */
+static void retire(struct smpheap *h, unsigned k, uint32_t s)
 {
 	const struct smph_class_geom *g = &h->geom[k];
-	uint32_t idx = smph_bitmap2_claim(&s->bm[k]);
+	smph_aword_t *w = word_of(h, s);
 
-	if (idx == SMPH_NO_BIT)
-		return NULL;
-	*block = g->block_size;
-	return (void *)(s->base + g->offset + (uintptr_t)idx * g->block_size);
+	for (unsigned c = 0; c < h->cores; c++)
+		/* Relaxed: hysteresis only; a core that makes s its current
+		 * after this either claims before the CAS (which then fails)
+		 * or finds the word dead. */
+		if (smph_load(&h->core[c].cur[k], smph_relaxed) == s)
+			return;
+	/* Acquire, then the holder bit: see 5. above. */
+	if (smph_load(w, smph_acquire) != (SMPH_SLAB_LIVE | g->full) ||
+	    smph_bit_test(h->holder, s >> h->gshift) || !smph_slab_retire(w, g->full))
+		return;
+	hint_drop(h, k, s);
+	/* Relaxed: the pages are ours; their release to the pool publishes
+	 * these entries to the next owner. */
+	for (uint32_t d = 1; d < g->pages; d++)
+		smph_store(&h->pt[s + d], SMPH_PT_NONE, smph_relaxed);
+	smph_store(&h->pt[s], SMPH_PT_NONE, smph_relaxed);
+	smph_pool_release(h, SMPHEAP_ZONE_RUNTIME, s, g->pages);
 }
 
-/* One block of class k from any shard but the caller's. */
-static void *steal(struct smpheap *h, unsigned core, unsigned k, size_t *block)
+int smph_runtime_freed(struct smpheap *h, unsigned k, uint32_t s, smph_word_t bit, smph_word_t old)
 {
-	void *p = NULL;
+	const struct smph_class_geom *g = &h->geom[k];
 
-	smph_platform_read_lock();
-	for (unsigned o = 1; o < h->cores && !p; o++) {
-		unsigned c = core + o < h->cores ? core + o : core + o - h->cores;
-		struct smph_shard *s = &h->shards[c];
-
-		/* Acquire: pairs with core_up's release, so a shard seen
-		 * online has its banks powered on. Against core_down the
-		 * read-side section is what protects us (see hotplug.c). */
-		if (atomic_load_explicit(&s->online, memory_order_acquire))
-			p = claim_one(h, s, k, block);
+	if (!(old & SMPH_SLAB_LIVE)) {
+		/* The slab was retired under a free of a block that was free
+		 * already (4. above). */
+		smph_slab_unstray(word_of(h, s), bit);
+		return -EALREADY;
 	}
-	smph_platform_read_unlock();
-	return p;
+	if (old & bit)
+		return -EALREADY;
+	if (!(old & g->full))
+		smph_hint_set(&h->hint[k], s >> h->gshift);
+	if ((old | bit) == (SMPH_SLAB_LIVE | g->full))
+		retire(h, k, s);
+	return 0;
 }
 
-/* The smallest class that fits is taken from any shard, the caller's first,
- * before a larger class is: spilling small requests into the caller's own
- * large blocks first would starve large requests while other shards still
- * hold small blocks (the churn benchmark showed 64 % failures that way at
- * half fill, against 24 % for the one-map legacy heap). */
-void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t size, size_t align,
-			 size_t *block)
+/* Frees `bits`, blocks the caller owns, back into slab s (whatever its
+ * class): the free protocol for a block claimed by mistake (3.) or given
+ * back from a cache. */
+void smph_runtime_give_back(struct smpheap *h, uint32_t s, smph_word_t bits)
 {
-	struct smph_tcache *t = slot < h->tcache_slots ? &h->tcache[slot] : NULL;
-	struct smph_shard *own = &h->shards[core];
-	/* Relaxed: a core's own shard cannot go down under it (the
-	 * core_down contract: no thread acts as a core while it goes down). */
-	bool own_up = atomic_load_explicit(&own->online, memory_order_relaxed);
+	unsigned k = SMPH_PT_CLASS(smph_load(&h->pt[s], smph_relaxed));
+	smph_word_t old = smph_slab_release(word_of(h, s), bits);
 
-	smph_assert(size && size <= h->max_block && core < h->cores);
-	for (unsigned k = h->size_class[(size + 15) >> 4]; k < h->class_count; k++) {
-		void *p = NULL;
+	smph_assert(old & SMPH_SLAB_LIVE);
+	if (bits && !(old & h->geom[k].full))
+		smph_hint_set(&h->hint[k], s >> h->gshift);
+	if ((old | bits) == (SMPH_SLAB_LIVE | h->geom[k].full))
+		retire(h, k, s);
+}
 
-		if (h->geom[k].align < align)
-			continue;
-		/* Blocks the thread holds are free blocks of its own shard:
-		 * taken first, they make the cache choose the class the pure
-		 * path would, so it fails no more often at the same fill. */
-		if (t && (p = smph_tcache_pop(&t->cls[k], h->geom[k].block_size)) != NULL) {
-			*block = h->geom[k].block_size;
-			return p;
+void *smph_runtime_claimed(struct smpheap *h, unsigned k, uint32_t s, uint32_t idx,
+			   smph_word_t left)
+{
+	const struct smph_class_geom *g = &h->geom[k];
+
+	/* Relaxed: stable while we hold the block (2. above). */
+	if (smph_load(&h->pt[s], smph_relaxed) != g->tag) {
+		smph_runtime_give_back(h, s, smph_bit(idx));
+		return NULL;
+	}
+	if (!left)
+		hint_drop(h, k, s);
+	return (void *)(smph_page_addr(h, s) + (uintptr_t)idx * g->block_size);
+}
+
+/* ---- refill: a partly free slab (any core's), else the pool ---- */
+
+/* Cuts a new slab of class k from the pool and publishes it (1. above):
+ * its start page, or SMPH_NO_BIT when the pool has no room. */
+uint32_t smph_runtime_cut(struct smpheap *h, unsigned k)
+{
+	const struct smph_class_geom *g = &h->geom[k];
+	uint32_t s = smph_pool_claim(h, SMPHEAP_ZONE_RUNTIME, 0, g->pages, g->align_pages);
+
+	if (s == SMPH_NO_BIT)
+		return SMPH_NO_BIT;
+	/* Relaxed: published by the word's release store below. */
+	for (uint32_t d = 1; d < g->pages; d++)
+		smph_store(&h->pt[s + d], SMPH_PT_SLAB_IN_OF(d), smph_relaxed);
+	smph_store(&h->pt[s], g->tag, smph_relaxed);
+	/* Release: the entries above (and the pool claim's view of the
+	 * pages) happen before any claim of a block here. */
+	smph_store(word_of(h, s), SMPH_SLAB_LIVE | g->full, smph_release);
+	smph_hint_set(&h->hint[k], s >> h->gshift);
+	return s;
+}
+
+/* A slab of class k that has a free block, made `core`'s current: the
+ * lowest partly free one of any core (filling low slabs first leaves high
+ * banks free to power off), else a new one. SMPH_NO_BIT if neither. */
+static uint32_t refill(struct smpheap *h, unsigned core, unsigned k)
+{
+	uint32_t s = SMPH_NO_BIT;
+
+	for (uint32_t i = smph_hint_next(&h->hint[k], 0); i != SMPH_NO_BIT;
+	     i = smph_hint_next(&h->hint[k], i + 1)) {
+		if (slab_has_free(h, k, i << h->gshift)) {
+			s = i << h->gshift;
+			break;
 		}
-		if (own_up)
-			p = claim_one(h, own, k, block);
-		if (!p && h->cores > 1)
-			p = steal(h, core, k, block);
+		hint_drop(h, k, i << h->gshift); /* a stale hint */
+	}
+	if (s == SMPH_NO_BIT)
+		s = smph_runtime_cut(h, k);
+	if (s != SMPH_NO_BIT)
+		/* Relaxed: a hint for this core's next claims. */
+		smph_store(&h->core[core].cur[k], s, smph_relaxed);
+	return s;
+}
+
+/* One block of class k: the current slab, else refill and claim again. */
+static void *claim_class(struct smpheap *h, unsigned core, unsigned k)
+{
+	for (int tries = 0; tries < CLAIM_TRIES; tries++) {
+		void *p = smph_runtime_claim_current(h, core, k);
+
 		if (p)
 			return p;
+		if (refill(h, core, k) == SMPH_NO_BIT)
+			return NULL;
 	}
 	return NULL;
 }
 
-size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)
+/* The smallest class that fits first, from any core's slabs and the pool,
+ * before a larger class: spilling small requests into large blocks first
+ * would starve large requests. */
+void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t size, size_t align,
+			 size_t *block)
 {
-	unsigned core;
-	const struct smph_shard *s;
-	uintptr_t off;
-	unsigned k;
-	uint32_t idx;
+	struct smph_tcache *t = slot < h->tcache_slots ? &h->tcache[slot] : NULL;
 
-	*live = false;
-	if (smph_locate(h, p, &core) != SMPH_AT_SHARD)
-		return 0;
-	s = &h->shards[core];
-	off = p - s->base;
-	k = smph_class_at(h, off);
-	if (off < h->geom[k].offset)
-		return 0;
-	idx = smph_block_index(&h->geom[k], off - h->geom[k].offset);
-	if (idx == SMPH_NO_BIT)
-		return 0;
-	*live = !smph_bitmap2_is_free(&s->bm[k], idx) &&
-		!(h->cache_on && (atomic_load_explicit(&s->cached[k][idx >> SMPH_WORD_SHIFT],
-						       memory_order_relaxed) &
-				  smph_bit(idx)));
-	return h->geom[k].block_size;
+	smph_assert(size && size <= h->max_block && core < h->cores);
+	for (unsigned k = h->size_class[(size + 15) >> 4]; k < h->class_count; k++) {
+		void *p;
+
+		if (h->geom[k].align < align)
+			continue;
+		/* Blocks the thread holds are free blocks: taken first, they
+		 * make the cache choose the class the pure path would. */
+		if (t && (p = smph_tcache_pop(&t->cls[k], h->geom[k].block_size)) != NULL) {
+			*block = h->geom[k].block_size;
+			return p;
+		}
+		p = claim_class(h, core, k);
+		if (p) {
+			*block = h->geom[k].block_size;
+			return p;
+		}
+	}
+	return NULL;
 }
 
-bool smph_runtime_range_free(const struct smpheap *h, unsigned core, uintptr_t lo, uintptr_t hi)
+void smph_runtime_core_release(struct smpheap *h, unsigned core)
 {
-	const struct smph_shard *s = &h->shards[core];
-
 	for (unsigned k = 0; k < h->class_count; k++) {
-		const struct smph_class_geom *g = &h->geom[k];
-		uintptr_t a = s->base + g->offset;
-		uintptr_t b = a + (uintptr_t)g->block_size * g->count;
-		uint32_t first, last;
+		/* Relaxed: the core is parked (core_down's contract). */
+		uint32_t s =
+		    smph_exchange(&h->core[core].cur[k], h->granules << h->gshift, smph_relaxed);
 
-		if (b <= lo || a >= hi)
-			continue;
-		first = (uint32_t)((lo > a ? lo - a : 0) / g->block_size);
-		last = (uint32_t)(((hi < b ? hi : b) - a - 1) / g->block_size);
-		if (smph_bits_count(s->bm[k].leaf, first, last - first + 1) != last - first + 1)
-			return false;
+		if (s != h->granules << h->gshift &&
+		    smph_load(word_of(h, s), smph_relaxed) == (SMPH_SLAB_LIVE | h->geom[k].full))
+			retire(h, k, s);
 	}
-	return true;
+}
+
+size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)
+{
+	uint32_t page = smph_pool_page(h, p), e, s, idx, gi;
+	const struct smph_class_geom *g;
+	smph_word_t w;
+
+	*live = false;
+	if (page == SMPH_NO_BIT)
+		return 0;
+	e = smph_load(&h->pt[page], smph_relaxed);
+	if (SMPH_PT_KIND(e) < SMPH_PT_SLAB)
+		return 0;
+	s = smph_slab_start(h, page, e, &e);
+	if (SMPH_PT_KIND(e) != SMPH_PT_SLAB)
+		return 0;
+	g = &h->geom[SMPH_PT_CLASS(e)];
+	idx = smph_block_index(g, p - smph_page_addr(h, s));
+	if (idx == SMPH_NO_BIT)
+		return 0;
+	gi = s >> h->gshift;
+	w = smph_load(&h->slabw[gi], smph_relaxed);
+	*live = (w & SMPH_SLAB_LIVE) && !(w & smph_bit(idx)) &&
+		!(h->cache_on && (smph_load(&h->cached[gi], smph_relaxed) & smph_bit(idx)));
+	return g->block_size;
 }

@@ -1,5 +1,6 @@
-/* runtime.h - the runtime zone's fast paths, inline in the public entry
- * points. The slow paths (larger classes, stealing) are in runtime.c. */
+/* runtime.h - the runtime zone's short paths, inline in the public entry
+ * points: one claim in the calling core's current slab, and one free. The
+ * rest (refill, the pool, the retire protocol) is in runtime.c. */
 #ifndef SMPH_RUNTIME_H
 #define SMPH_RUNTIME_H
 
@@ -7,70 +8,84 @@
 
 /* Full search: for each class from the one that fits up, the calling
  * thread's cached word (slot: its slot, or any value >= tcache_slots), the
- * caller's shard, then the other shards. */
+ * core's current slab, a partly free slab of any core, a new slab from the
+ * pool. NULL when none of them has a block. */
 void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t size, size_t align,
 			 size_t *block);
 
-/* After the calling thread's held word came up empty (or it has no slot): a
- * new word for its cache, else one claim from the caller's own shard in the
- * class that fits, else the full search. `size` is 1..max_block. */
-static inline void *smph_runtime_alloc_fast(struct smpheap *h, unsigned core, unsigned slot,
-					    size_t size, size_t *block)
+/* Cuts a new slab of class k from the pool and publishes it: its start
+ * page, or SMPH_NO_BIT when the pool has no room. */
+uint32_t smph_runtime_cut(struct smpheap *h, unsigned k);
+
+/* Frees `bits`, blocks the caller owns, back into the slab at page s, with
+ * the free protocol (hint, retire). */
+void smph_runtime_give_back(struct smpheap *h, uint32_t s, smph_word_t bits);
+
+/* core_down: the core's current slabs stop being current (and go back to
+ * the pool if all free). */
+void smph_runtime_core_release(struct smpheap *h, unsigned core);
+
+/* After a claim in slab s: the slab's class was not k (a stale current:
+ * the slab was retired and cut again for another class meanwhile), or the
+ * claim took its last free block. Gives the block back or fixes the hint;
+ * returns the block, or NULL to send the caller on. */
+void *smph_runtime_claimed(struct smpheap *h, unsigned k, uint32_t s, uint32_t idx,
+			   smph_word_t left);
+
+/* One block of class k from `core`'s current slab, or NULL (the caller then
+ * takes the slow path). */
+static inline void *smph_runtime_claim_current(struct smpheap *h, unsigned core, unsigned k)
 {
-	struct smph_shard *s = &h->shards[core];
-	unsigned k = h->size_class[(size + 15) >> 4];
 	const struct smph_class_geom *g = &h->geom[k];
+	/* Relaxed: the current slab is a hint; the claim below is checked. */
+	uint32_t s = smph_load(&h->core[core].cur[k], smph_relaxed);
+	smph_word_t left;
+	uint32_t idx = smph_slab_claim_fast(&h->slabw[s >> h->gshift], g->full, &left);
 
-	if (slot < h->tcache_slots && g->cache_max) {
-		void *p = smph_tcache_refill(h, &h->tcache[slot], core, k, block);
-
-		if (p)
-			return p;
-	}
-
-	/* Relaxed: a core's own shard cannot go down under it (the
-	 * core_down contract: no thread acts as a core while it goes down). */
-	if (smph_likely(atomic_load_explicit(&s->online, memory_order_relaxed))) {
-		uint32_t idx = smph_bitmap2_claim_fast(&s->bm[k]);
-
-		if (smph_likely(idx != SMPH_NO_BIT)) {
-			*block = g->block_size;
-			return (void *)(s->base + g->offset + (uintptr_t)idx * g->block_size);
-		}
-	}
-	return smph_runtime_alloc(h, core, slot, size, SMPH_MIN_ALIGN, block);
+	if (smph_unlikely(idx == SMPH_NO_BIT))
+		return NULL;
+	/* The class check, after the claim: while we hold a block of the slab
+	 * it cannot be retired, so the entry is the one its cutter published
+	 * before the word went live (our claim's acquire saw that). Relaxed
+	 * for that reason. */
+	if (smph_likely(smph_load(&h->pt[s], smph_relaxed) == g->tag && left))
+		return (void *)(smph_page_addr(h, s) + (uintptr_t)idx * g->block_size);
+	return smph_runtime_claimed(h, k, s, idx, left);
 }
 
-/* Class whose blocks cover shard offset `off` (off < shard_bytes). */
-static inline unsigned smph_class_at(const struct smpheap *h, uintptr_t off)
-{
-	return h->granule_class[off >> SMPH_GRANULE_SHIFT];
-}
+/* After the OR of a free into slab s gave `old`: a double free or a free
+ * into a slab no longer live (the error), or the slab was empty (its hint
+ * is set) or is all free now (it may be retired). Returns 0 or the error. */
+int smph_runtime_freed(struct smpheap *h, unsigned k, uint32_t s, smph_word_t bit, smph_word_t old);
 
-/* Frees block `idx` of class k (at p) in `core`'s shard to the shard's
- * bitmap: 0, or -EALREADY if it is free already, in the leaf or in some
+/* Frees block `idx` of the class-k slab starting at pool page s (at p): 0,
+ * or -EALREADY if it is free already, in the slab's word or in some
  * thread's cache. The word-claim cache has had its chance (tcache.h). */
-static inline int smph_runtime_free(struct smpheap *h, unsigned core, unsigned k, uint32_t idx,
+static inline int smph_runtime_free(struct smpheap *h, unsigned k, uint32_t s, uint32_t idx,
 				    uintptr_t p)
 {
-	const struct smph_shard *s = &h->shards[core];
+	const struct smph_class_geom *g = &h->geom[k];
+	uint32_t gi = s >> h->gshift;
+	smph_word_t b = smph_bit(idx), old;
 
 	(void)p;
 	/* Free in some thread's cache already: a double free. Relaxed: the
 	 * holder's stores are a snapshot here; a free racing the block's
 	 * hand-out is undetectable anyway (see tcache.h). */
-	if (h->cache_on &&
-	    (atomic_load_explicit(&s->cached[k][idx >> SMPH_WORD_SHIFT], memory_order_relaxed) &
-	     smph_bit(idx)))
+	if (h->cache_on && (smph_load(&h->cached[gi], smph_relaxed) & b))
 		return -EALREADY;
 #ifdef SMPHEAP_POISON
 	/* Poison only a block that is live now: poisoning a free block could
 	 * scribble over a racing allocation's new block. */
-	if (smph_bitmap2_is_free(&s->bm[k], idx))
+	if (smph_load(&h->slabw[gi], smph_relaxed) & b)
 		return -EALREADY;
-	smph_poison((void *)p, h->geom[k].block_size);
+	smph_poison((void *)p, g->block_size);
 #endif
-	return smph_bitmap2_release(&s->bm[k], idx);
+	old = smph_slab_release(&h->slabw[gi], b);
+	if (smph_unlikely((old & (SMPH_SLAB_LIVE | b)) != SMPH_SLAB_LIVE || !(old & g->full) ||
+			  (old | b) == (SMPH_SLAB_LIVE | g->full)))
+		return smph_runtime_freed(h, k, s, b, old);
+	return 0;
 }
 
 #endif

@@ -1,6 +1,6 @@
 /* tcache.c - the word-claim cache's slow paths: taking a word, giving it
  * back, and the registry that lets a thread find the heaps it cached from. */
-#include "tcache.h"
+#include "runtime.h"
 
 #define SMPH_MAX_HEAPS 64 /* heaps with thread slots alive at once */
 
@@ -51,23 +51,21 @@ void smpheap_thread_flush(unsigned slot)
 }
 
 /* Gives back the word held for class k: the blocks free in it go back into
- * the shard's leaf, and the word can be held by another thread. */
-static void give_back(const struct smpheap *h, struct smph_shard *s, unsigned k,
-		      struct smph_tcache_class *c)
+ * the slab's word, and the word can be held by another thread. */
+static void give_back(struct smpheap *h, struct smph_tcache_class *c)
 {
-	if (c->leaf == SMPH_NO_BIT)
+	uint32_t gi = c->leaf;
+	smph_word_t bits = c->bits;
+
+	if (gi == SMPH_NO_BIT)
 		return;
 	/* cached[] first: a free that sees the block neither cached nor free
-	 * in the leaf goes through as a plain release, and ours below then
+	 * in the word goes through as a plain release, and ours below then
 	 * finds the bit already set; the block ends free once either way.
-	 * (The other order would let a block be free in the leaf, claimed
+	 * (The other order would let a block be free in the word, claimed
 	 * again, and its legal free refused as cached.) Relaxed: ordered
 	 * before the release OR below. */
-	atomic_store_explicit(&s->cached[k][c->leaf], 0, memory_order_relaxed);
-	if (c->bits)
-		smph_bitmap2_release_word(&s->bm[k], c->leaf << SMPH_WORD_SHIFT, c->bits);
-	/* Release: the next holder sees our last store to cached[leaf]. */
-	smph_bit_test_and_clear(s->holder[k], c->leaf, memory_order_release);
+	smph_store(c->cached, 0, smph_relaxed);
 	c->leaf = SMPH_NO_BIT;
 	c->base = h->end;
 	c->span = 0;
@@ -75,99 +73,98 @@ static void give_back(const struct smpheap *h, struct smph_shard *s, unsigned k,
 	c->leafword = NULL;
 	c->bits = 0;
 	c->held = 0;
+	/* Release: the next holder sees our last store to cached[]. Before
+	 * the blocks go back, so that the free which makes the slab all free
+	 * (ours, or a later one) may retire it (runtime.c, 5.). */
+	smph_bit_test_and_clear(h->holder, gi, smph_release);
+	/* Even with no blocks to give: all of them may have come back to the
+	 * word while we held it, and then this is the slab's last chance to
+	 * be retired. */
+	smph_runtime_give_back(h, gi << h->gshift, bits);
 }
 
 void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t)
 {
-	unsigned core = atomic_load_explicit(&t->core, memory_order_relaxed);
+	unsigned core = smph_load(&t->core, smph_relaxed);
 
 	if (core == SMPH_NO_CORE)
 		return;
 	for (unsigned k = 0; k < h->class_count; k++)
-		give_back(h, &h->shards[core], k, &t->cls[k]);
-	atomic_store_explicit(&t->core, SMPH_NO_CORE, memory_order_relaxed);
+		give_back(h, &t->cls[k]);
+	smph_store(&t->core, SMPH_NO_CORE, smph_relaxed);
 }
 
-/* Up to `max` of the free bits of leaf li, taken with one CAS. */
-static smph_word_t take_bits(const struct smph_bitmap2 *bm, uint32_t li, uint32_t max)
+/* Holds slab s of class k for c: takes its holder bit and up to `max` of its
+ * free blocks, and checks its class (runtime.c, 3.). False if another thread
+ * holds it or it has nothing of class k to give. */
+static bool hold(struct smpheap *h, struct smph_tcache_class *c, unsigned k, uint32_t s,
+		 uint32_t max)
 {
-	smph_aword_t *leaf = &bm->leaf[li];
-	smph_word_t w = atomic_load_explicit(leaf, memory_order_relaxed), take;
+	const struct smph_class_geom *g = &h->geom[k];
+	uint32_t gi = s >> h->gshift;
+	smph_word_t got, left;
 
-	do {
-		if (!w)
-			return 0;
-		take = w;
-		if (smph_popcount(w) > max) {
-			smph_word_t x = w;
-
-			take = 0;
-			for (uint32_t n = 0; n < max; n++) {
-				take |= x & (~x + 1);
-				x &= x - 1;
-			}
-		}
-		/* Acquire on success: as every claim. */
-	} while (!atomic_compare_exchange_weak_explicit(leaf, &w, w & ~take, memory_order_acquire,
-							memory_order_relaxed));
-	if ((w & ~take) == 0)
-		smph_bitmap2_summary_clear(bm, li);
-	return take;
+	/* Acquire: pairs with give_back()'s release, so the last holder's
+	 * stores to cached[] are behind us. */
+	if (smph_bit_test_and_set(h->holder, gi, smph_acquire))
+		return false;
+	got = smph_slab_take(&h->slabw[gi], g->full, max, &left);
+	if (got && smph_load(&h->pt[s], smph_relaxed) != g->tag) {
+		/* A stale slab, cut again for another class: give it all back. */
+		smph_bit_test_and_clear(h->holder, gi, smph_release);
+		smph_runtime_give_back(h, s, got);
+		return false;
+	}
+	if (!got) {
+		smph_bit_test_and_clear(h->holder, gi, smph_release);
+		return false;
+	}
+	if (!left) {
+		/* We emptied its word: drop its hint, then look again. */
+		smph_hint_clear(&h->hint[k], gi);
+		/* Relaxed: ordered by the AND's acquire. */
+		if (smph_load(&h->slabw[gi], smph_relaxed) & g->full)
+			smph_hint_set(&h->hint[k], gi);
+	}
+	c->leaf = gi;
+	c->base = smph_page_addr(h, s);
+	c->cached = &h->cached[gi];
+	c->leafword = &h->slabw[gi];
+	c->span = g->span;
+	c->bits = got;
+	c->held = smph_popcount(got);
+	return true;
 }
 
 void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core, unsigned k,
 			 size_t *block)
 {
-	struct smph_shard *s = &h->shards[core];
-	const struct smph_bitmap2 *bm = &s->bm[k];
 	struct smph_tcache_class *c = &t->cls[k];
-	uint32_t max = h->geom[k].cache_max;
+	uint32_t max = h->geom[k].cache_max, s;
+	bool ok;
 
 	if (!max)
 		return NULL;
-	if (atomic_load_explicit(&t->core, memory_order_relaxed) != core) {
-		smph_tcache_flush(h, t); /* words of another shard */
-		/* Relaxed: our own shard is up (the core_down contract). */
-		if (!atomic_load_explicit(&s->online, memory_order_relaxed))
-			return NULL;
-		atomic_store_explicit(&t->core, core, memory_order_relaxed);
+	if (smph_load(&t->core, smph_relaxed) != core) {
+		smph_tcache_flush(h, t); /* words taken while acting as another core */
+		smph_store(&t->core, core, smph_relaxed);
 	}
-	give_back(h, s, k, c);
-	if (max > SMPH_WORD_BITS)
-		max = SMPH_WORD_BITS;
-	for (uint32_t si = 0; si < bm->summaries; si++) {
-		/* Relaxed: a hint, as in smph_bitmap2_claim(). */
-		smph_word_t sum = atomic_load_explicit(&bm->summary[si], memory_order_relaxed);
-
-		while (sum) {
-			uint32_t li = (si << SMPH_WORD_SHIFT) + smph_ctz(sum);
-			smph_word_t got;
-
-			sum &= sum - 1;
-			/* Acquire: pairs with give_back()'s release, so the
-			 * last holder's stores to cached[li] are behind us. */
-			if (smph_bit_test_and_set(s->holder[k], li, memory_order_acquire))
-				continue; /* another thread holds this word */
-			got = take_bits(bm, li, max);
-			if (!got) {
-				smph_bit_test_and_clear(s->holder[k], li, memory_order_release);
-				continue;
-			}
-			c->leaf = li;
-			c->base = s->base + h->geom[k].offset +
-				  ((uintptr_t)li << SMPH_WORD_SHIFT) * h->geom[k].block_size;
-			c->cached = &s->cached[k][li];
-			c->leafword = &bm->leaf[li];
-			/* The last word of a class may be short. */
-			c->span = (h->geom[k].count - (li << SMPH_WORD_SHIFT) < SMPH_WORD_BITS
-				       ? h->geom[k].count - (li << SMPH_WORD_SHIFT)
-				       : SMPH_WORD_BITS) *
-				  h->geom[k].block_size;
-			c->bits = got;
-			c->held = smph_popcount(got);
-			*block = h->geom[k].block_size;
-			return smph_tcache_pop(c, h->geom[k].block_size);
-		}
-	}
-	return NULL;
+	give_back(h, c);
+	if (max > SMPH_WORD_BITS - 1)
+		max = SMPH_WORD_BITS - 1;
+	/* The core's current slab, unless another thread holds it. Relaxed:
+	 * a hint; hold() checks. */
+	s = smph_load(&h->core[core].cur[k], smph_relaxed);
+	ok = s < h->pool_pages && hold(h, c, k, s, max);
+	/* Else the lowest partly free slab nobody holds. */
+	for (uint32_t i = smph_hint_next(&h->hint[k], 0); !ok && i != SMPH_NO_BIT;
+	     i = smph_hint_next(&h->hint[k], i + 1))
+		ok = hold(h, c, k, i << h->gshift, max);
+	/* Else a new one. */
+	if (!ok && (s = smph_runtime_cut(h, k)) != SMPH_NO_BIT)
+		ok = hold(h, c, k, s, max);
+	if (!ok)
+		return NULL;
+	*block = h->geom[k].block_size;
+	return smph_tcache_pop(c, h->geom[k].block_size);
 }

@@ -2,28 +2,30 @@
  *
  * Why: one locked read-modify-write costs about as much as a whole
  * thread-cached malloc+free pair elsewhere, and the pure lock-free path needs
- * two per pair. A thread takes the free blocks of a whole leaf word (up to
- * the class's cache_max) from its own shard with one atomic exchange and
- * then hands them out, and takes back its own frees into that word, with
- * plain instructions. Every other free stays one atomic OR into the shard.
+ * two per pair. A thread takes the free blocks of a slab's word (up to the
+ * class's cache_max) with one CAS and then hands them out, and takes back
+ * its own frees into that word, with plain instructions. Every other free
+ * stays one atomic OR into the slab's word.
  *
- * Double frees stay detected: cached[leaf] (written only by the word's one
+ * Double frees stay detected: cached[granule] (written only by the word's one
  * holder, with relaxed stores) says which blocks sit free in a cache, and a
  * free from any thread checks it. A double free that races with the
- * block's hand-out is, as always, undetectable.
+ * block's hand-out is, as always, undetectable. A held slab is never
+ * retired (runtime.c, 5.), so the held word stays the slab's.
  */
 #ifndef SMPH_TCACHE_H
 #define SMPH_TCACHE_H
 
 #include "internal.h"
 
-/* Takes a new word of class k's free blocks from `core`'s shard into slot t
- * and hands one out; NULL if the shard has none to give (the caller then
- * takes the pure path). Out of line: once per word. */
+/* Takes a new word of class k's free blocks into slot t (the core's current
+ * slab if no other thread holds it, else a partly free slab, else a new one)
+ * and hands one out; NULL if none is to be had (the caller then takes the
+ * pure path). Out of line: once per word. */
 void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core, unsigned k,
 			 size_t *block);
 
-/* Gives every block slot t holds back to its shard. Only t's thread, or a
+/* Gives every block slot t holds back to its slabs. Only t's thread, or a
  * controller while that thread is parked, may call it. */
 void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t);
 
@@ -42,7 +44,7 @@ static inline void *smph_tcache_take(struct smph_tcache_class *c, smph_word_t bi
 	c->held--;
 	/* Relaxed: only the holder writes *cached; other threads read it
 	 * only to recognise a double free. */
-	atomic_store_explicit(c->cached, bits, memory_order_relaxed);
+	smph_store(c->cached, bits, smph_relaxed);
 	return (void *)(c->base + (uintptr_t)i * block);
 }
 
@@ -57,9 +59,9 @@ static inline void *smph_tcache_pop(struct smph_tcache_class *c, uint32_t block)
 /* Takes back the block at p if it belongs to the held word of `c` and
  * there is room: true if it did. Safe for any p, so a caller may guess `c`
  * (free tries the thread's last-used class first): the span test places p
- * in that shard, class and word, the division test on a block start. False
- * sends the caller on, and a double free (the bit already set here or in
- * the leaf) to the shard's bitmap, which answers it. */
+ * in that slab, the division test on a block start. False sends the caller
+ * on, and a double free (the bit already set here or in the word) to the
+ * slab's word, which answers it. */
 static inline bool smph_tcache_push(struct smph_tcache_class *c, uintptr_t p)
 {
 	uintptr_t rel = p - c->base;
@@ -73,9 +75,8 @@ static inline bool smph_tcache_push(struct smph_tcache_class *c, uintptr_t p)
 	if (smph_unlikely(i == SMPH_NO_BIT))
 		return false;
 	b = smph_bit(i);
-	/* Relaxed: a snapshot of the leaf, as in smph_bitmap2_is_free(). */
-	if (smph_unlikely((c->bits & b) ||
-			  (atomic_load_explicit(c->leafword, memory_order_relaxed) & b)))
+	/* Relaxed: a snapshot of the word (only a double free finds it set). */
+	if (smph_unlikely((c->bits & b) || (smph_load(c->leafword, smph_relaxed) & b)))
 		return false;
 #ifdef SMPHEAP_POISON
 	smph_poison((void *)p, g->block_size);
@@ -83,7 +84,7 @@ static inline bool smph_tcache_push(struct smph_tcache_class *c, uintptr_t p)
 	c->bits |= b;
 	c->held++;
 	/* Relaxed: see smph_tcache_take(). */
-	atomic_store_explicit(c->cached, c->bits, memory_order_relaxed);
+	smph_store(c->cached, c->bits, smph_relaxed);
 	return true;
 }
 

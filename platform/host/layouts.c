@@ -22,7 +22,7 @@ static void host_layout_fill(void)
 		host_layout.sys_size[c] = SMPHEAP_HOST_SYSN;
 }
 
-static const char *const names[] = {"host", "tgl", "apl", NULL};
+static const char *const names[] = {"host", "tgl", "tgl-split", "apl", NULL};
 
 const char *const *smpheap_layout_names(void)
 {
@@ -39,6 +39,8 @@ const struct smpheap_layout *smpheap_layout_by_name(const char *name)
 	}
 	if (!strcmp(name, "tgl"))
 		return &smpheap_layout_tgl;
+	if (!strcmp(name, "tgl-split"))
+		return &smpheap_layout_tgl_split;
 	if (!strcmp(name, "apl"))
 		return &smpheap_layout_apl;
 	return NULL;
