@@ -99,6 +99,9 @@ int smpheap_core_up(struct smpheap *h, unsigned core)
 	if (smph_load(&h->core[core].online, smph_relaxed))
 		return -EALREADY;
 	power_sys(h, core, true);
+	/* A core coming up will want memory: the banks the sweep took go back
+	 * into the pool now rather than at the first exhaustion. */
+	smph_pool_wake(h);
 	smph_sys_restart(&h->sys[core]);
 	/* Release: whoever sees the core up sees its banks powered on. */
 	smph_store(&h->core[core].online, 1, smph_release);

@@ -48,9 +48,13 @@ static const struct smpheap_layout layout = {
     .runtime_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED | SMPHEAP_CAP_DMA,
     .page_size = 256,
     .buffer_region_count = 2,
-    .buffer_regions = {{SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED, 24},
+    /* region 0: the old 24 buffer pages plus the 72 of the old per-core
+     * block maps, shared by the runtime and buffer zones */
+    .buffer_regions = {{SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED, 24 + 72,
+			SMPHEAP_POOL_RUNTIME | SMPHEAP_POOL_BUFFER},
 		       {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, 8}},
     .thread_slots = SMPHEAP_THREAD_SLOTS,
+    .slab_bytes = 1024,
 };
 
 /* ---- the input --------------------------------------------------------- */
