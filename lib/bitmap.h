@@ -274,11 +274,15 @@ uint32_t smph_hint_next(const struct smph_bitmap2 *bm, uint32_t from);
 
 /* ---- slab words (runtime zone) ----
  *
- * A slab's word: SMPH_SLAB_LIVE (the top bit) while a slab is cut there, and
- * its blocks below it, 1 = free; `full` is the mask of the slab's blocks.
+ * A slab's word: SMPH_SLAB_LIVE (the top bit) while a slab is cut there,
+ * SMPH_SLAB_PIN while it is a core's current, and its blocks below them,
+ * 1 = free; `full` is the mask of the slab's blocks.
  * A claim takes a bit only from a live word; the retire CAS turns an
  * all-free live word into 0; a free is one OR. */
 #define SMPH_SLAB_LIVE ((smph_word_t)1 << (SMPH_WORD_BITS - 1))
+/* Set while the slab is some core's current (hysteresis): the retire CAS
+ * expects it clear, so a current slab that empties stays cut. */
+#define SMPH_SLAB_PIN ((smph_word_t)1 << (SMPH_WORD_BITS - 2))
 
 /* Claims the lowest free block of a live word: its index, or SMPH_NO_BIT
  * if the word has none. *left gets the word's free blocks after the claim.
@@ -318,6 +322,17 @@ static inline smph_word_t smph_slab_release(smph_aword_t *word, smph_word_t bits
 /* The retire CAS: an all-free live word (LIVE | full) to 0. True if it won:
  * from then on no claim can take a bit of the word. acq_rel: see runtime.c. */
 bool smph_slab_retire(smph_aword_t *word, smph_word_t full);
+
+/* Pins a live word: true if this call set the pin (false: dead, or pinned
+ * by another core already). */
+bool smph_slab_pin(smph_aword_t *word);
+
+/* Unpins a word (one AND); returns the old word. */
+static inline smph_word_t smph_slab_unpin(smph_aword_t *word)
+{
+	/* Relaxed: a retire that follows reads the word with acquire. */
+	return smph_fetch_and(word, (smph_word_t)~SMPH_SLAB_PIN, smph_relaxed);
+}
 
 /* Takes `bit` back out of a word that is not live (a free that raced the
  * slab's retire ORed it there); stops as soon as the word is live again. */

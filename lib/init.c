@@ -111,7 +111,7 @@ static size_t words_bytes(size_t words)
 }
 
 /* Class k's slab geometry: blocks per slab (at most one word, less the LIVE
- * bit), pages, alignment. */
+ * and PIN bits), pages, alignment. */
 static void plan_class(const struct smpheap_layout *l, unsigned k, struct smph_class_geom *g)
 {
 	uint32_t bs = l->classes[k].block_size;
@@ -131,13 +131,13 @@ static void plan_class(const struct smpheap_layout *l, unsigned k, struct smph_c
 #endif
 	if (n < 1)
 		n = 1;
-	if (n > SMPH_WORD_BITS - 1)
-		n = SMPH_WORD_BITS - 1;
+	if (n > SMPH_WORD_BITS - 2)
+		n = SMPH_WORD_BITS - 2;
 	pages = (n * bs + page - 1) / page;
 	/* Whole pages: as many blocks as they hold. */
 	n = pages * page / bs;
-	if (n > SMPH_WORD_BITS - 1)
-		n = SMPH_WORD_BITS - 1;
+	if (n > SMPH_WORD_BITS - 2)
+		n = SMPH_WORD_BITS - 2;
 	g->blocks = (uint32_t)n;
 	g->pages = (uint32_t)pages;
 	g->span = (uint32_t)(n * bs);

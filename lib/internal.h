@@ -19,7 +19,8 @@
  *   pfree bit    1 = free in the pool (flat bitmap, runs claimed by CAS);
  * per slab granule (slabs start on granules of 2^gshift pages):
  *   slabw[g]     the slab's block word: SMPH_SLAB_LIVE while a slab starts
- *                here, and its free blocks (1 = free); 0 elsewhere;
+ *                here, SMPH_SLAB_PIN while it is a core's current, and its
+ *                free blocks (1 = free); 0 elsewhere;
  *   cached[g]    blocks of that slab free in the holder's thread cache;
  *   holder bit   a thread cache holds the slab's word;
  * per class k:
@@ -116,8 +117,8 @@ struct smph_sys {
 #define SMPH_PT_SLAB_IN_OF(d) (SMPH_PT_SLAB_IN | ((uint32_t)(d) << 8))
 
 /* A slab's block word (bitmap.h): SMPH_SLAB_LIVE (set by the cut, cleared
- * only by the retire CAS) and its blocks below it, 1 = free; so a slab holds
- * at most W - 1 blocks. */
+ * only by the retire CAS), SMPH_SLAB_PIN (while a core's current), and its
+ * blocks below them, 1 = free; so a slab holds at most W - 2 blocks. */
 
 /* Geometry of one runtime class. */
 struct smph_class_geom {
@@ -134,10 +135,14 @@ struct smph_class_geom {
 	smph_word_t full;     /* the slab's block bits, all free */
 };
 
+#define SMPH_CUR_PINNED 0x80000000u
+
 /* One core's state: online, and its current slab per class. */
 struct smph_core {
 	alignas(SMPH_CACHE_LINE) SMPH_ATOMIC(unsigned) online; /* 1 while it is up */
-	SMPH_ATOMIC(uint32_t) cur[SMPHEAP_MAX_CLASSES]; /* slab start page, or SMPH_NO_SLAB */
+	/* slab start page (| SMPH_CUR_PINNED if this core pinned it), or
+	 * h->granules << h->gshift (an always-empty word) */
+	SMPH_ATOMIC(uint32_t) cur[SMPHEAP_MAX_CLASSES];
 };
 
 /* The word-claim cache of one class in one thread slot. The slot's thread

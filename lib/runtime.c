@@ -39,14 +39,17 @@
  *    takes its stray bit back out of the dead word (the next cut stores the
  *    word whole anyway, and a dead word is never claimed).
  * 5. Hysteresis and holders. Only the free that makes a slab all free
- *    retires it, and only if the slab is no core's current and no thread
- *    cache holds its word: otherwise one alloc+free loop would take and give
- *    back a slab every time, and a holder's cached view of the word would
- *    outlive it. The retirer reads the all-free word with acquire, then the
- *    holder bit: a holder set its bit before its take CAS (acq_rel), which
- *    precedes in the word's order the frees that made it all free, so a set
- *    holder bit is seen; a holder that sets its bit later finds the word
- *    dead, or makes the retire CAS fail.
+ *    retires it (or the core that stops having it as its current, or the
+ *    thread cache that gives it back), and only if the slab is no core's
+ *    current and no thread cache holds its word: otherwise one alloc+free
+ *    loop would take and give back a slab every time, and a holder's cached
+ *    view of the word would outlive it. A current slab's word carries
+ *    SMPH_SLAB_PIN, so it never equals LIVE | full and the free path does
+ *    not even call out. The retirer reads the all-free word with acquire,
+ *    then the holder bit: a holder set its bit before its take CAS
+ *    (acq_rel), which precedes in the word's order the frees that made it
+ *    all free, so a set holder bit is seen; a holder that sets its bit later
+ *    finds the word dead, or makes the retire CAS fail.
  * 6. Hints. hint[k] says "slab may have a free block" with the two-level
  *    bitmap's invariant: a free that makes a word non-empty sets the hint;
  *    a claimer that empties it (or finds it empty or dead) drops the hint
@@ -87,19 +90,13 @@ static void hint_drop(struct smpheap *h, unsigned k, uint32_t s)
 
 /* ---- the current slab ---- */
 
-/* Retires slab s of class k, all free, if no core has it as its current
- * and no thread cache holds its word (5. above). */
+/* Retires slab s of class k, all free, if no core has it pinned as its
+ * current and no thread cache holds its word (5. above). */
 static void retire(struct smpheap *h, unsigned k, uint32_t s)
 {
 	const struct smph_class_geom *g = &h->geom[k];
 	smph_aword_t *w = word_of(h, s);
 
-	for (unsigned c = 0; c < h->cores; c++)
-		/* Relaxed: hysteresis only; a core that makes s its current
-		 * after this either claims before the CAS (which then fails)
-		 * or finds the word dead. */
-		if (smph_load(&h->core[c].cur[k], smph_relaxed) == s)
-			return;
 	/* Acquire, then the holder bit: see 5. above. */
 	if (smph_load(w, smph_acquire) != (SMPH_SLAB_LIVE | g->full) ||
 	    smph_bit_test(h->holder, s >> h->gshift) || !smph_slab_retire(w, g->full))
@@ -184,26 +181,54 @@ uint32_t smph_runtime_cut(struct smpheap *h, unsigned k)
 	return s;
 }
 
-/* A slab of class k that has a free block, made `core`'s current: the
- * lowest partly free one of any core (filling low slabs first leaves high
- * banks free to power off), else a new one. SMPH_NO_BIT if neither. */
-static uint32_t refill(struct smpheap *h, unsigned core, unsigned k)
+/* The lowest partly free slab of class k (filling low slabs first leaves
+ * high banks free to power off), one no core has pinned unless `pinned`. */
+static uint32_t partly_free(struct smpheap *h, unsigned k, bool pinned)
 {
-	uint32_t s = SMPH_NO_BIT;
-
 	for (uint32_t i = smph_hint_next(&h->hint[k], 0); i != SMPH_NO_BIT;
 	     i = smph_hint_next(&h->hint[k], i + 1)) {
-		if (slab_has_free(h, k, i << h->gshift)) {
-			s = i << h->gshift;
-			break;
+		uint32_t s = i << h->gshift;
+
+		if (!slab_has_free(h, k, s)) {
+			hint_drop(h, k, s); /* a stale hint */
+			continue;
 		}
-		hint_drop(h, k, i << h->gshift); /* a stale hint */
+		/* Relaxed: a snapshot; the pin CAS decides. */
+		if (pinned || !(smph_load(word_of(h, s), smph_relaxed) & SMPH_SLAB_PIN))
+			return s;
 	}
+	return SMPH_NO_BIT;
+}
+
+/* Slab cur_value (a core's current, | SMPH_CUR_PINNED if that core pinned
+ * it) stops being current: unpinned, and retired if it is all free. */
+static void uncurrent(struct smpheap *h, unsigned k, uint32_t cur_value)
+{
+	uint32_t s = cur_value & ~SMPH_CUR_PINNED;
+
+	if (!(cur_value & SMPH_CUR_PINNED))
+		return;
+	if ((smph_slab_unpin(word_of(h, s)) & ~SMPH_SLAB_PIN) == (SMPH_SLAB_LIVE | h->geom[k].full))
+		retire(h, k, s);
+}
+
+/* A slab of class k that has a free block, made `core`'s current: a partly
+ * free one nobody has as current, else a new one, else (the last try before
+ * exhaustion) another core's current. SMPH_NO_BIT if none. */
+static uint32_t refill(struct smpheap *h, unsigned core, unsigned k)
+{
+	uint32_t s = partly_free(h, k, false), v;
+
 	if (s == SMPH_NO_BIT)
 		s = smph_runtime_cut(h, k);
-	if (s != SMPH_NO_BIT)
-		/* Relaxed: a hint for this core's next claims. */
-		smph_store(&h->core[core].cur[k], s, smph_relaxed);
+	if (s == SMPH_NO_BIT)
+		s = partly_free(h, k, true);
+	if (s == SMPH_NO_BIT)
+		return SMPH_NO_BIT;
+	v = smph_slab_pin(word_of(h, s)) ? s | SMPH_CUR_PINNED : s;
+	/* Relaxed: a hint for this core's next claims. An exchange, so that
+	 * of two threads acting as one core each unpins what it replaced. */
+	uncurrent(h, k, smph_exchange(&h->core[core].cur[k], v, smph_relaxed));
 	return s;
 }
 
@@ -252,15 +277,11 @@ void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t
 
 void smph_runtime_core_release(struct smpheap *h, unsigned core)
 {
-	for (unsigned k = 0; k < h->class_count; k++) {
+	for (unsigned k = 0; k < h->class_count; k++)
 		/* Relaxed: the core is parked (core_down's contract). */
-		uint32_t s =
-		    smph_exchange(&h->core[core].cur[k], h->granules << h->gshift, smph_relaxed);
-
-		if (s != h->granules << h->gshift &&
-		    smph_load(word_of(h, s), smph_relaxed) == (SMPH_SLAB_LIVE | h->geom[k].full))
-			retire(h, k, s);
-	}
+		uncurrent(
+		    h, k,
+		    smph_exchange(&h->core[core].cur[k], h->granules << h->gshift, smph_relaxed));
 }
 
 size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)

@@ -38,7 +38,7 @@ static inline void *smph_runtime_claim_current(struct smpheap *h, unsigned core,
 {
 	const struct smph_class_geom *g = &h->geom[k];
 	/* Relaxed: the current slab is a hint; the claim below is checked. */
-	uint32_t s = smph_load(&h->core[core].cur[k], smph_relaxed);
+	uint32_t s = smph_load(&h->core[core].cur[k], smph_relaxed) & ~SMPH_CUR_PINNED;
 	smph_word_t left;
 	uint32_t idx = smph_slab_claim_fast(&h->slabw[s >> h->gshift], g->full, &left);
 

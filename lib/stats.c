@@ -259,8 +259,8 @@ static int check_slab(const struct smpheap *h, uint32_t s, unsigned k, size_t *r
 	}
 	w = smph_load(&h->slabw[gi], smph_relaxed);
 	cached = smph_load(&h->cached[gi], smph_relaxed);
-	if (!(w & SMPH_SLAB_LIVE) || (w & ~(SMPH_SLAB_LIVE | g->full)) || (cached & ~g->full) ||
-	    (cached & w))
+	if (!(w & SMPH_SLAB_LIVE) || (w & ~(SMPH_SLAB_LIVE | SMPH_SLAB_PIN | g->full)) ||
+	    (cached & ~g->full) || (cached & w))
 		return -EUCLEAN;
 	if (cached && !smph_bit_test(h->holder, gi))
 		return -EUCLEAN; /* blocks cached by nobody */

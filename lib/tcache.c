@@ -154,7 +154,7 @@ void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core
 		max = SMPH_WORD_BITS - 1;
 	/* The core's current slab, unless another thread holds it. Relaxed:
 	 * a hint; hold() checks. */
-	s = smph_load(&h->core[core].cur[k], smph_relaxed);
+	s = smph_load(&h->core[core].cur[k], smph_relaxed) & ~SMPH_CUR_PINNED;
 	ok = s < h->pool_pages && hold(h, c, k, s, max);
 	/* Else the lowest partly free slab nobody holds. */
 	for (uint32_t i = smph_hint_next(&h->hint[k], 0); !ok && i != SMPH_NO_BIT;
