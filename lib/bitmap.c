@@ -357,12 +357,12 @@ uint32_t smph_hint_next(const struct smph_bitmap2 *bm, uint32_t from)
 	return SMPH_NO_BIT;
 }
 
-uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t full, smph_word_t *left)
+uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t live, smph_word_t *left)
 {
 	smph_word_t w = smph_load(word, smph_relaxed);
 
-	while ((w & SMPH_SLAB_LIVE) && (w & full)) {
-		smph_word_t m = w & full, low = m & (~m + 1);
+	while ((w & live) && (w & (live - 1))) {
+		smph_word_t m = w & (live - 1), low = m & (~m + 1);
 
 		/* Acquire on success: see smph_slab_claim_fast(). */
 		if (smph_cas_weak(word, &w, w & ~low, smph_acquire, smph_relaxed)) {
@@ -374,14 +374,14 @@ uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t full, smph_word_t *left
 	return SMPH_NO_BIT;
 }
 
-smph_word_t smph_slab_take(smph_aword_t *word, smph_word_t full, uint32_t max, smph_word_t *left)
+smph_word_t smph_slab_take(smph_aword_t *word, smph_word_t live, uint32_t max, smph_word_t *left)
 {
 	smph_word_t w = smph_load(word, smph_relaxed), take;
 
 	do {
-		smph_word_t m = w & full;
+		smph_word_t m = w & (live - 1);
 
-		if (!(w & SMPH_SLAB_LIVE) || !m) {
+		if (!(w & live) || !m) {
 			*left = 0;
 			return 0;
 		}
@@ -395,17 +395,15 @@ smph_word_t smph_slab_take(smph_aword_t *word, smph_word_t full, uint32_t max, s
 				x &= x - 1;
 			}
 		}
-		/* acq_rel on success: acquire as every claim; release so that a
-		 * retirer that reads a later value of the word sees our holder
-		 * bit (runtime.c, "retire"). */
-	} while (!smph_cas_weak(word, &w, w & ~take, smph_acq_rel, smph_relaxed));
-	*left = (w & full) & ~take;
+		/* Acquire on success: as every claim. */
+	} while (!smph_cas_weak(word, &w, w & ~take, smph_acquire, smph_relaxed));
+	*left = (w & (live - 1)) & ~take;
 	return take;
 }
 
-bool smph_slab_retire(smph_aword_t *word, smph_word_t full)
+bool smph_slab_retire(smph_aword_t *word, smph_word_t all)
 {
-	smph_word_t w = SMPH_SLAB_LIVE | full;
+	smph_word_t w = all;
 
 	/* acq_rel: acquire, so the last frees' writes (poison) are behind the
 	 * pages we now own; release, as the word's new value. */
@@ -413,24 +411,23 @@ bool smph_slab_retire(smph_aword_t *word, smph_word_t full)
 			       smph_relaxed);
 }
 
-void smph_slab_unstray(smph_aword_t *word, smph_word_t bit)
+void smph_slab_unstray(smph_aword_t *word, smph_word_t live, smph_word_t bit)
 {
 	smph_word_t w = smph_load(word, smph_relaxed);
 
 	/* Relaxed: a dead word carries nothing; a live one we leave alone. */
-	while (!(w & SMPH_SLAB_LIVE) && (w & bit) &&
+	while (!(w & live) && (w & bit) &&
 	       !smph_cas_weak(word, &w, w & ~bit, smph_relaxed, smph_relaxed))
 		;
 }
 
-bool smph_slab_pin(smph_aword_t *word)
+bool smph_slab_mark(smph_aword_t *word, smph_word_t live, smph_word_t mark)
 {
 	smph_word_t w = smph_load(word, smph_relaxed);
 
-	/* Relaxed: the pin publishes nothing; it only makes the retire CAS
-	 * fail. */
-	while ((w & (SMPH_SLAB_LIVE | SMPH_SLAB_PIN)) == SMPH_SLAB_LIVE)
-		if (smph_cas_weak(word, &w, w | SMPH_SLAB_PIN, smph_relaxed, smph_relaxed))
+	while ((w & live) && !(w & mark))
+		/* Acquire: see the declaration. */
+		if (smph_cas_weak(word, &w, w | mark, smph_acquire, smph_relaxed))
 			return true;
 	return false;
 }

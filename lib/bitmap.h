@@ -274,26 +274,31 @@ uint32_t smph_hint_next(const struct smph_bitmap2 *bm, uint32_t from);
 
 /* ---- slab words (runtime zone) ----
  *
- * A slab's word: SMPH_SLAB_LIVE (the top bit) while a slab is cut there,
- * SMPH_SLAB_PIN while it is a core's current, and its blocks below them,
- * 1 = free; `full` is the mask of the slab's blocks.
- * A claim takes a bit only from a live word; the retire CAS turns an
- * all-free live word into 0; a free is one OR. */
-#define SMPH_SLAB_LIVE ((smph_word_t)1 << (SMPH_WORD_BITS - 1))
-/* Set while the slab is some core's current (hysteresis): the retire CAS
- * expects it clear, so a current slab that empties stays cut. */
-#define SMPH_SLAB_PIN ((smph_word_t)1 << (SMPH_WORD_BITS - 2))
+ * A slab of n blocks has one word: its blocks in bits 0..n-1 (1 = free),
+ * its LIVE bit at bit n (`live`; `full` = live - 1 is the mask of its
+ * blocks), and two marks at the top: PIN while it is a core's current slab,
+ * HELD while a thread cache holds it. LIVE sits just above a class's own
+ * blocks so that "all free" (live | full) is a value no live slab of another
+ * block count can have: a retirer delayed while the slab was retired and
+ * cut again cannot mistake the new slab's word for its all-free one
+ * (tests/model/slab.pml, -DSHARED_LIVE, shows the ABA a fixed LIVE bit
+ * allows). A claim takes a bit only from a word live for its class; the
+ * retire CAS turns an all-free word with no mark into 0; a free is one OR. */
+#define SMPH_SLAB_PIN ((smph_word_t)1 << (SMPH_WORD_BITS - 1))
+#define SMPH_SLAB_HELD ((smph_word_t)1 << (SMPH_WORD_BITS - 2))
+#define SMPH_SLAB_MAX_BLOCKS (SMPH_WORD_BITS - 3)
 
-/* Claims the lowest free block of a live word: its index, or SMPH_NO_BIT
- * if the word has none. *left gets the word's free blocks after the claim.
- * One try inline; the loop (a CAS lost to another claim or free) out of line. */
-uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t full, smph_word_t *left);
-static inline uint32_t smph_slab_claim_fast(smph_aword_t *word, smph_word_t full, smph_word_t *left)
+/* Claims the lowest free block of a word live for a class whose LIVE bit is
+ * `live`: its index, or SMPH_NO_BIT if the word has none. *left gets the
+ * word's free blocks after the claim. One try inline; the loop (a CAS lost
+ * to another claim or free) out of line. */
+uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t live, smph_word_t *left);
+static inline uint32_t smph_slab_claim_fast(smph_aword_t *word, smph_word_t live, smph_word_t *left)
 {
 	/* Relaxed: the CAS decides. */
-	smph_word_t w = smph_load(word, smph_relaxed), m = w & full;
+	smph_word_t w = smph_load(word, smph_relaxed), m = w & (live - 1);
 
-	if (__builtin_expect((w & SMPH_SLAB_LIVE) && m, 1)) {
+	if (__builtin_expect((w & live) && m, 1)) {
 		smph_word_t low = m & (~m + 1);
 
 		/* Acquire on success: the block's last owner released it with
@@ -305,12 +310,12 @@ static inline uint32_t smph_slab_claim_fast(smph_aword_t *word, smph_word_t full
 			return smph_ctz(low);
 		}
 	}
-	return smph_slab_claim(word, full, left);
+	return smph_slab_claim(word, live, left);
 }
 
-/* Takes up to `max` free blocks of a live word with one CAS (acq_rel: see
- * runtime.c, "retire"); returns them (0: none). *left as above. */
-smph_word_t smph_slab_take(smph_aword_t *word, smph_word_t full, uint32_t max, smph_word_t *left);
+/* Takes up to `max` free blocks of a live word with one CAS (acquire, as
+ * every claim); returns them (0: none). *left as above. */
+smph_word_t smph_slab_take(smph_aword_t *word, smph_word_t live, uint32_t max, smph_word_t *left);
 
 /* Frees `bits` of a slab word with one OR (release: the owner's writes to
  * the blocks happen before the next claimer's acquire). Returns the old word. */
@@ -319,24 +324,25 @@ static inline smph_word_t smph_slab_release(smph_aword_t *word, smph_word_t bits
 	return smph_fetch_or(word, bits, smph_release);
 }
 
-/* The retire CAS: an all-free live word (LIVE | full) to 0. True if it won:
- * from then on no claim can take a bit of the word. acq_rel: see runtime.c. */
-bool smph_slab_retire(smph_aword_t *word, smph_word_t full);
+/* The retire CAS: an all-free, unmarked word (live | full) to 0. True if it
+ * won: from then on no claim can take a bit of the word. */
+bool smph_slab_retire(smph_aword_t *word, smph_word_t all);
 
-/* Pins a live word: true if this call set the pin (false: dead, or pinned
- * by another core already). */
-bool smph_slab_pin(smph_aword_t *word);
+/* Sets `mark` (SMPH_SLAB_PIN or SMPH_SLAB_HELD) on a word live for `live`:
+ * true if this call set it (false: dead, or marked already). Acquire: a
+ * new holder sees the last holder's stores (published by the release
+ * below). */
+bool smph_slab_mark(smph_aword_t *word, smph_word_t live, smph_word_t mark);
 
-/* Unpins a word (one AND); returns the old word. */
-static inline smph_word_t smph_slab_unpin(smph_aword_t *word)
+/* Clears `mark` (one AND, release); returns the old word. */
+static inline smph_word_t smph_slab_unmark(smph_aword_t *word, smph_word_t mark)
 {
-	/* Relaxed: a retire that follows reads the word with acquire. */
-	return smph_fetch_and(word, (smph_word_t)~SMPH_SLAB_PIN, smph_relaxed);
+	return smph_fetch_and(word, (smph_word_t)~mark, smph_release);
 }
 
-/* Takes `bit` back out of a word that is not live (a free that raced the
- * slab's retire ORed it there); stops as soon as the word is live again. */
-void smph_slab_unstray(smph_aword_t *word, smph_word_t bit);
+/* Takes `bit` back out of a word that is not live for `live` (a free that
+ * raced the slab's retire ORed it there); stops as soon as it is live. */
+void smph_slab_unstray(smph_aword_t *word, smph_word_t live, smph_word_t bit);
 
 /* Number of 1 bits in [first, first+n). Relaxed snapshot. */
 uint32_t smph_bits_count(const smph_aword_t *map, uint32_t first, uint32_t n);

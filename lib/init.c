@@ -24,7 +24,6 @@ struct plan {
 	size_t off_pfree;		   /* words over pool_pages */
 	size_t off_slabw;		   /* words[granules + 1] */
 	size_t off_cached;		   /* words[granules] */
-	size_t off_holder;		   /* words over granules */
 	size_t off_hint;		   /* bitmap2 words over granules, per class */
 	size_t hint_words;		   /* per class */
 	size_t off_bank_owner;		   /* uint16_t[banks] */
@@ -111,7 +110,7 @@ static size_t words_bytes(size_t words)
 }
 
 /* Class k's slab geometry: blocks per slab (at most one word, less the LIVE
- * and PIN bits), pages, alignment. */
+ * bit and the two marks), pages, alignment. */
 static void plan_class(const struct smpheap_layout *l, unsigned k, struct smph_class_geom *g)
 {
 	uint32_t bs = l->classes[k].block_size;
@@ -131,17 +130,18 @@ static void plan_class(const struct smpheap_layout *l, unsigned k, struct smph_c
 #endif
 	if (n < 1)
 		n = 1;
-	if (n > SMPH_WORD_BITS - 2)
-		n = SMPH_WORD_BITS - 2;
+	if (n > SMPH_SLAB_MAX_BLOCKS)
+		n = SMPH_SLAB_MAX_BLOCKS;
 	pages = (n * bs + page - 1) / page;
-	/* Whole pages: as many blocks as they hold. */
-	n = pages * page / bs;
-	if (n > SMPH_WORD_BITS - 2)
-		n = SMPH_WORD_BITS - 2;
+	/* Whole pages: as many blocks as they hold. */ n = pages * page / bs;
+	if (n > SMPH_SLAB_MAX_BLOCKS)
+		n = SMPH_SLAB_MAX_BLOCKS;
 	g->blocks = (uint32_t)n;
 	g->pages = (uint32_t)pages;
 	g->span = (uint32_t)(n * bs);
-	g->full = smph_mask(0, (unsigned)n);
+	g->live = (smph_word_t)1 << n;
+	g->full = g->live - 1;
+	g->all = g->live | g->full;
 	g->tag = SMPH_PT_SLAB_OF(k);
 	g->align_pages = g->align > page ? (uint32_t)(g->align / page) : 1;
 }
@@ -206,8 +206,6 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 	off += words_bytes(p->granules + 1);
 	p->off_cached = off = smph_align_up(off, SMPH_CACHE_LINE);
 	off += words_bytes(p->granules);
-	p->off_holder = off = smph_align_up(off, SMPH_CACHE_LINE);
-	off += words_bytes(smph_words_for(p->granules));
 	p->hint_words = smph_bitmap2_words(p->granules ? p->granules : 1);
 	p->off_hint = off = smph_align_up(off, SMPH_CACHE_LINE);
 	off += words_bytes(p->hint_words) * l->class_count;
@@ -329,7 +327,6 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	h->pfree = (smph_aword_t *)(base + p.off_pfree);
 	h->slabw = (smph_aword_t *)(base + p.off_slabw);
 	h->cached = (smph_aword_t *)(base + p.off_cached);
-	h->holder = (smph_aword_t *)(base + p.off_holder);
 	h->size_class = (uint8_t *)(base + p.off_size_class);
 	h->class_count = l->class_count;
 	h->max_block = l->class_count ? p.max_block : 0;

@@ -18,11 +18,11 @@
  *                of any pointer, so the error table holds;
  *   pfree bit    1 = free in the pool (flat bitmap, runs claimed by CAS);
  * per slab granule (slabs start on granules of 2^gshift pages):
- *   slabw[g]     the slab's block word: SMPH_SLAB_LIVE while a slab starts
- *                here, SMPH_SLAB_PIN while it is a core's current, and its
- *                free blocks (1 = free); 0 elsewhere;
+ *   slabw[g]     the slab's block word (bitmap.h): its free blocks (1 =
+ *                free), its class's LIVE bit while a slab starts here, and
+ *                the marks PIN (a core's current) and HELD (a thread cache
+ *                holds it); 0 elsewhere;
  *   cached[g]    blocks of that slab free in the holder's thread cache;
- *   holder bit   a thread cache holds the slab's word;
  * per class k:
  *   hint[k]      a two-level bitmap over granules: "this slab of class k may
  *                have a free block" (the invariant: a live slab of class k
@@ -37,8 +37,9 @@
  *   in use and the run's other pages NONE; a slab start's pages are in use,
  *   its other pages SLAB_IN pointing back to it; a powered-off bank's pages
  *   are in use and NONE;
- * - slabw has SMPH_SLAB_LIVE exactly at live slab starts, no bit past the
- *   slab's blocks, no block both free there and cached;
+ * - slabw is live (its class's LIVE bit) exactly at live slab starts, with
+ *   no bit but its blocks, LIVE and the marks; no block is both free there
+ *   and cached, and only a HELD slab has cached blocks;
  * - a live slab with a free block has its class's hint bit set;
  * - per zone, the bytes the counters say are live equal the bytes the
  *   page table and slab words say are in use (RUNTIME and BUFFER).
@@ -116,10 +117,6 @@ struct smph_sys {
 #define SMPH_PT_SLAB_OF(k) (SMPH_PT_SLAB | ((uint32_t)(k) << 2))
 #define SMPH_PT_SLAB_IN_OF(d) (SMPH_PT_SLAB_IN | ((uint32_t)(d) << 8))
 
-/* A slab's block word (bitmap.h): SMPH_SLAB_LIVE (set by the cut, cleared
- * only by the retire CAS), SMPH_SLAB_PIN (while a core's current), and its
- * blocks below them, 1 = free; so a slab holds at most W - 2 blocks. */
-
 /* Geometry of one runtime class. */
 struct smph_class_geom {
 	uint32_t block_size;  /* bytes per block */
@@ -127,12 +124,14 @@ struct smph_class_geom {
 	uint32_t magic;	      /* ceil(2^32 / odd), 0 when odd == 1 */
 	uint32_t align;	      /* natural alignment: 1 << shift, capped at 4096 */
 	uint32_t cache_max;   /* word-claim cache cap (0: off) */
-	uint32_t blocks;      /* blocks per slab, 1..W-1 */
+	uint32_t blocks;      /* blocks per slab, 1..SMPH_SLAB_MAX_BLOCKS */
 	uint32_t pages;	      /* pages per slab */
 	uint32_t align_pages; /* a slab starts on a multiple of this (granule, alignment) */
 	uint32_t span;	      /* blocks * block_size: bytes of a slab's blocks */
 	uint32_t tag;	      /* SMPH_PT_SLAB_OF(k): a slab start's page table entry */
-	smph_word_t full;     /* the slab's block bits, all free */
+	smph_word_t live;     /* the slab word's LIVE bit: bit `blocks` */
+	smph_word_t full;     /* the slab's block bits: live - 1 */
+	smph_word_t all;      /* live | full: the word of an all-free, unmarked slab */
 };
 
 #define SMPH_CUR_PINNED 0x80000000u
@@ -148,10 +147,9 @@ struct smph_core {
 /* The word-claim cache of one class in one thread slot. The slot's thread
  * holds at most one slab word per class: it took that word's free blocks
  * with one atomic operation and hands them out (and takes back the ones it
- * frees) with plain instructions. Invariants: `bits` is what *cached says;
- * while it holds the word, its holder bit is set, so no other thread writes
- * *cached and the slab is not retired; a block is never free in the word and
- * in a cache. */
+ * frees) with plain instructions. Invariants: `bits` is what *cached says; * while it holds the
+ * word, the word's HELD mark is set, so no other thread writes *cached and the slab is not retired;
+ * a block is never free in the word and in a cache. */
 struct smph_tcache_class {
 	smph_word_t bits;		    /* free blocks held, 1 = free here */
 	uintptr_t base;			    /* address of the held slab's block 0; h->end if none */
@@ -216,7 +214,6 @@ struct smpheap {
 	smph_aword_t *pfree;	    /* [pool_pages bits] 1 = page free */
 	smph_aword_t *slabw;	    /* [granules + 1] block words ([granules]: always 0) */
 	smph_aword_t *cached;	    /* [granules] blocks free in the holder's cache */
-	smph_aword_t *holder;	    /* [granules bits] a thread cache holds the word */
 	struct smph_bitmap2 hint[SMPHEAP_MAX_CLASSES]; /* per class, over granules */
 	size_t quota[SMPHEAP_ZONE_COUNT];	       /* pool bytes a zone may hold, 0: any */
 	SMPH_ATOMIC(size_t) held[SMPHEAP_ZONE_COUNT];  /* pool bytes held, with a quota */

@@ -1,11 +1,12 @@
 /* runtime.c - the runtime zone: size-class slabs cut from the page pool on
  * demand.
  *
- * A slab is a short span of pool pages holding at most W - 1 blocks of one
- * class, with one out-of-band block word (bitmap.h: SMPH_SLAB_LIVE and the
- * blocks, 1 = free) and a page table entry per page (internal.h). Each core
- * allocates from its own current slab per class (one CAS on the word, inline
- * in runtime.h); any core frees any block with one OR. Reading top to bottom:
+ * A slab is a short span of pool pages holding at most SMPH_SLAB_MAX_BLOCKS
+ * blocks of one class, with one out-of-band block word (bitmap.h: the
+ * blocks, 1 = free, the class's LIVE bit above them, and the marks PIN and
+ * HELD) and a page table entry per page (internal.h). Each core allocates
+ * from its own current slab per class (one CAS on the word, inline in
+ * runtime.h); any core frees any block with one OR. Reading top to bottom:
  * the current slab, refill, the pool, other cores, the last try (alloc.c),
  * counting (alloc.c).
  *
@@ -13,44 +14,46 @@
  * free in it), checked by tests/model/slab.pml:
  *
  * 1. Publication. A cut writes the slab's page table entries, then stores
- *    LIVE | full into the word with release, then sets its hint. Retire
- *    undoes it in the other order: the word goes from LIVE | full to 0 by one
- *    CAS, then the hint is dropped, the entries are reset, and last the pages
- *    are released to the pool (release). So a word is live only while its
- *    entries say "slab of class k", and pages are free only once the word is
- *    dead.
- * 2. Retire vs claim. The retire CAS needs every block free: a claim that
- *    lands first makes it fail; a claim after it finds the word dead (no
- *    LIVE bit) and moves on. So while a thread holds a block of a slab, the
- *    slab stays cut, and its entries stay what they were when the word went
- *    live.
+ *    live | full into the word with release, then sets its hint. Retire
+ *    undoes it in the other order: the word goes from live | full to 0 by
+ *    one CAS, then the hint is dropped, the entries are reset, and last the
+ *    pages are released to the pool (release). So a word is live only while
+ *    its entries say "slab of class k", and pages are free only once the
+ *    word is dead.
+ * 2. Retire vs claim. The retire CAS needs every block free and no mark: a
+ *    claim that lands first makes it fail; a claim after it finds the word
+ *    dead and moves on. So while a thread holds a block of a slab, the slab
+ *    stays cut, and its entries stay what they were when the word went live.
  * 3. A stale claimer. A thread that read slab s as its current (or from a
  *    hint) and was delayed while s was retired and cut again may claim a bit
  *    of the new slab, perhaps of another class. So after the claim it reads
  *    the page table entry (stable, by 2) and, if the class is not the one it
- *    wants, gives the block back with an ordinary free and looks elsewhere.
- *    The same class at the same start page is the same geometry, so a block
- *    there is a right one: no generation number is needed. A claim masks
- *    its bit with its class's blocks, and a dead word is never claimed, so
- *    no bit past a slab's blocks is ever handed out.
- * 4. Frees. A free of a live block ORs its bit into a live word (the slab
+ *    wants, gives the block back with an ordinary free of the slab's real
+ *    class and looks elsewhere. The same class at the same start page is the
+ *    same geometry, so a block there is a right one: no generation number is
+ *    needed. A claim masks its bit with its class's blocks, so no bit past a
+ *    slab's blocks is ever handed out.
+ * 4. A stale retirer. The free that made a slab all free tries the retire
+ *    CAS after its OR, when it owns nothing there any more: the slab may
+ *    have been retired and cut again meanwhile. The expected value (LIVE
+ *    just above the class's own blocks, all of them free) is one no live
+ *    slab of another block count can hold, so such a CAS succeeds only on
+ *    an all-free, unmarked slab of the same block count; the retirer then
+ *    takes the geometry from the page table entry, stable now that the word
+ *    is dead. (With one fixed LIVE bit for all classes, "all free" of a
+ *    small slab equals "some blocks taken" of a larger one, and a stale
+ *    retirer would retire a slab with live blocks: slab.pml -DSHARED_LIVE.)
+ * 5. Frees. A free of a live block ORs its bit into a live word (the slab
  *    cannot retire before the OR, by 2). A free that finds the word dead
  *    raced the slab's retire: the block was free already (-EALREADY); it
  *    takes its stray bit back out of the dead word (the next cut stores the
  *    word whole anyway, and a dead word is never claimed).
- * 5. Hysteresis and holders. Only the free that makes a slab all free
- *    retires it (or the core that stops having it as its current, or the
- *    thread cache that gives it back), and only if the slab is no core's
- *    current and no thread cache holds its word: otherwise one alloc+free
- *    loop would take and give back a slab every time, and a holder's cached
- *    view of the word would outlive it. A current slab's word carries
- *    SMPH_SLAB_PIN, so it never equals LIVE | full and the free path does
- *    not even call out. The retirer reads the all-free word with acquire,
- *    then the holder bit: a holder set its bit before its take CAS
- *    (acq_rel), which precedes in the word's order the frees that made it
- *    all free, so a set holder bit is seen; a holder that sets its bit later
- *    finds the word dead, or makes the retire CAS fail.
- * 6. Hints. hint[k] says "slab may have a free block" with the two-level
+ * 6. Hysteresis and holders. A core's current slab carries PIN and a thread
+ *    cache's held slab HELD, so its word never equals live | full: it is not
+ *    retired the moment it empties (one alloc+free loop would otherwise take
+ *    and give back a slab every time), and the pure free path does not even
+ *    call out. Whoever clears the mark retires the slab if it is all free.
+ * 7. Hints. hint[k] says "slab may have a free block" with the two-level
  *    bitmap's invariant: a free that makes a word non-empty sets the hint;
  *    a claimer that empties it (or finds it empty or dead) drops the hint
  *    with an acq_rel AND and then looks again, re-setting it if the slab
@@ -73,7 +76,7 @@ static bool slab_has_free(const struct smpheap *h, unsigned k, uint32_t s)
 	/* Relaxed: a snapshot, re-checked by every claim. */
 	smph_word_t w = smph_load(word_of(h, s), smph_relaxed);
 
-	return (w & SMPH_SLAB_LIVE) && (w & h->geom[k].full) &&
+	return (w & h->geom[k].live) && (w & h->geom[k].full) &&
 	       smph_load(&h->pt[s], smph_relaxed) == h->geom[k].tag;
 }
 
@@ -90,17 +93,21 @@ static void hint_drop(struct smpheap *h, unsigned k, uint32_t s)
 
 /* ---- the current slab ---- */
 
-/* Retires slab s of class k, all free, if no core has it pinned as its
- * current and no thread cache holds its word (5. above). */
+/* Retires the slab at s if its word is the all-free, unmarked word of a
+ * class of k's block count (4. above). */
 static void retire(struct smpheap *h, unsigned k, uint32_t s)
 {
-	const struct smph_class_geom *g = &h->geom[k];
-	smph_aword_t *w = word_of(h, s);
+	const struct smph_class_geom *g;
+	uint32_t e;
 
-	/* Acquire, then the holder bit: see 5. above. */
-	if (smph_load(w, smph_acquire) != (SMPH_SLAB_LIVE | g->full) ||
-	    smph_bit_test(h->holder, s >> h->gshift) || !smph_slab_retire(w, g->full))
+	if (!smph_slab_retire(word_of(h, s), h->geom[k].all))
 		return;
+	/* Relaxed: the word is dead, so nobody but us writes the entries. */
+	e = smph_load(&h->pt[s], smph_relaxed);
+	if (SMPH_PT_KIND(e) != SMPH_PT_SLAB)
+		return; /* stray bits of a dead word (5. above): nothing to give */
+	k = SMPH_PT_CLASS(e);
+	g = &h->geom[k];
 	hint_drop(h, k, s);
 	/* Relaxed: the pages are ours; their release to the pool publishes
 	 * these entries to the next owner. */
@@ -114,33 +121,33 @@ int smph_runtime_freed(struct smpheap *h, unsigned k, uint32_t s, smph_word_t bi
 {
 	const struct smph_class_geom *g = &h->geom[k];
 
-	if (!(old & SMPH_SLAB_LIVE)) {
+	if (!(old & g->live)) {
 		/* The slab was retired under a free of a block that was free
-		 * already (4. above). */
-		smph_slab_unstray(word_of(h, s), bit);
+		 * already (5. above). */
+		smph_slab_unstray(word_of(h, s), g->live, bit);
 		return -EALREADY;
 	}
 	if (old & bit)
 		return -EALREADY;
 	if (!(old & g->full))
 		smph_hint_set(&h->hint[k], s >> h->gshift);
-	if ((old | bit) == (SMPH_SLAB_LIVE | g->full))
+	if ((old | bit) == g->all)
 		retire(h, k, s);
 	return 0;
 }
 
-/* Frees `bits`, blocks the caller owns, back into slab s (whatever its
- * class): the free protocol for a block claimed by mistake (3.) or given
- * back from a cache. */
-void smph_runtime_give_back(struct smpheap *h, uint32_t s, smph_word_t bits)
+void smph_runtime_give_back(struct smpheap *h, uint32_t s, smph_word_t bits, smph_word_t mark)
 {
+	/* Relaxed: stable while we own blocks of the slab or hold its mark. */
 	unsigned k = SMPH_PT_CLASS(smph_load(&h->pt[s], smph_relaxed));
-	smph_word_t old = smph_slab_release(word_of(h, s), bits);
+	const struct smph_class_geom *g = &h->geom[k];
+	smph_word_t old = bits ? smph_slab_release(word_of(h, s), bits) : 0;
 
-	smph_assert(old & SMPH_SLAB_LIVE);
-	if (bits && !(old & h->geom[k].full))
+	if (bits && !(old & g->full))
 		smph_hint_set(&h->hint[k], s >> h->gshift);
-	if ((old | bits) == (SMPH_SLAB_LIVE | h->geom[k].full))
+	if (mark)
+		old = smph_slab_unmark(word_of(h, s), mark) & ~mark;
+	if ((old | bits) == g->all)
 		retire(h, k, s);
 }
 
@@ -150,8 +157,14 @@ void *smph_runtime_claimed(struct smpheap *h, unsigned k, uint32_t s, uint32_t i
 	const struct smph_class_geom *g = &h->geom[k];
 
 	/* Relaxed: stable while we hold the block (2. above). */
-	if (smph_load(&h->pt[s], smph_relaxed) != g->tag) {
-		smph_runtime_give_back(h, s, smph_bit(idx));
+	uint32_t e = smph_load(&h->pt[s], smph_relaxed);
+
+	if (e != g->tag) {
+		/* Another class's slab now (3.): give the block back. A word
+		 * that only looked live for our class (a dead word's stray
+		 * bits, 5.) holds no block: the bit is dropped. */
+		if (SMPH_PT_KIND(e) == SMPH_PT_SLAB)
+			smph_runtime_give_back(h, s, smph_bit(idx), 0);
 		return NULL;
 	}
 	if (!left)
@@ -176,7 +189,7 @@ uint32_t smph_runtime_cut(struct smpheap *h, unsigned k)
 	smph_store(&h->pt[s], g->tag, smph_relaxed);
 	/* Release: the entries above (and the pool claim's view of the
 	 * pages) happen before any claim of a block here. */
-	smph_store(word_of(h, s), SMPH_SLAB_LIVE | g->full, smph_release);
+	smph_store(word_of(h, s), g->all, smph_release);
 	smph_hint_set(&h->hint[k], s >> h->gshift);
 	return s;
 }
@@ -202,14 +215,10 @@ static uint32_t partly_free(struct smpheap *h, unsigned k, bool pinned)
 
 /* Slab cur_value (a core's current, | SMPH_CUR_PINNED if that core pinned
  * it) stops being current: unpinned, and retired if it is all free. */
-static void uncurrent(struct smpheap *h, unsigned k, uint32_t cur_value)
+static void uncurrent(struct smpheap *h, uint32_t cur_value)
 {
-	uint32_t s = cur_value & ~SMPH_CUR_PINNED;
-
-	if (!(cur_value & SMPH_CUR_PINNED))
-		return;
-	if ((smph_slab_unpin(word_of(h, s)) & ~SMPH_SLAB_PIN) == (SMPH_SLAB_LIVE | h->geom[k].full))
-		retire(h, k, s);
+	if (cur_value & SMPH_CUR_PINNED)
+		smph_runtime_give_back(h, cur_value & ~SMPH_CUR_PINNED, 0, SMPH_SLAB_PIN);
 }
 
 /* A slab of class k that has a free block, made `core`'s current: a partly
@@ -225,10 +234,10 @@ static uint32_t refill(struct smpheap *h, unsigned core, unsigned k)
 		s = partly_free(h, k, true);
 	if (s == SMPH_NO_BIT)
 		return SMPH_NO_BIT;
-	v = smph_slab_pin(word_of(h, s)) ? s | SMPH_CUR_PINNED : s;
+	v = smph_slab_mark(word_of(h, s), h->geom[k].live, SMPH_SLAB_PIN) ? s | SMPH_CUR_PINNED : s;
 	/* Relaxed: a hint for this core's next claims. An exchange, so that
 	 * of two threads acting as one core each unpins what it replaced. */
-	uncurrent(h, k, smph_exchange(&h->core[core].cur[k], v, smph_relaxed));
+	uncurrent(h, smph_exchange(&h->core[core].cur[k], v, smph_relaxed));
 	return s;
 }
 
@@ -279,9 +288,8 @@ void smph_runtime_core_release(struct smpheap *h, unsigned core)
 {
 	for (unsigned k = 0; k < h->class_count; k++)
 		/* Relaxed: the core is parked (core_down's contract). */
-		uncurrent(
-		    h, k,
-		    smph_exchange(&h->core[core].cur[k], h->granules << h->gshift, smph_relaxed));
+		uncurrent(h, smph_exchange(&h->core[core].cur[k], h->granules << h->gshift,
+					   smph_relaxed));
 }
 
 size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)
@@ -305,7 +313,7 @@ size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)
 		return 0;
 	gi = s >> h->gshift;
 	w = smph_load(&h->slabw[gi], smph_relaxed);
-	*live = (w & SMPH_SLAB_LIVE) && !(w & smph_bit(idx)) &&
+	*live = (w & g->live) && !(w & smph_bit(idx)) &&
 		!(h->cache_on && (smph_load(&h->cached[gi], smph_relaxed) & smph_bit(idx)));
 	return g->block_size;
 }

@@ -18,8 +18,9 @@ void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t
 uint32_t smph_runtime_cut(struct smpheap *h, unsigned k);
 
 /* Frees `bits`, blocks the caller owns, back into the slab at page s, with
- * the free protocol (hint, retire). */
-void smph_runtime_give_back(struct smpheap *h, uint32_t s, smph_word_t bits);
+ * the free protocol (hint, retire); `mark` (0, or SMPH_SLAB_HELD for a
+ * cache giving its word back) is cleared after them. */
+void smph_runtime_give_back(struct smpheap *h, uint32_t s, smph_word_t bits, smph_word_t mark);
 
 /* core_down: the core's current slabs stop being current (and go back to
  * the pool if all free). */
@@ -40,7 +41,7 @@ static inline void *smph_runtime_claim_current(struct smpheap *h, unsigned core,
 	/* Relaxed: the current slab is a hint; the claim below is checked. */
 	uint32_t s = smph_load(&h->core[core].cur[k], smph_relaxed) & ~SMPH_CUR_PINNED;
 	smph_word_t left;
-	uint32_t idx = smph_slab_claim_fast(&h->slabw[s >> h->gshift], g->full, &left);
+	uint32_t idx = smph_slab_claim_fast(&h->slabw[s >> h->gshift], g->live, &left);
 
 	if (smph_unlikely(idx == SMPH_NO_BIT))
 		return NULL;
@@ -82,8 +83,8 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned k, uint32_t s, u
 	smph_poison((void *)p, g->block_size);
 #endif
 	old = smph_slab_release(&h->slabw[gi], b);
-	if (smph_unlikely((old & (SMPH_SLAB_LIVE | b)) != SMPH_SLAB_LIVE || !(old & g->full) ||
-			  (old | b) == (SMPH_SLAB_LIVE | g->full)))
+	if (smph_unlikely((old & (g->live | b)) != g->live || !(old & g->full) ||
+			  (old | b) == g->all))
 		return smph_runtime_freed(h, k, s, b, old);
 	return 0;
 }

@@ -176,7 +176,7 @@ static bool class_has_free_block(const struct smpheap *h, unsigned k)
 	for (uint32_t gi = 0; gi < h->granules; gi++) {
 		smph_word_t w = smph_load(&h->slabw[gi], smph_relaxed);
 
-		if ((w & SMPH_SLAB_LIVE) &&
+		if ((w & h->geom[k].live) &&
 		    smph_load(&h->pt[gi << h->gshift], smph_relaxed) == h->geom[k].tag &&
 		    ((w & h->geom[k].full) || smph_load(&h->cached[gi], smph_relaxed)))
 			return true;
@@ -259,10 +259,10 @@ static int check_slab(const struct smpheap *h, uint32_t s, unsigned k, size_t *r
 	}
 	w = smph_load(&h->slabw[gi], smph_relaxed);
 	cached = smph_load(&h->cached[gi], smph_relaxed);
-	if (!(w & SMPH_SLAB_LIVE) || (w & ~(SMPH_SLAB_LIVE | SMPH_SLAB_PIN | g->full)) ||
+	if (!(w & g->live) || (w & ~(g->all | SMPH_SLAB_PIN | SMPH_SLAB_HELD)) ||
 	    (cached & ~g->full) || (cached & w))
 		return -EUCLEAN;
-	if (cached && !smph_bit_test(h->holder, gi))
+	if (cached && !(w & SMPH_SLAB_HELD))
 		return -EUCLEAN; /* blocks cached by nobody */
 	if ((w & g->full) && !smph_bit_test(h->hint[k].leaf, gi))
 		return -EUCLEAN; /* a free block no refill can find */
@@ -321,15 +321,13 @@ static int check_pool(const struct smpheap *h, size_t *rt, size_t *buf)
 		if (free && i < owner_end)
 			return -EUCLEAN;
 	}
-	/* Words live only at slab starts. */
+	/* Words are non-zero only at slab starts (check_slab() checked those). */
 	for (uint32_t gi = 0; gi <= h->granules; gi++) {
-		smph_word_t w = smph_load(&h->slabw[gi], smph_relaxed);
 		uint32_t s = gi << h->gshift;
 
-		if (!w)
-			continue;
-		if (!(w & SMPH_SLAB_LIVE) || s >= h->pool_pages ||
-		    SMPH_PT_KIND(smph_load(&h->pt[s], smph_relaxed)) != SMPH_PT_SLAB)
+		if (smph_load(&h->slabw[gi], smph_relaxed) &&
+		    (s >= h->pool_pages ||
+		     SMPH_PT_KIND(smph_load(&h->pt[s], smph_relaxed)) != SMPH_PT_SLAB))
 			return -EUCLEAN;
 	}
 	return 0;

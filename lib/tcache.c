@@ -73,14 +73,10 @@ static void give_back(struct smpheap *h, struct smph_tcache_class *c)
 	c->leafword = NULL;
 	c->bits = 0;
 	c->held = 0;
-	/* Release: the next holder sees our last store to cached[]. Before
-	 * the blocks go back, so that the free which makes the slab all free
-	 * (ours, or a later one) may retire it (runtime.c, 5.). */
-	smph_bit_test_and_clear(h->holder, gi, smph_release);
-	/* Even with no blocks to give: all of them may have come back to the
-	 * word while we held it, and then this is the slab's last chance to
-	 * be retired. */
-	smph_runtime_give_back(h, gi << h->gshift, bits);
+	/* The blocks back, then the HELD mark off (release: the next holder
+	 * sees our last store to cached[]); all of them may have come back to
+	 * the word while we held it, and then this is the slab's retire. */
+	smph_runtime_give_back(h, gi << h->gshift, bits, SMPH_SLAB_HELD);
 }
 
 void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t)
@@ -94,29 +90,31 @@ void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t)
 	smph_store(&t->core, SMPH_NO_CORE, smph_relaxed);
 }
 
-/* Holds slab s of class k for c: takes its holder bit and up to `max` of its
- * free blocks, and checks its class (runtime.c, 3.). False if another thread
- * holds it or it has nothing of class k to give. */
+/* Holds slab s of class k for c: sets its word's HELD mark, takes up to
+ * `max` of its free blocks, and checks its class (runtime.c, 3.). False if
+ * another thread holds it or it has nothing of class k to give. */
 static bool hold(struct smpheap *h, struct smph_tcache_class *c, unsigned k, uint32_t s,
 		 uint32_t max)
 {
 	const struct smph_class_geom *g = &h->geom[k];
-	uint32_t gi = s >> h->gshift;
+	uint32_t gi = s >> h->gshift, e;
 	smph_word_t got, left;
 
-	/* Acquire: pairs with give_back()'s release, so the last holder's
-	 * stores to cached[] are behind us. */
-	if (smph_bit_test_and_set(h->holder, gi, smph_acquire))
+	/* Acquire (in the mark): pairs with give_back()'s release, so the
+	 * last holder's stores to cached[] are behind us. */
+	if (!smph_slab_mark(&h->slabw[gi], g->live, SMPH_SLAB_HELD))
 		return false;
-	got = smph_slab_take(&h->slabw[gi], g->full, max, &left);
-	if (got && smph_load(&h->pt[s], smph_relaxed) != g->tag) {
-		/* A stale slab, cut again for another class: give it all back. */
-		smph_bit_test_and_clear(h->holder, gi, smph_release);
-		smph_runtime_give_back(h, s, got);
-		return false;
-	}
-	if (!got) {
-		smph_bit_test_and_clear(h->holder, gi, smph_release);
+	got = smph_slab_take(&h->slabw[gi], g->live, max, &left);
+	/* Relaxed: stable while the word is HELD. */
+	e = smph_load(&h->pt[s], smph_relaxed);
+	if (e != g->tag || !got) {
+		/* Nothing to take, or a stale slab cut again for another
+		 * class: give it all back. A dead word's stray bits that only
+		 * looked live for our class hold no block: dropped. */
+		if (SMPH_PT_KIND(e) == SMPH_PT_SLAB)
+			smph_runtime_give_back(h, s, got, SMPH_SLAB_HELD);
+		else
+			smph_slab_unmark(&h->slabw[gi], SMPH_SLAB_HELD);
 		return false;
 	}
 	if (!left) {

@@ -9,9 +9,9 @@
  *
  * Double frees stay detected: cached[granule] (written only by the word's one
  * holder, with relaxed stores) says which blocks sit free in a cache, and a
- * free from any thread checks it. A double free that races with the
- * block's hand-out is, as always, undetectable. A held slab is never
- * retired (runtime.c, 5.), so the held word stays the slab's.
+ * free from any thread checks it. A double free that races with the * block's hand-out is, as
+ * always, undetectable. A held slab (its word's HELD mark) is never retired, so the held word stays
+ * the slab's.
  */
 #ifndef SMPH_TCACHE_H
 #define SMPH_TCACHE_H

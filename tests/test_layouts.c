@@ -45,7 +45,7 @@ static void check_geometry(const struct smpheap_layout *l)
 	for (unsigned k = 0; k < h->class_count; k++) {
 		const struct smph_class_geom *g = &h->geom[k];
 
-		CHECK(g->blocks >= 1 && g->blocks <= SMPH_WORD_BITS - 2);
+		CHECK(g->blocks >= 1 && g->blocks <= SMPH_SLAB_MAX_BLOCKS);
 		CHECK(g->span <= (size_t)g->pages << h->page_shift);
 		CHECK_EQ(((size_t)g->align_pages << h->page_shift) % g->align, 0);
 		CHECK_EQ(g->align_pages % (1u << h->gshift), 0);

@@ -35,7 +35,7 @@ static uint32_t free_in(const struct smpheap *o, unsigned k, bool cached)
 	for (uint32_t gi = 0; gi < o->granules; gi++) {
 		smph_word_t w = atomic_load(&o->slabw[gi]);
 
-		if ((w & SMPH_SLAB_LIVE) && atomic_load(&o->pt[gi << o->gshift]) == o->geom[k].tag)
+		if ((w & o->geom[k].live) && atomic_load(&o->pt[gi << o->gshift]) == o->geom[k].tag)
 			n += smph_popcount(cached ? atomic_load(&o->cached[gi])
 						  : w & o->geom[k].full);
 	}
