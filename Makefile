@@ -11,8 +11,13 @@ JOBS ?= $(shell nproc)
 CORE_PACKAGES := build-essential cmake pkg-config libhwloc-dev hwloc liburcu-dev libbenchmark-dev valgrind spin clang-format \
 	relacy-dev g++
 DEB_PACKAGES := $(CORE_PACKAGES)
+# Targets `make bench` runs after the host suite, each given RESULTS_DATE (the
+# run's date stamp, so that one run's results share it): fragments append.
+BENCH_EXTRA :=
 
-# Each part of the suite adds its packages and targets in its own fragment.
+# Each part of the suite adds its packages and targets in its own fragment,
+# through the variables above (DEB_PACKAGES, EXTRA_TEST_PRESETS, BENCH_EXTRA):
+# no fragment reads another's.
 -include bench/bench.mk
 -include stress/stress.mk
 -include platform/xtensa/xtensa.mk

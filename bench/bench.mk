@@ -23,7 +23,7 @@
 # every machine in results/.
 
 DEB_PACKAGES += libbenchmark-dev libbenchmark-tools python3 python3-scipy gnuplot-nox \
-	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev valgrind hwloc
+	libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libtbbmalloc2 valgrind hwloc
 
 # Debian's python3 (it has python3-scipy for compare.py), whatever is first in PATH
 BENCH_PYTHON ?= /usr/bin/python3
@@ -46,17 +46,18 @@ endif
 
 .PHONY: bench bench-run bench-icount bench-report
 
-# With the Xtensa fragment present (platform/xtensa/xtensa.mk), the same
-# workloads also run on an emulated lx106 (results/xtensa-qemu-lx106/, same
-# date stamp) and the report sets the machines side by side. A failed Xtensa
-# run still lets the host report render, then fails `make bench`.
+# Then whatever other fragments put in BENCH_EXTRA (the top Makefile says
+# how), with this run's date stamp: platform/xtensa/xtensa.mk runs the same
+# workloads on an emulated lx106 (results/xtensa-qemu-lx106/, same date
+# stamp) and the report sets the machines side by side. A failed extra run
+# still lets the host report render, then fails `make bench`.
 bench: build-release
 	@$(MAKE) --no-print-directory bench-run bench-icount BENCH_DATE=$(BENCH_DATE) BENCH_BUILT=1
 	@status=0; \
-	if [ -n "$(XTENSA_RESULTS)" ]; then \
-	  echo "== make bench: the same workloads on Xtensa under QEMU (make bench-xtensa) =="; \
-	  $(MAKE) --no-print-directory bench-xtensa BENCH_DATE=$(BENCH_DATE) || status=$$?; \
-	fi; \
+	for extra in $(BENCH_EXTRA); do \
+	  echo "== make bench: $$extra =="; \
+	  $(MAKE) --no-print-directory $$extra RESULTS_DATE=$(BENCH_DATE) || status=$$?; \
+	done; \
 	$(MAKE) --no-print-directory bench-report BENCH_BUILT=1 || status=$$?; \
 	exit $$status
 

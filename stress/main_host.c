@@ -3,7 +3,7 @@
  * once a second, hotplug, progress lines, the closing PASS/FAIL line).
  *
  *   smpheap-stress [--threads N] [--seconds S] [--seed X] [--zones sys,runtime,buffer]
- *                  [--layout NAME] [--hotplug] [--strategy smpheap|blockmap-lock|malloc]
+ *                  [--layout NAME] [--hotplug] [--strategy NAME | --strategy-lib NAME=PATH.so]
  *                  [--json FILE]
  */
 #include <errno.h>
@@ -18,13 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "peers.h"
+#include "rng.h"
 #include "smpheap/host.h"
+#include "strategy.h"
 #include "stress_core.h"
 #include "stress_layouts.h"
-
-#ifdef STRESS_HAVE_BLOCKMAP
-#include "strategy.h"
-#endif
 
 /* Which sanitizer this binary runs under, for the JSON context. */
 #if defined(__SANITIZE_THREAD__)
@@ -68,103 +67,6 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-/* ---- the system allocator as a strategy --------------------------------- */
-
-static void *malloc_alloc(void *ctx, enum smpheap_zone zone, uint32_t caps, size_t size,
-			  size_t align)
-{
-	(void)ctx;
-	(void)zone;
-	(void)caps;
-	if (!align)
-		return malloc(size);
-	void *p = NULL;
-	return posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size) ? NULL : p;
-}
-
-static int malloc_free(void *ctx, void *p, enum smpheap_zone zone)
-{
-	(void)ctx;
-	(void)zone;
-	free(p);
-	return 0;
-}
-
-static void *malloc_realloc(void *ctx, void *p, size_t old_len, size_t size, enum smpheap_zone zone)
-{
-	(void)ctx;
-	(void)old_len;
-	(void)zone;
-	return realloc(p, size);
-}
-
-static size_t malloc_usable(void *ctx, const void *p, size_t requested, enum smpheap_zone zone)
-{
-	(void)ctx;
-	(void)zone;
-	size_t u = malloc_usable_size((void *)p);
-	return u > requested ? u : requested;
-}
-
-/* ---- the legacy block-map heap (bench/strategies/blockmap_lock.c) -------- */
-
-#ifdef STRESS_HAVE_BLOCKMAP
-static struct strategy bml;
-static __thread void *bml_thread; /* its per-thread context (the core, for SYS) */
-
-static enum strat_kind bml_kind(enum smpheap_zone zone)
-{
-	return zone == SMPHEAP_ZONE_SYS	      ? STRAT_SYS
-	       : zone == SMPHEAP_ZONE_RUNTIME ? STRAT_RUNTIME
-					      : STRAT_BUFFER;
-}
-
-static void *bml_alloc(void *ctx, enum smpheap_zone zone, uint32_t caps, size_t size, size_t align)
-{
-	(void)ctx;
-	(void)caps;
-	(void)align; /* never asked: it has no aligned allocation */
-	/* A runtime request larger than its largest block goes to the
-	 * buffer map, as a legacy caller would have to. */
-	enum strat_kind k = bml_kind(zone);
-	if (k == STRAT_RUNTIME && size > bml.max_runtime)
-		return NULL;
-	return strategy_alloc(&bml, bml_thread, size, k);
-}
-
-static int bml_free(void *ctx, void *p, enum smpheap_zone zone)
-{
-	(void)ctx;
-	strategy_free(&bml, bml_thread, p, bml_kind(zone));
-	return 0;
-}
-
-/* It has no realloc: allocate, copy, free, as its callers had to. */
-static void *bml_realloc(void *ctx, void *p, size_t old_len, size_t size, enum smpheap_zone zone)
-{
-	void *q = bml_alloc(ctx, zone, 0, size, 0);
-	if (!q)
-		return NULL;
-	memcpy(q, p, old_len < size ? old_len : size);
-	bml_free(ctx, p, zone);
-	return q;
-}
-
-static size_t bml_usable(void *ctx, const void *p, size_t requested, enum smpheap_zone zone)
-{
-	(void)ctx;
-	(void)p;
-	(void)zone;
-	return requested;
-}
-
-static void bml_sys_reset(void *ctx, unsigned core)
-{
-	(void)ctx;
-	bml.ops->sys_reset(&bml, core);
-}
-#endif
-
 /* ---- faults, to prove the checks catch them (--inject) -------------------- */
 
 /* smpheap with a bug put in on purpose, every FAULT_EVERY-th call of a
@@ -172,19 +74,21 @@ static void bml_sys_reset(void *ctx, unsigned core)
 enum fault { FAULT_NONE, FAULT_DOUBLE, FAULT_LEAK, FAULT_SCRIBBLE };
 #define FAULT_EVERY 4999
 static enum fault fault;
-static struct stress_strategy real;
+static struct strategy faulty, *real; /* the faulty one wraps the real smpheap */
+static struct strategy_ops faulty_ops;
 static __thread unsigned fault_calls;
 static __thread void *fault_last;
 
-static void *fault_alloc(void *ctx, enum smpheap_zone zone, uint32_t caps, size_t size,
-			 size_t align)
+static void *fault_alloc_ex(struct strategy *s, void *t, enum strat_kind kind, uint32_t caps,
+			    size_t size, size_t align)
 {
-	void *p = real.alloc(ctx, zone, caps, size, align);
-	if (fault == FAULT_DOUBLE && p && zone == SMPHEAP_ZONE_RUNTIME) {
+	void *p = real->ops->alloc_ex(real, t, kind, caps, size, align);
+	(void)s;
+	if (fault == FAULT_DOUBLE && p && kind == STRAT_RUNTIME) {
 		/* hand the previous runtime block out again (it may be live) */
 		if (++fault_calls % FAULT_EVERY == 0 && fault_last && fault_last != p &&
-		    smpheap_usable_size(ctx, fault_last) >= size) {
-			real.free(ctx, p, zone);
+		    smpheap_usable_size(real->heap, fault_last) >= size) {
+			real->ops->free(real, t, p, kind);
 			return fault_last;
 		}
 		fault_last = p;
@@ -192,16 +96,30 @@ static void *fault_alloc(void *ctx, enum smpheap_zone zone, uint32_t caps, size_
 	return p;
 }
 
-static int fault_free(void *ctx, void *p, enum smpheap_zone zone)
+static int fault_free(struct strategy *s, void *t, void *p, enum strat_kind kind)
 {
+	(void)s;
 	if (++fault_calls % FAULT_EVERY == 0) {
 		if (fault == FAULT_LEAK)
 			return 0; /* say freed, free nothing */
-		if (fault == FAULT_SCRIBBLE)
-			((unsigned char *)p)[real.usable(ctx, p, 1, zone)] ^=
+		if (fault == FAULT_SCRIBBLE && kind != STRAT_SYS)
+			((unsigned char *)p)[smpheap_usable_size(real->heap, p)] ^=
 			    1; /* one past the end */
 	}
-	return real.free(ctx, p, zone);
+	return real->ops->free(real, t, p, kind);
+}
+
+/* The real strategy with its allocation and free replaced. */
+static struct strategy *inject_fault(struct strategy *s)
+{
+	real = s;
+	faulty = *s;
+	faulty_ops = *s->ops;
+	faulty_ops.alloc_ex = fault_alloc_ex;
+	faulty_ops.free = fault_free;
+	faulty.ops = &faulty_ops;
+	faulty.name = "smpheap+injected-fault";
+	return &faulty;
 }
 
 static int parse_fault(const char *name)
@@ -219,6 +137,11 @@ static int parse_fault(const char *name)
 
 /* ---- options ------------------------------------------------------------- */
 
+/* What --strategy takes: smpheap, the bounded strategies of bench/strategies
+ * over the layout's bytes, the process malloc and the host peers. */
+#define STRATEGY_NAMES                                                                             \
+	"smpheap, blockmap-lock, malloc, glibc, jemalloc, mimalloc, tcmalloc, tbbmalloc"
+
 struct options {
 	unsigned threads;
 	unsigned seconds;
@@ -227,6 +150,7 @@ struct options {
 	const char *layout;
 	bool hotplug;
 	const char *strategy;
+	const char *strategy_lib; /* NAME=PATH.so, or NULL */
 	const char *json;
 	uint64_t ops;
 	bool inject;
@@ -242,7 +166,10 @@ static void usage(FILE *f)
 		"  --zones LIST       comma list of sys,runtime,buffer (default: all)\n"
 		"  --layout NAME      host, tgl, apl, or small (tiny: every zone at exhaustion)\n"
 		"  --hotplug          a controller takes cores down and up while workers run\n"
-		"  --strategy NAME    smpheap (default), blockmap-lock, malloc\n"
+		"  --strategy NAME    " STRATEGY_NAMES " (default smpheap)\n"
+		"  --strategy-lib NAME=PATH.so\n"
+		"                     a shared library exporting malloc and free (and\n"
+		"                     optionally malloc_usable_size, aligned_alloc), named NAME\n"
 		"  --json FILE        also write the figures as JSON\n"
 		"  --ops N            stop each worker after N operations (with --threads 1 and\n"
 		"                     no --hotplug a run is then exactly reproducible from its "
@@ -272,12 +199,19 @@ static int parse_zones(const char *list, unsigned *mask)
 static int parse(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-	    {"threads", required_argument, NULL, 't'},	{"seconds", required_argument, NULL, 's'},
-	    {"seed", required_argument, NULL, 'x'},	{"zones", required_argument, NULL, 'z'},
-	    {"layout", required_argument, NULL, 'l'},	{"hotplug", no_argument, NULL, 'H'},
-	    {"strategy", required_argument, NULL, 'S'}, {"json", required_argument, NULL, 'j'},
-	    {"ops", required_argument, NULL, 'o'},	{"inject", required_argument, NULL, 'i'},
-	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	    {"threads", required_argument, NULL, 't'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"seed", required_argument, NULL, 'x'},
+	    {"zones", required_argument, NULL, 'z'},
+	    {"layout", required_argument, NULL, 'l'},
+	    {"hotplug", no_argument, NULL, 'H'},
+	    {"strategy", required_argument, NULL, 'S'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"ops", required_argument, NULL, 'o'},
+	    {"inject", required_argument, NULL, 'i'},
+	    {"strategy-lib", required_argument, NULL, 'L'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	o->threads = 2 * smpheap_host_cores(); /* oversubscribed on any machine */
 	o->seconds = 10;
@@ -286,6 +220,7 @@ static int parse(int argc, char **argv, struct options *o)
 	o->layout = "host";
 	o->hotplug = false;
 	o->strategy = "smpheap";
+	o->strategy_lib = NULL;
 	o->json = NULL;
 	o->ops = 0;
 	o->inject = false;
@@ -330,6 +265,9 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->strategy = optarg;
+			break;
+		case 'L':
+			o->strategy_lib = optarg;
 			break;
 		case 'j':
 			o->json = optarg;
@@ -380,10 +318,6 @@ static void *worker_main(void *arg)
 {
 	unsigned i = (unsigned)(uintptr_t)arg;
 	smpheap_host_bind(run.workers[i].core);
-#ifdef STRESS_HAVE_BLOCKMAP
-	if (bml.ops)
-		bml_thread = bml.ops->thread_init(&bml, i, run.workers[i].core);
-#endif
 	stress_worker_run(&run, i);
 	return NULL;
 }
@@ -399,8 +333,8 @@ static void progress(unsigned sec, const struct stress_totals *t, size_t ops_bef
 	fflush(stdout);
 }
 
-static void write_json(const char *path, const struct options *o, const char *layout, bool pass,
-		       const struct stress_totals *t, double seconds,
+static void write_json(const char *path, const struct options *o, const struct strategy *st,
+		       const char *layout, bool pass, const struct stress_totals *t, double seconds,
 		       const struct stress_failure *f)
 {
 	FILE *fp = fopen(path, "w");
@@ -410,8 +344,9 @@ static void write_json(const char *path, const struct options *o, const char *la
 	}
 	fprintf(fp, "{\n  \"tool\": \"smpheap-stress\",\n  \"result\": \"%s\",\n",
 		pass ? "PASS" : "FAIL");
-	fprintf(fp, "  \"strategy\": \"%s\",\n  \"layout\": \"%s\",\n  \"threads\": %u,\n",
-		o->strategy, layout, o->threads);
+	fprintf(fp, "  \"strategy\": \"%s\",\n  \"strategy_version\": \"%s\",\n", st->name,
+		st->version);
+	fprintf(fp, "  \"layout\": \"%s\",\n  \"threads\": %u,\n", layout, o->threads);
 	fprintf(fp, "  \"seconds\": %.3f,\n  \"seed\": \"0x%016" PRIx64 "\",\n", seconds, o->seed);
 	fprintf(fp, "  \"zones\": \"%s%s%s\",\n  \"hotplug\": %s,\n",
 		o->zone_mask & 1 ? "sys " : "", o->zone_mask & 2 ? "runtime " : "",
@@ -456,14 +391,71 @@ static void write_json(const char *path, const struct options *o, const char *la
 
 /* ---- the controller ------------------------------------------------------ */
 
-static uint64_t ctl_rng;
+/* The controller's generator: the stream after the workers' (rng.h). */
+static rng_t ctl_rng;
 
 static unsigned ctl_rand(unsigned n)
 {
-	ctl_rng ^= ctl_rng << 13;
-	ctl_rng ^= ctl_rng >> 7;
-	ctl_rng ^= ctl_rng << 17;
-	return (unsigned)(ctl_rng % n);
+	return rng_below(&ctl_rng, n);
+}
+
+/* The allocator named by --strategy or --strategy-lib, ready to run. */
+static struct strategy chosen;
+static void *bounded_mem;
+
+static struct strategy *make_strategy(const struct options *o, const struct smpheap_layout *layout)
+{
+	char err[512];
+
+	if (o->strategy_lib) {
+		if (strategy_lib_init(&chosen, o->strategy_lib, err, sizeof(err))) {
+			fprintf(stderr, "smpheap-stress: %s\n", err);
+			return NULL;
+		}
+		return &chosen;
+	}
+	if (!strcmp(o->strategy, "smpheap")) {
+		heap = smpheap_host_create(layout);
+		if (!heap) {
+			fprintf(stderr, "smpheap-stress: smpheap_host_create: %s\n",
+				strerror(errno));
+			return NULL;
+		}
+		strategy_smpheap_init(&chosen, heap, NULL);
+		return o->inject ? inject_fault(&chosen) : &chosen;
+	}
+	if (o->inject) {
+		fprintf(stderr, "smpheap-stress: --inject puts its bugs into smpheap only\n");
+		return NULL;
+	}
+	if (!strcmp(o->strategy, "malloc")) {
+		strategy_malloc_init(&chosen);
+		return &chosen;
+	}
+	const struct strategy_bounded *b = strategy_bounded_find(o->strategy);
+	if (b) {
+		/* over the layout's bytes, as smpheap */
+		size_t len = b->size(layout);
+		bounded_mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
+		if (!bounded_mem || b->init(&chosen, bounded_mem, len, layout)) {
+			fprintf(stderr, "smpheap-stress: %s over the %s layout: init failed\n",
+				b->name, layout->name);
+			return NULL;
+		}
+		return &chosen;
+	}
+	for (int i = 0; i < PEER_COUNT; i++) {
+		if (strcmp(o->strategy, peer_name((enum peer_id)i)))
+			continue;
+		if (strategy_peer_init(&chosen, (enum peer_id)i, err, sizeof(err))) {
+			fprintf(stderr, "smpheap-stress: %s\n", err);
+			return NULL;
+		}
+		return &chosen;
+	}
+	fprintf(stderr, "smpheap-stress: unknown strategy '%s' (%s)\n", o->strategy,
+		STRATEGY_NAMES);
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -483,57 +475,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	struct stress_strategy st;
-	memset(&st, 0, sizeof(st));
-	void *peer_mem = NULL;
-	if (!strcmp(o.strategy, "smpheap")) {
-		heap = smpheap_host_create(layout);
-		if (!heap) {
-			fprintf(stderr, "smpheap-stress: smpheap_host_create: %s\n",
-				strerror(errno));
-			return 2;
-		}
-		stress_strategy_smpheap(&st, heap);
-		if (o.inject) {
-			real = st;
-			st.alloc = fault_alloc;
-			st.free = fault_free;
-			st.name = "smpheap+injected-fault";
-		}
-	} else if (!strcmp(o.strategy, "malloc")) {
-		st.name = "malloc";
-		st.alloc = malloc_alloc;
-		st.free = malloc_free;
-		st.realloc = malloc_realloc;
-		st.usable = malloc_usable;
-		st.aligned = true;
-#ifdef STRESS_HAVE_BLOCKMAP
-	} else if (!strcmp(o.strategy, "blockmap-lock")) {
-		size_t len = blockmap_lock_size(layout);
-		peer_mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
-		if (!peer_mem || strategy_blockmap_lock_init(&bml, peer_mem, len, layout)) {
-			fprintf(stderr, "smpheap-stress: blockmap-lock init failed\n");
-			return 2;
-		}
-		st.name = "blockmap-lock";
-		st.alloc = bml_alloc;
-		st.free = bml_free;
-		st.realloc = bml_realloc;
-		st.usable = bml_usable;
-		st.sys_reset = bml_sys_reset;
-		st.aligned = false;
-#endif
-	} else {
-		fprintf(stderr, "smpheap-stress: unknown strategy '%s' (smpheap, %smalloc)\n",
-			o.strategy,
-#ifdef STRESS_HAVE_BLOCKMAP
-			"blockmap-lock, "
-#else
-			""
-#endif
-		);
+	struct strategy *st = make_strategy(&o, layout);
+	if (!st)
 		return 2;
-	}
 
 	unsigned n = o.threads;
 	struct stress_config cfg = {
@@ -555,14 +499,14 @@ int main(int argc, char **argv)
 	}
 	memset(workers, 0, sizeof(*workers) * n);
 	memset(rings, 0, sizeof(*rings) * n * n);
-	if (stress_init(&run, &cfg, &st, workers, rings, spans)) {
+	if (stress_init(&run, &cfg, st, workers, rings, spans)) {
 		fprintf(stderr, "smpheap-stress: bad configuration\n");
 		return 2;
 	}
 
 	printf("smpheap-stress: strategy %s, layout %s (%u cores), %u threads, %u s, seed "
 	       "0x%016" PRIx64 ", zones%s%s%s%s\n",
-	       st.name, layout->name, layout->cores, n, o.seconds, o.seed,
+	       st->name, layout->name, layout->cores, n, o.seconds, o.seed,
 	       o.zone_mask & 1 ? " sys" : "", o.zone_mask & 2 ? " runtime" : "",
 	       o.zone_mask & 4 ? " buffer" : "", o.hotplug ? ", hotplug" : "");
 	printf("smpheap-stress: machine: %s\n", smpheap_host_topology());
@@ -580,9 +524,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 
-	ctl_rng = o.seed ^ 0x9e3779b97f4a7c15ull;
-	if (!ctl_rng)
-		ctl_rng = 1;
+	ctl_rng = rng_seed(o.seed, STRESS_MAX_WORKERS);
 	uint64_t t0 = now_ns(), end = t0 + (uint64_t)o.seconds * 1000000000u;
 	uint64_t next_sec = t0 + 1000000000u, next_hp = t0 + 100000000u, up_at = 0, sweep_at = 0;
 	int down = -1;
@@ -639,31 +581,32 @@ int main(int argc, char **argv)
 		       "rejected, hotplug %zu down/%zu up, %zu frees while a core "
 		       "was down, banks released %zu (count %zu), %zu quiescent checks, "
 		       "latency p50 %zu ns p99 %zu ns max %zu ns\n",
-		       st.name, layout->name, n, secs, o.seed, t.ops, t.allocs, t.frees, t.handoffs,
-		       t.reallocs, t.nulls, t.zone_nulls[0], t.zone_nulls[1], t.zone_nulls[2],
-		       t.recoveries, t.bad_inputs, t.core_downs, t.core_ups, t.down_frees,
-		       t.banks_released, t.bank_release_count, t.quiesces,
+		       st->name, layout->name, n, secs, o.seed, t.ops, t.allocs, t.frees,
+		       t.handoffs, t.reallocs, t.nulls, t.zone_nulls[0], t.zone_nulls[1],
+		       t.zone_nulls[2], t.recoveries, t.bad_inputs, t.core_downs, t.core_ups,
+		       t.down_frees, t.banks_released, t.bank_release_count, t.quiesces,
 		       stress_hist_quantile(&t, 500), stress_hist_quantile(&t, 990), t.lat_max);
 	} else {
 		printf("FAIL smpheap-stress %s/%s: %u threads %.1f s seed 0x%016" PRIx64
 		       ": %s: worker %d op %" PRIu64
 		       " ptr %p len %zu offset %zu expected 0x%" PRIx64 " got 0x%" PRIx64
 		       "; after %zu ops, max latency %zu ns\n",
-		       st.name, layout->name, n, secs, o.seed, f ? f->what : "?",
+		       st->name, layout->name, n, secs, o.seed, f ? f->what : "?",
 		       f ? f->worker : -1, f ? f->op : 0, f ? f->ptr : NULL, f ? f->len : 0,
 		       f ? f->offset : 0, f ? f->expected : 0, f ? f->got : 0, t.ops, t.lat_max);
 		printf("FAIL replay: smpheap-stress --seed 0x%016" PRIx64
-		       " --threads %u --layout %s --strategy %s%s (worker -1: the controller)\n",
-		       o.seed, n, o.layout, o.strategy, o.hotplug ? " --hotplug" : "");
+		       " --threads %u --layout %s --strategy%s %s%s (worker -1: the controller)\n",
+		       o.seed, n, o.layout, o.strategy_lib ? "-lib" : "",
+		       o.strategy_lib ? o.strategy_lib : o.strategy, o.hotplug ? " --hotplug" : "");
 	}
 	if (o.json)
-		write_json(o.json, &o, layout->name, pass, &t, secs, f);
+		write_json(o.json, &o, st, layout->name, pass, &t, secs, f);
 	free(tids);
 	free(spans);
 	free(rings);
 	free(workers);
 	if (heap && pass)
 		smpheap_host_destroy(heap);
-	free(peer_mem);
+	free(bounded_mem);
 	return pass ? 0 : 1;
 }

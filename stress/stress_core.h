@@ -1,4 +1,5 @@
-/* stress_core.h - the portable heart of smpheap-stress.
+/* stress_core.h - the portable heart of smpheap-stress (its files and what
+ * they share: stress_internal.h).
  *
  * Everything that decides, checks and counts lives here, in C11 with
  * <stdatomic.h> only: no threads, no OS calls, no malloc, no floating point,
@@ -18,9 +19,10 @@
  * overlap of two live blocks, a lost write or a double hand-out is caught and
  * reported with the seed, the worker and the operation number.
  *
- * Replay: worker i draws its random numbers from a xorshift generator seeded
- * with (seed, i), four per operation whatever the operation does, so the same
- * seed gives every worker the same decision inputs, operation by operation.
+ * Replay: worker i draws its random numbers from the suite's generator
+ * (bench/common/rng.h) seeded with (seed, i), four per operation whatever the
+ * operation does, so the same seed gives every worker the same decision
+ * inputs, operation by operation.
  * What other workers do meanwhile (hand-offs, exhaustion) depends on timing.
  *
  * Controller: a single thread (or core) that may at any time park every
@@ -38,7 +40,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rng.h"
 #include "smpheap/smpheap.h"
+#include "spsc_ring.h"
+#include "strategy.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,29 +56,15 @@ extern "C" {
 #define STRESS_HIST_BUCKETS 48 /* latency histogram: bucket b holds [2^(b-1), 2^b) ticks */
 #define STRESS_CACHE_LINE 64   /* keeps one writer's atomics off another's line */
 
-/* An allocator under test. For smpheap, `heap` is set and the driver also
- * checks error codes, stats, smpheap_check() and hotplug; for a peer
- * (blockmap-lock, malloc) zones only choose size distributions. */
-struct stress_strategy {
-	const char *name; /* "smpheap", "blockmap-lock", "malloc" */
-	void *ctx;	  /* passed back to every call */
-	/* align 0: the zone's default alignment. NULL on failure. */
-	void *(*alloc)(void *ctx, enum smpheap_zone zone, uint32_t caps, size_t size, size_t align);
-	int (*free)(void *ctx, void *ptr, enum smpheap_zone zone); /* 0 or a negative errno */
-	/* old_len: bytes of the block the driver knows of (for peers that copy). */
-	void *(*realloc)(void *ctx, void *ptr, size_t old_len, size_t size, enum smpheap_zone zone);
-	/* Bytes the block may use (at least `requested`). */
-	size_t (*usable)(void *ctx, const void *ptr, size_t requested, enum smpheap_zone zone);
-	/* Peers only (NULL otherwise): drops all SYS memory of `core` when it
-	 * goes down, as smpheap does; without it SYS blocks are freed one by one. */
-	void (*sys_reset)(void *ctx, unsigned core);
-	/* Optional: called by a worker parking before its core goes down, to
-	 * give back what the thread holds privately (smpheap: its word-claim
-	 * cache), so the core's banks can be powered off. */
-	void (*park)(void *ctx);
-	bool aligned;	      /* honours align (else the driver never asks) */
-	struct smpheap *heap; /* smpheap only, else NULL */
-};
+/* The allocator under test is a struct strategy (bench/strategies/
+ * strategy.h, the suite's one interface). For smpheap (s->heap set) the
+ * driver also checks error codes, stats, smpheap_check() and hotplug; for
+ * any other strategy zones only choose size distributions. The driver uses
+ * alloc_ex when there is one (caps for smpheap alone, alignments), else
+ * alloc; realloc, or allocate-copy-free without it; usable (peers) or the
+ * request; park before a core goes down; sys_reset when it has gone down
+ * (without one, SYS blocks are freed one by one). Each worker's thread calls
+ * thread_init once; the controller frees with a NULL thread context. */
 
 struct stress_config {
 	uint64_t seed;			     /* printed; replays the decision inputs */
@@ -96,13 +87,12 @@ struct stress_block {
 	uint8_t core;	/* core that allocated it */
 };
 
-/* Single-producer single-consumer ring: worker s hands blocks to worker r.
- * All rings into r together are r's multi-producer inbox. */
+/* Single-producer single-consumer ring (bench/common/spsc_ring.h): worker s
+ * hands blocks to worker r. All rings into r together are r's
+ * multi-producer inbox. */
 struct stress_ring {
-	alignas(STRESS_CACHE_LINE)
-	    atomic_uint head; /* next slot to read; written by the receiver */
-	alignas(STRESS_CACHE_LINE) atomic_uint tail; /* next slot to fill; written by the sender */
-	struct stress_block slot[STRESS_RING_SLOTS]; /* published by the release store of tail */
+	struct spsc_ring idx;			     /* head and tail, on lines of their own */
+	struct stress_block slot[STRESS_RING_SLOTS]; /* published by spsc_ring_publish */
 };
 
 /* The first failure of a run; the rest of the run stops at it. */
@@ -143,7 +133,9 @@ struct stress_worker {
 	struct stress *s;
 	unsigned id;	      /* 0..workers-1 */
 	unsigned core;	      /* the core it acts as */
-	uint64_t rng;	      /* xorshift64* state */
+	rng_t rng;	      /* bench/common/rng.h: rng_seed(seed, id) */
+	void *tctx;	      /* the strategy's thread context (thread_init) */
+	bool tctx_set;	      /* tctx is this worker's thread's */
 	uint64_t op;	      /* operations started */
 	uint32_t seq;	      /* next tag sequence number */
 	unsigned inbox;	      /* next inbound ring to drain */
@@ -184,7 +176,7 @@ struct stress_totals {
 
 struct stress {
 	struct stress_config cfg;
-	struct stress_strategy st;
+	struct strategy *st;			       /* the allocator under test (the caller's) */
 	struct stress_worker *workers;		       /* cfg.workers entries */
 	struct stress_ring *rings;		       /* workers^2: ring[from * workers + to] */
 	struct stress_span *spans;		       /* stress_span_capacity() entries */
@@ -205,16 +197,13 @@ struct stress {
 	unsigned down_mask[(SMPHEAP_MAX_CORES + 31) / 32]; /* cores the controller took down */
 };
 
-/* Fills `st` for smpheap itself over heap `h`. */
-void stress_strategy_smpheap(struct stress_strategy *st, struct smpheap *h);
-
 /* Entries of the span array that stress_init() needs for `workers`. */
 size_t stress_span_capacity(unsigned workers);
 
 /* Sets up a run. `workers` has cfg->workers entries, `rings` cfg->workers^2,
  * `spans` stress_span_capacity(cfg->workers); all owned by the caller and
  * untouched before. 0, or -EINVAL for a bad configuration. */
-int stress_init(struct stress *s, const struct stress_config *cfg, const struct stress_strategy *st,
+int stress_init(struct stress *s, const struct stress_config *cfg, struct strategy *st,
 		struct stress_worker *workers, struct stress_ring *rings,
 		struct stress_span *spans);
 

@@ -8,7 +8,9 @@
  * CALLGRIND_DUMP_STATS_AT("<phase>"); a baseline phase runs the same loop
  * around an empty function of the same shape, and the script subtracts it,
  * so a figure is the allocator's own instructions per operation (call and
- * return included, loop excluded). Host layout, one thread, warmed up.
+ * return included, loop excluded): the loops are the suite's one
+ * (bench/common/icount_loop.c), which the Xtensa bench times with CCOUNT.
+ * Host layout, one thread, warmed up.
  *
  * Phases (issue 2's figures, then the peers' 64 B pair for scale):
  *   sys_alloc            smpheap_alloc(SYS, 16)            vs base_direct
@@ -17,7 +19,8 @@
  *   buffer256k_pair      the same for 256 KiB (and tgl_* for both on tgl)
  *   runtime64_pair_nocache  the runtime pair with the word-claim cache off
  *   <strategy>_64_pair   through the strategy interface     vs base_iface_pair
- *                        (smpheap, blockmap-lock, the peers)
+ *                        (smpheap, blockmap-lock, tlsf-lock,
+ *                        sysheap-lock, the peers)
  * Without valgrind the client requests are no-ops and it just runs. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -25,6 +28,7 @@
 #include <string.h>
 #include <valgrind/callgrind.h>
 
+#include "icount_loop.h"
 #include "peers.h"
 #include "smpheap/host.h"
 #include "strategy.h"
@@ -32,92 +36,27 @@
 #define N 20000
 #define WARM 2000
 
-/* the empty stand-ins the baselines call: same arguments, same call shape */
-__attribute__((noinline)) static void *null_alloc(struct smpheap *h, enum smpheap_zone z,
-						  uint32_t caps, size_t size)
-{
-	__asm__ __volatile__("" ::"r"(h), "r"(z), "r"(caps), "r"(size) : "memory");
-	return h;
-}
-
-__attribute__((noinline)) static int null_free(struct smpheap *h, void *p)
-{
-	__asm__ __volatile__("" ::"r"(h), "r"(p) : "memory");
-	return 0;
-}
-
-static void *(*volatile alloc_fn)(struct smpheap *, enum smpheap_zone, uint32_t, size_t);
-static int (*volatile free_fn)(struct smpheap *, void *);
-
-/* Calls go through volatile function pointers in both the measured and
- * the baseline loops, so both loops compile to the same code. */
-__attribute__((noinline)) static void loop_alloc(struct smpheap *h, enum smpheap_zone z,
-						 size_t size, unsigned n)
-{
-	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
-
-	for (unsigned i = 0; i < n; i++)
-		__asm__ __volatile__("" ::"r"(a(h, z, 0, size)) : "memory");
-}
-
-__attribute__((noinline)) static void loop_pair(struct smpheap *h, enum smpheap_zone z, size_t size,
-						unsigned n)
-{
-	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
-	int (*f)(struct smpheap *, void *) = free_fn;
-
-	for (unsigned i = 0; i < n; i++)
-		f(h, a(h, z, 0, size));
-}
-
-__attribute__((noinline)) static void loop_iface(struct strategy *s, size_t size, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		strategy_free(s, NULL, strategy_alloc(s, NULL, size, STRAT_RUNTIME), STRAT_RUNTIME);
-}
-
-static void *iface_null_alloc(struct strategy *s, void *t, size_t size, enum strat_kind k)
-{
-	(void)t;
-	(void)size;
-	(void)k;
-	__asm__ __volatile__("" ::"r"(s) : "memory");
-	return s;
-}
-
-static int iface_null_free(struct strategy *s, void *t, void *p, enum strat_kind k)
-{
-	(void)s;
-	(void)t;
-	(void)k;
-	__asm__ __volatile__("" ::"r"(p) : "memory");
-	return 0;
-}
-
-static const struct strategy_ops null_ops = {.alloc = iface_null_alloc, .free = iface_null_free};
-
 static void phase_direct(const char *name, struct smpheap *h, enum smpheap_zone z, size_t size,
 			 int pair, int real)
 {
-	alloc_fn = real ? smpheap_alloc : null_alloc;
-	free_fn = real ? smpheap_free : null_free;
+	icount_direct_use(real);
 	if (pair)
-		loop_pair(h, z, size, WARM);
+		icount_direct_pairs(h, z, size, WARM);
 	else if (real)
 		smpheap_alloc(h, z, 0, size); /* first touch of the region */
 	CALLGRIND_ZERO_STATS;
 	if (pair)
-		loop_pair(h, z, size, N);
+		icount_direct_pairs(h, z, size, N);
 	else
-		loop_alloc(h, z, size, N);
+		icount_direct_allocs(h, z, size, N);
 	CALLGRIND_DUMP_STATS_AT(name);
 }
 
 static void phase_iface(const char *name, struct strategy *s)
 {
-	loop_iface(s, 64, WARM);
+	icount_strategy_pairs(s, NULL, 64, STRAT_RUNTIME, WARM);
 	CALLGRIND_ZERO_STATS;
-	loop_iface(s, 64, N);
+	icount_strategy_pairs(s, NULL, 64, STRAT_RUNTIME, N);
 	CALLGRIND_DUMP_STATS_AT(name);
 }
 
@@ -125,7 +64,7 @@ int main(int argc, char **argv)
 {
 	const struct smpheap_layout *l = smpheap_layout_by_name("host");
 	struct smpheap *h;
-	struct strategy smph, null = {.name = "null", .ops = &null_ops}, peer;
+	struct strategy smph, null, peer;
 	char err[256], name[64];
 
 	(void)argc;
@@ -176,19 +115,21 @@ int main(int argc, char **argv)
 		smpheap_host_destroy(hn);
 	}
 
+	icount_null_strategy_init(&null);
 	phase_iface("base_iface_pair", &null);
 	strategy_smpheap_init(&smph, h, NULL);
 	phase_iface("smpheap_64_pair", &smph);
-	{
-		size_t len = blockmap_lock_size(l);
+	for (unsigned i = 0; i < strategy_bounded_count; i++) {
+		size_t len = strategy_bounded_list[i].size(l);
 		void *mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
-		struct strategy bml;
+		struct strategy bs;
 
-		if (!mem || strategy_blockmap_lock_init(&bml, mem, len, l)) {
-			fprintf(stderr, "icount: cannot build blockmap-lock\n");
+		if (!mem || strategy_bounded_list[i].init(&bs, mem, len, l)) {
+			fprintf(stderr, "icount: cannot build %s\n", strategy_bounded_list[i].name);
 			return 1;
 		}
-		phase_iface("blockmap-lock_64_pair", &bml);
+		snprintf(name, sizeof(name), "%s_64_pair", strategy_bounded_list[i].name);
+		phase_iface(name, &bs);
 		free(mem);
 	}
 	for (int i = 0; i < PEER_COUNT; i++) {

@@ -74,4 +74,11 @@ static inline unsigned spsc_ring_count(struct spsc_ring *r)
 	       atomic_load_explicit(&r->head, memory_order_acquire);
 }
 
+/* A third party, with both sides stopped: the slot of entry k (0: the
+ * oldest) of the spsc_ring_count() entries in flight. */
+static inline unsigned spsc_ring_slot_of(struct spsc_ring *r, unsigned slots, unsigned k)
+{
+	return (atomic_load_explicit(&r->head, memory_order_acquire) + k) & (slots - 1);
+}
+
 #endif

@@ -15,16 +15,14 @@
  * per-core bump regions (never freed, reset per core).
  * Block headers live outside the blocks, as the legacy heap's did.
  *
- * The spinlock is test-and-test-and-set with a CAS on an int (C11 atomics;
- * never atomic_flag, which some Xtensa toolchains compile non-atomically).
- * It never yields: on a DSP the holder cannot be preempted by another
- * allocating thread, and on an oversubscribed host that is exactly the cost
- * the `threads` workload is there to show. */
+ * The lock is the suite's one TTAS spinlock (spinlock.h), the system heaps
+ * the locked strategies' shared bump regions (sys_bump.h). */
 #include <errno.h>
-#include <stdatomic.h>
 
 #include "smpheap/layout.h"
+#include "spinlock.h"
 #include "strategy.h"
+#include "sys_bump.h"
 
 struct bml_hdr {
 	uint32_t used; /* 1 when the block is part of a live allocation */
@@ -41,42 +39,25 @@ struct bml_map {
 };
 
 struct bml {
-	_Alignas(64) _Atomic int lock;		  /* the one global lock: 0 free, 1 held */
+	_Alignas(64) struct bench_spinlock lock;  /* the one global lock */
 	_Alignas(64) unsigned nmaps;		  /* runtime maps in use */
 	struct bml_map maps[SMPHEAP_MAX_CLASSES]; /* runtime, ascending block size */
 	struct bml_map buf;			  /* buffer pages */
 	unsigned cores;				  /* system heaps */
-	unsigned char *sys_base[SMPHEAP_MAX_CORES];
-	size_t sys_size[SMPHEAP_MAX_CORES];
-	size_t sys_off[SMPHEAP_MAX_CORES];
-	size_t used[STRAT_KINDS];		 /* bytes in live blocks */
-	size_t capacity[STRAT_KINDS];		 /* bytes each kind can hand out */
-	unsigned thread_core[STRAT_MAX_THREADS]; /* per-thread context: its core */
-	unsigned char *mem_end;			 /* end of the memory given */
+	struct sys_bump sys;			  /* the system heaps */
+	size_t used[STRAT_KINDS];		  /* bytes in live blocks (SYS: in sys) */
+	size_t capacity[STRAT_KINDS];		  /* bytes each kind can hand out */
+	unsigned char *mem_end;			  /* end of the memory given */
 };
 
 static void bml_lock(struct bml *b)
 {
-	for (;;) {
-		int expected = 0;
-
-		/* test first, with plain loads: spinning on a CAS would take
-		 * the line exclusive on every try and slow the holder down */
-		while (atomic_load_explicit(&b->lock, memory_order_relaxed))
-#if defined(__x86_64__) || defined(__i386__)
-			__builtin_ia32_pause();
-#else
-			;
-#endif
-		if (atomic_compare_exchange_weak_explicit(
-			&b->lock, &expected, 1, memory_order_acquire, memory_order_relaxed))
-			return;
-	}
+	bench_spin_lock(&b->lock);
 }
 
 static void bml_unlock(struct bml *b)
 {
-	atomic_store_explicit(&b->lock, 0, memory_order_release);
+	bench_spin_unlock(&b->lock);
 }
 
 static size_t align_up(size_t v, size_t a)
@@ -154,14 +135,7 @@ static size_t bml_layout(const struct smpheap_layout *l, unsigned char *mem, str
 	if (b)
 		b->buf.hdr = (struct bml_hdr *)(mem + off);
 	off += pages * sizeof(struct bml_hdr);
-	for (unsigned c = 0; c < l->cores; c++) {
-		off = align_up(off, 64);
-		if (b) {
-			b->sys_base[c] = mem + off;
-			b->sys_size[c] = l->sys_size[c];
-		}
-		off += l->sys_size[c];
-	}
+	off = sys_bump_place(b ? &b->sys : NULL, mem, off, l);
 	for (unsigned c = 0; c < nmaps; c++) {
 		off = align_up(off, natural_align(msize[c]));
 		if (b) {
@@ -256,14 +230,7 @@ static void *bml_alloc(struct strategy *s, void *t, size_t size, enum strat_kind
 		return NULL;
 	bml_lock(b);
 	if (kind == STRAT_SYS) {
-		unsigned core = t ? *(unsigned *)t : 0;
-		size_t off = align_up(b->sys_off[core], 16);
-
-		if (off + size <= b->sys_size[core]) {
-			p = b->sys_base[core] + off;
-			b->used[STRAT_SYS] += off + size - b->sys_off[core];
-			b->sys_off[core] = off + size;
-		}
+		p = sys_bump_alloc(&b->sys, sys_bump_core(t), size, 16);
 	} else if (kind == STRAT_RUNTIME && size <= s->max_runtime) {
 		p = bml_alloc_runtime(b, size);
 	} else {
@@ -323,18 +290,15 @@ static void bml_sys_reset(struct strategy *s, unsigned core)
 	struct bml *b = s->impl;
 
 	bml_lock(b);
-	b->used[STRAT_SYS] -= b->sys_off[core % b->cores];
-	b->sys_off[core % b->cores] = 0;
+	sys_bump_reset(&b->sys, core);
 	bml_unlock(b);
 }
 
 static void *bml_thread_init(struct strategy *s, unsigned thread, unsigned core)
 {
 	struct bml *b = s->impl;
-	unsigned *c = &b->thread_core[thread % STRAT_MAX_THREADS];
 
-	*c = core % b->cores;
-	return c;
+	return sys_bump_thread_init(&b->sys, thread, core);
 }
 
 static void bml_thread_fini(struct strategy *s, void *t)
@@ -354,7 +318,7 @@ static size_t bml_used(struct strategy *s, enum strat_kind kind)
 	size_t u;
 
 	bml_lock(b);
-	u = b->used[kind];
+	u = kind == STRAT_SYS ? b->sys.used : b->used[kind];
 	bml_unlock(b);
 	return u;
 }
@@ -379,9 +343,7 @@ static size_t bml_largest_free(struct strategy *s, enum strat_kind kind)
 		}
 		best = (size_t)max * b->buf.block_size;
 	} else {
-		for (unsigned c = 0; c < b->cores; c++)
-			if (b->sys_size[c] - b->sys_off[c] > best)
-				best = b->sys_size[c] - b->sys_off[c];
+		best = sys_bump_largest(&b->sys);
 	}
 	bml_unlock(b);
 	return best;
@@ -468,9 +430,8 @@ int strategy_blockmap_lock_init(struct strategy *s, void *mem, size_t len,
 			b->capacity[STRAT_RUNTIME] += (size_t)m->count * m->block_size;
 	}
 	b->capacity[STRAT_BUFFER] = (size_t)b->buf.count * b->buf.block_size;
-	for (unsigned c = 0; c < b->cores; c++)
-		b->capacity[STRAT_SYS] += b->sys_size[c];
-	atomic_store_explicit(&b->lock, 0, memory_order_release);
+	b->capacity[STRAT_SYS] = b->sys.capacity;
+	bench_spin_init(&b->lock);
 	s->name = "blockmap-lock";
 	for (unsigned i = 0; i < sizeof(version) && i < sizeof(s->version); i++)
 		s->version[i] = version[i];

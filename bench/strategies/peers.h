@@ -12,12 +12,16 @@
 extern "C" {
 #endif
 
-enum peer_id { PEER_GLIBC, PEER_JEMALLOC, PEER_MIMALLOC, PEER_TCMALLOC };
-#define PEER_COUNT 4 /* PEER_TBBMALLOC joins (issue 9) */
+enum peer_id { PEER_GLIBC, PEER_JEMALLOC, PEER_MIMALLOC, PEER_TCMALLOC, PEER_TBBMALLOC };
+#define PEER_COUNT 5
 
 const char *peer_name(enum peer_id id);
 /* Opens the peer, checks that its blocks are its own. 0, or -1 with a reason in err. */
 int strategy_peer_init(struct strategy *s, enum peer_id id, char *err, size_t errlen);
+
+/* The process malloc as it is, named "malloc": glibc's, or a sanitizer's in
+ * those builds (the stress driver's baseline; no ownership to check). */
+int strategy_malloc_init(struct strategy *s);
 
 /* A user's allocator: `spec` is "NAME=PATH.so", a shared library exporting
  * malloc and free and, optionally, malloc_usable_size or aligned_alloc. It

@@ -3,6 +3,7 @@
  * BUFFER and runtime requests above the largest class -> the buffer zone).
  * Portable C: the heap is built by the caller (smpheap_host_create() on the
  * host, smpheap_init() on static memory on bare metal). */
+#include "smpheap/platform.h"
 #include "smpheap/smpheap.h"
 #include "strategy.h"
 
@@ -25,6 +26,41 @@ static int smph_free(struct strategy *s, void *t, void *p, enum strat_kind kind)
 {
 	(void)t;
 	return kind != STRAT_SYS ? smpheap_free(s->impl, p) : 0;
+}
+
+static enum smpheap_zone kind_zone(enum strat_kind kind)
+{
+	return kind == STRAT_SYS       ? SMPHEAP_ZONE_SYS
+	       : kind == STRAT_RUNTIME ? SMPHEAP_ZONE_RUNTIME
+				       : SMPHEAP_ZONE_BUFFER;
+}
+
+/* The caller names the zone (kind) exactly: no rerouting by size, so a
+ * RUNTIME request larger than the largest class fails as smpheap says. */
+static void *smph_alloc_ex(struct strategy *s, void *t, enum strat_kind kind, uint32_t caps,
+			   size_t size, size_t align)
+{
+	(void)t;
+	return align ? smpheap_alloc_aligned(s->impl, kind_zone(kind), caps, size, align)
+		     : smpheap_alloc(s->impl, kind_zone(kind), caps, size);
+}
+
+static void *smph_realloc(struct strategy *s, void *t, void *p, size_t old_size, size_t size,
+			  enum strat_kind kind)
+{
+	(void)t;
+	(void)old_size;
+	(void)kind;
+	return smpheap_realloc(s->impl, p, size);
+}
+
+/* A thread parking for its core's power-down gives back its word-claim
+ * cache: blocks it holds there would keep their banks on. */
+static void smph_park(struct strategy *s, void *t)
+{
+	(void)s;
+	(void)t;
+	smpheap_thread_flush(smph_platform_thread_slot());
 }
 
 static void smph_sys_reset(struct strategy *s, unsigned core)
@@ -52,11 +88,7 @@ static void smph_thread_fini(struct strategy *s, void *t)
 static size_t smph_stat(struct strategy *s, enum strat_kind kind, int which)
 {
 	struct smpheap_stats st;
-	enum smpheap_zone z = kind == STRAT_SYS	      ? SMPHEAP_ZONE_SYS
-			      : kind == STRAT_RUNTIME ? SMPHEAP_ZONE_RUNTIME
-						      : SMPHEAP_ZONE_BUFFER;
-
-	if (smpheap_stats(s->impl, z, &st))
+	if (smpheap_stats(s->impl, kind_zone(kind), &st))
 		return 0;
 	return which == 0 ? st.capacity : which == 1 ? st.used : st.largest_free;
 }
@@ -91,6 +123,9 @@ static const struct strategy_ops smph_ops = {
     .thread_fini = smph_thread_fini,
     .alloc = smph_alloc,
     .free = smph_free,
+    .alloc_ex = smph_alloc_ex,
+    .realloc = smph_realloc,
+    .park = smph_park,
     .sys_reset = smph_sys_reset,
     .capacity = smph_capacity,
     .used = smph_used,

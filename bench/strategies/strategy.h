@@ -123,6 +123,53 @@ size_t blockmap_lock_size(const struct smpheap_layout *layout);
 int strategy_blockmap_lock_init(struct strategy *s, void *mem, size_t len,
 				const struct smpheap_layout *layout);
 
+/* The general heaps firmware uses today, each under one spinlock around each
+ * call (locked_heap.h): "tlsf-lock", TLSF (tlsf.h), and "sysheap-lock", a
+ * heap of Zephyr sys_heap's design (sysheap.h). Both are bounded and built
+ * over a layout: `mem` (aligned to 64) must hold *_size(layout) bytes; init
+ * returns 0, or -1 when it does not fit. The layout's per-core system heaps
+ * are bump regions as blockmap-lock's (sys_reset drops one core's); the
+ * runtime and buffer zones' bytes together are one arena, in which the heap
+ * keeps its own control structure.
+ *   capacity(RUNTIME), capacity(BUFFER): the layout's runtime and buffer
+ *	zone bytes (their sum is the arena); capacity(SYS): the system heaps;
+ *   used(kind): live bytes allocated with that kind, in usable sizes (the
+ *	RUNTIME and BUFFER figures add up to what the arena has handed out);
+ *	free and realloc must name the kind the block was allocated with;
+ *   largest_free(RUNTIME or BUFFER): the largest request the arena's heap
+ *	would grant now (both kinds: one arena); largest_free(SYS): the most
+ *	any one core's system heap can still give;
+ *   owns(p): p lies in the arena or a system heap;
+ *   free: 0 for NULL and for SYS pointers, else the heap's code (0,
+ *	-EINVAL for a pointer that is not a live block start, -EALREADY for a
+ *	block already free); nothing changes on an error;
+ *   alloc_ex: caps must be 0 (else NULL); align honoured (SYS too);
+ *   realloc: the heap's (in place when it can; NULL with p untouched on
+ *	failure or size 0); SYS: a new system block with the contents copied;
+ *   park: none; check(): the heap's own check (0 when every invariant
+ *	holds), and the per-kind used figures adding up to the heap's. */
+size_t tlsf_lock_size(const struct smpheap_layout *layout);
+int strategy_tlsf_lock_init(struct strategy *s, void *mem, size_t len,
+			    const struct smpheap_layout *layout);
+size_t sysheap_lock_size(const struct smpheap_layout *layout);
+int strategy_sysheap_lock_init(struct strategy *s, void *mem, size_t len,
+			       const struct smpheap_layout *layout);
+
+/* The bounded strategies other than smpheap, each built over a layout's
+ * bytes by the same two calls (bounded.c): the one list every driver (the
+ * stress drivers, icount, the Xtensa bench) takes them from. `mem` must be
+ * aligned to 64 and hold size(layout) bytes. */
+struct strategy_bounded {
+	const char *name;
+	size_t (*size)(const struct smpheap_layout *layout);
+	int (*init)(struct strategy *s, void *mem, size_t len, const struct smpheap_layout *layout);
+};
+#define STRATEGY_BOUNDED_COUNT 3
+extern const struct strategy_bounded strategy_bounded_list[STRATEGY_BOUNDED_COUNT];
+extern const unsigned strategy_bounded_count; /* STRATEGY_BOUNDED_COUNT */
+/* The entry named `name`, or NULL. */
+const struct strategy_bounded *strategy_bounded_find(const char *name);
+
 #ifdef __cplusplus
 }
 #endif

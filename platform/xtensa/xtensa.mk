@@ -7,7 +7,7 @@
 #   make bench-xtensa   the benchmark harness on one lx106 core with
 #                       -icount shift=0,sleep=off (repeatable counts); the
 #                       Google Benchmark JSON goes to
-#                       results/xtensa-qemu-lx106/<BENCH_DATE>.json (the
+#                       results/xtensa-qemu-lx106/<RESULTS_DATE>.json (the
 #                       host suite's date stamp when `make bench` calls it)
 #   make profile-xtensa instructions per function of one system allocation,
 #                       runtime pair and buffer pair (exact, from a QEMU
@@ -17,8 +17,10 @@ DEB_PACKAGES += gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf
 EXTRA_TEST_PRESETS += xtensa
 
 XTENSA_RESULTS := results/xtensa-qemu-lx106
-XTENSA_BENCH_ELF := build/xtensa/platform/xtensa/xtensa_bench
-XTENSA_DATE := $(if $(BENCH_DATE),$(BENCH_DATE),$(shell date -u +%Y-%m-%dT%H%M%SZ))
+XTENSA_BENCH_ELF := build/xtensa/bench/xtensa/xtensa_bench
+# `make bench` runs bench-xtensa after the host suite, with its date stamp.
+BENCH_EXTRA += bench-xtensa
+XTENSA_DATE := $(if $(RESULTS_DATE),$(RESULTS_DATE),$(shell date -u +%Y-%m-%dT%H%M%SZ))
 XTENSA_REV = $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 
 .PHONY: bench-xtensa profile-xtensa

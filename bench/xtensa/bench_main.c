@@ -1,8 +1,9 @@
 /* The benchmark suite on one emulated Xtensa core (lx106 under QEMU, run
  * with -icount shift=0,sleep=off so that every count repeats exactly):
  * bench/'s workloads through the bare-metal driver of the C shim, over
- * smpheap and blockmap-lock on the tgl layout, printed as Google Benchmark
- * JSON on stdout (diagnostics go to stderr).
+ * smpheap and the other bounded strategies (blockmap-lock, tlsf-lock,
+ * sysheap-lock) on the tgl layout, each in the same layout's bytes, printed
+ * as Google Benchmark JSON on stdout (diagnostics go to stderr).
  *
  * Clock: CCOUNT of the 40 MHz core. Under -icount shift=0 QEMU runs one
  * instruction per virtual nanosecond, so one CCOUNT tick is 25 instructions
@@ -14,13 +15,15 @@
  * to time one 40-instruction operation, so each figure is the ticks of
  * windows of OPS operations, minus the same loop around a strategy whose
  * operations do nothing (call and return are the allocator's, the loop is
- * not, as in bench/callgrind/icount.c on the host), times the measured
+ * not: bench/common/icount_loop.c, the loops bench/callgrind/icount.c counts
+ * on the host), times the measured
  * instructions per tick, divided by the operations. The workloads' own
  * per-operation histograms (pair/..., batch-sys/...) are in ticks, so their
  * percentiles come in steps of 25 instructions. */
 #include <stdint.h>
 #include <stdio.h>
 
+#include "icount_loop.h"
 #include "smpheap/smpheap.h"
 #include "smpheap/xtensa.h"
 #include "strategy.h"
@@ -42,8 +45,11 @@
 #define CORE_HZ 40000000u
 
 static unsigned char smph_mem[4u << 20] __attribute__((aligned(64 * 1024)));
-static unsigned char bml_mem[4u << 20] __attribute__((aligned(64)));
-static struct strategy smph, bml, nul;
+/* the other bounded strategies (bench/strategies/bounded.c: blockmap-lock,
+ * tlsf-lock, sysheap-lock), each over the same layout's bytes */
+static unsigned char bounded_mem[STRATEGY_BOUNDED_COUNT][4u << 20] __attribute__((aligned(64)));
+static struct strategy smph, bounded[STRATEGY_BOUNDED_COUNT], nul;
+static char bounded_key[STRATEGY_BOUNDED_COUNT][48];
 
 static void out(int c)
 {
@@ -83,58 +89,6 @@ static void calibrate(void)
 
 enum insn_op { OP_SYS, OP_RUNTIME, OP_BUFFER };
 
-static void *null_alloc(struct strategy *s, void *t, size_t size, enum strat_kind k)
-{
-	(void)t;
-	(void)size;
-	(void)k;
-	__asm__ volatile("" ::"r"(s) : "memory");
-	return s;
-}
-
-static int null_free(struct strategy *s, void *t, void *p, enum strat_kind k)
-{
-	(void)s;
-	(void)t;
-	(void)k;
-	__asm__ volatile("" ::"r"(p) : "memory");
-	return 0;
-}
-
-static void *null_thread_init(struct strategy *s, unsigned thread, unsigned core)
-{
-	(void)thread;
-	(void)core;
-	return s;
-}
-
-static void null_thread_fini(struct strategy *s, void *t)
-{
-	(void)s;
-	(void)t;
-}
-
-static const struct strategy_ops null_ops = {
-    .thread_init = null_thread_init,
-    .thread_fini = null_thread_fini,
-    .alloc = null_alloc,
-    .free = null_free,
-};
-
-__attribute__((noinline)) static void loop_alloc(struct strategy *s, void *t, size_t size,
-						 enum strat_kind k, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		__asm__ volatile("" ::"r"(strategy_alloc(s, t, size, k)) : "memory");
-}
-
-__attribute__((noinline)) static void loop_pair(struct strategy *s, void *t, size_t size,
-						enum strat_kind k, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		strategy_free(s, t, strategy_alloc(s, t, size, k), k);
-}
-
 static const size_t op_size[] = {16, 64, 4096};
 static const enum strat_kind op_kind[] = {STRAT_SYS, STRAT_RUNTIME, STRAT_BUFFER};
 
@@ -146,9 +100,9 @@ static uint64_t op_ticks(struct strategy *s, enum insn_op op)
 	for (int w = -1; w < WINDOWS; w++) {
 		uint32_t t0 = smpheap_xtensa_ccount();
 		if (op == OP_SYS)
-			loop_alloc(s, t, op_size[op], op_kind[op], OPS);
+			icount_strategy_allocs(s, t, op_size[op], op_kind[op], OPS);
 		else
-			loop_pair(s, t, op_size[op], op_kind[op], OPS);
+			icount_strategy_pairs(s, t, op_size[op], op_kind[op], OPS);
 		uint32_t dt = smpheap_xtensa_ccount() - t0;
 		if (w >= 0)
 			sum += dt;
@@ -160,54 +114,21 @@ static uint64_t op_ticks(struct strategy *s, enum insn_op op)
 }
 
 /* The same through smpheap's own API, as bench/callgrind/icount.c counts it
- * on the host (issue 2's figures): calls through volatile function pointers,
- * against a loop of the same shape around empty functions. */
+ * on the host (issue 2's figures), with the same loops (icount_loop.c). */
 static struct smpheap *heap;
 static const enum smpheap_zone op_zone[] = {SMPHEAP_ZONE_SYS, SMPHEAP_ZONE_RUNTIME,
 					    SMPHEAP_ZONE_BUFFER};
 
-__attribute__((noinline)) static void *null_heap_alloc(struct smpheap *h, enum smpheap_zone z,
-						       uint32_t caps, size_t size)
-{
-	__asm__ volatile("" ::"r"(h), "r"(z), "r"(caps), "r"(size) : "memory");
-	return h;
-}
-
-__attribute__((noinline)) static int null_heap_free(struct smpheap *h, void *p)
-{
-	__asm__ volatile("" ::"r"(h), "r"(p) : "memory");
-	return 0;
-}
-
-static void *(*volatile alloc_fn)(struct smpheap *, enum smpheap_zone, uint32_t, size_t);
-static int (*volatile free_fn)(struct smpheap *, void *);
-
-__attribute__((noinline)) static void direct_alloc(enum smpheap_zone z, size_t size, unsigned n)
-{
-	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
-	for (unsigned i = 0; i < n; i++)
-		__asm__ volatile("" ::"r"(a(heap, z, 0, size)) : "memory");
-}
-
-__attribute__((noinline)) static void direct_pair(enum smpheap_zone z, size_t size, unsigned n)
-{
-	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
-	int (*f)(struct smpheap *, void *) = free_fn;
-	for (unsigned i = 0; i < n; i++)
-		f(heap, a(heap, z, 0, size));
-}
-
 static uint64_t direct_ticks(enum insn_op op, bool real)
 {
-	alloc_fn = real ? smpheap_alloc : null_heap_alloc;
-	free_fn = real ? smpheap_free : null_heap_free;
+	icount_direct_use(real);
 	uint64_t sum = 0;
 	for (int w = -1; w < WINDOWS; w++) {
 		uint32_t t0 = smpheap_xtensa_ccount();
 		if (op == OP_SYS)
-			direct_alloc(op_zone[op], op_size[op], OPS);
+			icount_direct_allocs(heap, op_zone[op], op_size[op], OPS);
 		else
-			direct_pair(op_zone[op], op_size[op], OPS);
+			icount_direct_pairs(heap, op_zone[op], op_size[op], OPS);
 		uint32_t dt = smpheap_xtensa_ccount() - t0;
 		if (w >= 0)
 			sum += dt;
@@ -224,7 +145,7 @@ struct insn_def {
 	enum insn_op op;
 	char name[48];
 };
-static struct insn_def insn_defs[9];
+static struct insn_def insn_defs[(2 + STRATEGY_BOUNDED_COUNT) * 3];
 
 static void bm_insns(struct bench_state *st)
 {
@@ -293,18 +214,29 @@ int main(void)
 	size_t need = smpheap_size(l);
 	struct smpheap *h =
 	    need && need <= sizeof(smph_mem) ? smpheap_init(smph_mem, need, l) : NULL;
-	size_t bml_len = blockmap_lock_size(l);
-	if (!h || !bml_len || bml_len > sizeof(bml_mem) ||
-	    strategy_blockmap_lock_init(&bml, bml_mem, bml_len, l)) {
-		fprintf(stderr, "xtensa bench: cannot build the tgl strategies (%lu, %lu bytes)\n",
-			(unsigned long)need, (unsigned long)bml_len);
+	if (!h) {
+		fprintf(stderr, "xtensa bench: cannot build smpheap on tgl (%lu bytes)\n",
+			(unsigned long)need);
 		return 1;
 	}
 	strategy_smpheap_init(&smph, h, SMPHEAP_GIT_REVISION);
 	heap = h;
-	nul = (struct strategy){.name = "null", .ops = &null_ops, .cores = 1};
-	if (owns_check(&smph) || owns_check(&bml))
+	icount_null_strategy_init(&nul);
+	if (owns_check(&smph))
 		return 1;
+	for (unsigned i = 0; i < STRATEGY_BOUNDED_COUNT; i++) {
+		const struct strategy_bounded *b = &strategy_bounded_list[i];
+		size_t len = b->size(l);
+
+		if (!len || len > sizeof(bounded_mem[i]) ||
+		    b->init(&bounded[i], bounded_mem[i], len, l)) {
+			fprintf(stderr, "xtensa bench: cannot build %s on tgl (%lu bytes)\n",
+				b->name, (unsigned long)len);
+			return 1;
+		}
+		if (owns_check(&bounded[i]))
+			return 1;
+	}
 
 	calibrate();
 	wl_calibrate_timer();
@@ -326,15 +258,20 @@ int main(void)
 				"instructions");
 	bench_context("insns_per_tick_milli", ipt_text);
 	bench_context("strategy.smpheap", smph.version);
-	bench_context("strategy.blockmap-lock", bml.version);
+	struct strategy *set[1 + STRATEGY_BOUNDED_COUNT] = {&smph};
+	for (unsigned i = 0; i < STRATEGY_BOUNDED_COUNT; i++) {
+		snprintf(bounded_key[i], sizeof(bounded_key[i]), "strategy.%s", bounded[i].name);
+		bench_context(bounded_key[i], bounded[i].version);
+		set[1 + i] = &bounded[i];
+	}
 
-	struct strategy *set[] = {&smph, &bml};
-	for (unsigned i = 0; i < 2; i++)
+	unsigned nset = sizeof(set) / sizeof(set[0]);
+	for (unsigned i = 0; i < nset; i++)
 		for (unsigned op = 0; op < 3; op++)
 			register_insns(i * 3 + op, set[i], (enum insn_op)op);
 	for (unsigned op = 0; op < 3; op++)
-		register_insns(6 + op, NULL, (enum insn_op)op);
-	for (unsigned i = 0; i < 2; i++) {
+		register_insns(nset * 3 + op, NULL, (enum insn_op)op);
+	for (unsigned i = 0; i < nset; i++) {
 		wl_register(WL_PAIR, set[i], false);
 		wl_register(WL_BATCH_SYS, set[i], false);
 		wl_register(WL_BATCH, set[i], false);

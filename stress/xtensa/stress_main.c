@@ -13,13 +13,24 @@
  * run stress_worker_run() and are taken down and up in turn, with sweeps, while
  * the others keep allocating and freeing their blocks. Every block is tagged
  * over its whole length and checked on every free, hand-off and quiescent
- * check; the run ends with every block freed and every zone empty. */
+ * check; the run ends with every block freed and every zone empty.
+ *
+ * Then the same run for each other strategy of make_strategy(), built over
+ * the same layout in the same arena bytes (smpheap's bad-input,
+ * stats and bank checks are smpheap's; tags, overlaps, hand-offs, hotplug
+ * parking and the final emptying are everyone's): blockmap-lock, tlsf-lock,
+ * sysheap-lock, and a user's allocator linked in. A strategy joins by a line
+ * in make_strategy(): an init filling a struct strategy (bench/strategies/
+ * strategy.h) over the arena. */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
-#include "stress_core.h"
+#include "example_strategy.h"
 #include "smpheap/smpheap.h"
+#include "strategy.h"
+#include "stress_core.h"
 #include "smpheap/xtensa.h"
 #include "tgl/memory.h"
 #ifdef STRESS_SMALL
@@ -30,8 +41,12 @@
 #endif
 
 #ifndef STRESS_ROUNDS
-#define STRESS_ROUNDS 3000 /* controller rounds: about 5 s on 2 host cores */
+#define STRESS_ROUNDS 3000 /* smpheap's controller rounds: about 5 s on 2 host cores */
 #endif
+/* Each other strategy's rounds: as many. With a third of them, on the
+ * small layout at exhaustion and a loaded host, a run could end before any
+ * hand-off was received, too little to call it a stress run. */
+#define OTHER_ROUNDS STRESS_ROUNDS
 #define STEPS_PER_ROUND 40 /* worker 0 operations between controller steps */
 #define QUIESCE_EVERY 60   /* rounds between full checks of the books */
 #define HOTPLUG_EVERY 45   /* rounds between core down/sweep/up cycles */
@@ -82,29 +97,42 @@ static void print_failure(void)
 	    (unsigned long)f->offset, (unsigned long long)f->expected, (unsigned long long)f->got);
 }
 
-int main(void)
+/* The strategies, each built over layout l in the arena (reused: a run ends
+ * with everything freed). 0, or -1 if it does not fit. */
+static int make_smpheap(struct strategy *st, const struct smpheap_layout *l)
 {
-	const struct smpheap_layout *l = STRESS_LAYOUT;
-	unsigned cores = smpheap_xtensa_cores();
-	/* Worker i runs on PRID i and acts as heap core i % l->cores, which is
-	 * the core the heap sees for PRID i too. */
-	if (cores != WORKERS || WORKERS % l->cores != 0 || smpheap_xtensa_cores_up() != cores) {
-		printf("FAIL: built for %u cores, the driver needs %u\n", cores, WORKERS);
-		return 1;
-	}
 	size_t need = smpheap_size(l);
-	if (need == 0 || need > sizeof(arena)) {
-		printf("FAIL: the %s layout needs %lu bytes, the arena has %lu\n", l->name,
-		       (unsigned long)need, (unsigned long)sizeof(arena));
-		return 1;
+	struct smpheap *h = need && need <= sizeof(arena) ? smpheap_init(arena, need, l) : NULL;
+
+	if (!h)
+		return -1;
+	strategy_smpheap_init(st, h, NULL);
+	return 0;
+}
+
+/* The strategies in turn: smpheap, the bounded ones of bench/strategies
+ * (bounded.c) over the same layout in the same arena, and a user's allocator
+ * linked in (bench/examples/example_strategy.c) over the arena. A strategy
+ * joins with a line here. Fills *rounds; 0, or -1 if it does not fit. */
+#define STRATEGIES (2 + STRATEGY_BOUNDED_COUNT)
+static int make_strategy(unsigned i, struct strategy *st, const struct smpheap_layout *l,
+			 unsigned *rounds)
+{
+	*rounds = i ? OTHER_ROUNDS : STRESS_ROUNDS;
+	if (i == 0)
+		return make_smpheap(st, l);
+	if (i <= strategy_bounded_count) {
+		const struct strategy_bounded *b = &strategy_bounded_list[i - 1];
+		size_t need = b->size(l);
+
+		return need && need <= sizeof(arena) ? b->init(st, arena, need, l) : -1;
 	}
-	struct smpheap *h = smpheap_init(arena, need, l);
-	if (!h) {
-		printf("FAIL: smpheap_init\n");
-		return 1;
-	}
-	struct stress_strategy st;
-	stress_strategy_smpheap(&st, h);
+	return example_strategy_init(st, arena, sizeof(arena));
+}
+
+/* One stress run of `st`; 0 if it passed. */
+static int run(struct strategy *st, const struct smpheap_layout *l, unsigned rounds)
+{
 	const uint64_t seed = 0x5eed0000u + 5; /* fixed: the run is a regression test */
 	struct stress_config cfg = {
 	    .seed = seed,
@@ -115,13 +143,16 @@ int main(void)
 	    .now = now,
 	    .relax = relax,
 	};
-	if (stress_init(&s, &cfg, &st, workers, rings, spans) != 0) {
+	memset(workers, 0, sizeof(workers));
+	memset(rings, 0, sizeof(rings));
+	if (stress_init(&s, &cfg, st, workers, rings, spans) != 0) {
 		printf("FAIL: stress_init\n");
 		return 1;
 	}
-	printf("xtensa stress: layout %s (%u heap cores), %u workers on %u emulated cores, "
-	       "seed %#llx, heap %lu bytes\n",
-	       l->name, l->cores, WORKERS, cores, (unsigned long long)seed, (unsigned long)need);
+	printf("xtensa stress: %s (%s), layout %s (%u heap cores), %u workers on %u emulated "
+	       "cores, seed %#llx\n",
+	       st->name, st->version, l->name, l->cores, WORKERS, WORKERS,
+	       (unsigned long long)seed);
 
 	atomic_store(&workers[0].parked, 1);
 	for (unsigned c = 1; c < WORKERS; c++)
@@ -131,7 +162,7 @@ int main(void)
 		}
 
 	uint32_t t0 = smpheap_xtensa_ccount();
-	for (unsigned r = 0; r < STRESS_ROUNDS; r++) {
+	for (unsigned r = 0; r < rounds; r++) {
 		if (!stress_worker_steps(&s, 0, STEPS_PER_ROUND))
 			break;
 		if (r % QUIESCE_EVERY == QUIESCE_EVERY - 1 && stress_quiesce(&s) != 0)
@@ -155,17 +186,17 @@ int main(void)
 
 	struct stress_totals t;
 	stress_totals(&s, &t);
-	printf("ops %lu: allocs %lu frees %lu handoffs %lu received %lu reallocs %lu nulls %lu "
+	printf("  ops %lu: allocs %lu frees %lu handoffs %lu received %lu reallocs %lu nulls %lu "
 	       "bad inputs %lu\n",
 	       (unsigned long)t.ops, (unsigned long)t.allocs, (unsigned long)t.frees,
 	       (unsigned long)t.handoffs, (unsigned long)t.received, (unsigned long)t.reallocs,
 	       (unsigned long)t.nulls, (unsigned long)t.bad_inputs);
-	printf("hotplug: %lu down, %lu up, %lu sweeps, %lu banks released (%lu bytes powered off); "
-	       "%lu frees of down cores' blocks; %lu quiescent checks\n",
+	printf("  hotplug: %lu down, %lu up, %lu sweeps, %lu banks released; %lu frees of down "
+	       "cores' blocks; %lu quiescent checks\n",
 	       (unsigned long)t.core_downs, (unsigned long)t.core_ups, (unsigned long)t.sweeps,
-	       (unsigned long)t.banks_released, (unsigned long)smpheap_xtensa_bytes_powered_off(),
-	       (unsigned long)t.down_frees, (unsigned long)t.quiesces);
-	printf("latency ticks (CCOUNT): p50 <= %lu, p99 <= %lu, max %lu; run %lu ticks\n",
+	       (unsigned long)t.banks_released, (unsigned long)t.down_frees,
+	       (unsigned long)t.quiesces);
+	printf("  latency ticks (CCOUNT): p50 <= %lu, p99 <= %lu, max %lu; run %lu ticks\n",
 	       (unsigned long)stress_hist_quantile(&t, 500),
 	       (unsigned long)stress_hist_quantile(&t, 990), (unsigned long)t.lat_max,
 	       (unsigned long)ticks);
@@ -173,8 +204,44 @@ int main(void)
 	/* A run that did little would pass without proving anything. */
 	int weak = t.core_downs == 0 || t.handoffs == 0 || t.received == 0 || t.ops < 10000;
 	if (weak)
-		printf("FAIL: too little happened to call this a stress run\n");
+		printf("FAIL: too little happened to call this a stress run (core downs %lu, "
+		       "handoffs %lu, received %lu, ops %lu: each must be > 0, ops >= 10000)\n",
+		       (unsigned long)t.core_downs, (unsigned long)t.handoffs,
+		       (unsigned long)t.received, (unsigned long)t.ops);
 	int failed = rc != 0 || stress_failure(&s) != NULL || weak;
-	printf("xtensa_stress: %d passed, %d failed\n", failed ? 0 : 1, failed ? 1 : 0);
+	printf("  %s: %s\n", st->name, failed ? "FAIL" : "PASS");
 	return failed;
+}
+
+int main(void)
+{
+	const struct smpheap_layout *l = STRESS_LAYOUT;
+	unsigned cores = smpheap_xtensa_cores();
+	unsigned passed = 0, failed = 0;
+	/* Worker i runs on PRID i and acts as heap core i % l->cores, which is
+	 * the core the heap sees for PRID i too. */
+	if (cores != WORKERS || WORKERS % l->cores != 0 || smpheap_xtensa_cores_up() != cores) {
+		printf("FAIL: built for %u cores, the driver needs %u\n", cores, WORKERS);
+		return 1;
+	}
+	for (unsigned i = 0; i < STRATEGIES; i++) {
+		static struct strategy st;
+		unsigned rounds;
+
+		if (make_strategy(i, &st, l, &rounds) != 0) {
+			printf("FAIL: strategy %u does not fit the %s layout in %lu bytes\n", i,
+			       l->name, (unsigned long)sizeof(arena));
+			failed++;
+			continue;
+		}
+		if (run(&st, l, rounds))
+			failed++;
+		else
+			passed++;
+		if (i == 0) /* smpheap: the banks its core-downs powered off */
+			printf("  %lu bytes powered off\n",
+			       (unsigned long)smpheap_xtensa_bytes_powered_off());
+	}
+	printf("xtensa_stress: %u passed, %u failed\n", passed, failed);
+	return failed != 0;
 }
