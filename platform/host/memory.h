@@ -6,9 +6,11 @@
  * - System heaps: 1 MiB for core 0, 256 KiB for the others.
  * - Runtime classes: 16 B to 4 KiB in steps of 1x and 1.5x powers of two, so
  *   no request wastes more than a third of its block (600 B takes 768 B).
- * - One HP pool of 64 MiB in 1 KiB pages shared by the runtime and buffer
- *   zones, and 4 MiB of LP for buffers. The class counts are unused by
- *   smpheap (slabs are cut on demand); blockmap-lock reads them.
+ * - One HP pool in 1 KiB pages shared by the runtime and buffer zones: the
+ *   buffer zone's 64 MiB plus the bytes the class counts give every core
+ *   (about 3.3 MiB a core; layouts.c adds them once it knows the cores),
+ *   and 4 MiB of LP for buffers. smpheap cuts slabs on demand and ignores
+ *   the counts; the bench's legacy heaps take that split of the same bytes.
  * - 64 KiB banks, as on the DSPs, so power-off is exercised the same way.
  * - The word-claim cache is on up to 1 KiB blocks: each thread may hold up
  *   to one slab's word of free blocks per class (63 small blocks, down to

@@ -93,6 +93,41 @@ struct smpheap_layout {
 	size_t slab_bytes;
 };
 
+/* Bytes of the layout's regions: what smpheap's runtime and buffer zones
+ * may draw from together. */
+static inline size_t smpheap_layout_pool_bytes(const struct smpheap_layout *l)
+{
+	size_t n = 0;
+
+	for (unsigned r = 0; r < l->buffer_region_count; r++)
+		n += (size_t)l->buffer_regions[r].pages * l->page_size;
+	return n;
+}
+
+/* The legacy split of those bytes, for a fixed-map heap of the same bytes
+ * (the bench's blockmap-lock, tlsf-lock, sysheap-lock): the per-core block
+ * maps the class counts give, on every core, and what remains of the
+ * regions for the buffer heap. A layout whose regions are buffer-only (no
+ * SMPHEAP_POOL_RUNTIME) keeps its runtime maps outside them. */
+static inline size_t smpheap_layout_legacy_runtime_bytes(const struct smpheap_layout *l)
+{
+	size_t n = 0;
+
+	for (unsigned k = 0; k < l->class_count; k++)
+		n += (size_t)l->classes[k].block_size * l->classes[k].count;
+	return n * l->cores;
+}
+
+static inline size_t smpheap_layout_legacy_buffer_bytes(const struct smpheap_layout *l)
+{
+	size_t pool = smpheap_layout_pool_bytes(l), rt = smpheap_layout_legacy_runtime_bytes(l);
+
+	for (unsigned r = 0; r < l->buffer_region_count; r++)
+		if (l->buffer_regions[r].zones & SMPHEAP_POOL_RUNTIME)
+			return pool > rt ? pool - rt : 0;
+	return pool;
+}
+
 #ifdef __cplusplus
 }
 #endif
