@@ -221,15 +221,33 @@ static void uncurrent(struct smpheap *h, uint32_t cur_value)
 		smph_runtime_give_back(h, cur_value & ~SMPH_CUR_PINNED, 0, SMPH_SLAB_PIN);
 }
 
+/* What a search found the pool unable to give: no run of `pages` pages
+ * aligned to `align` (so none longer, or aligned to a multiple of it,
+ * either). Lets a failing allocation scan the pool once, not per class. */
+struct no_room {
+	uint32_t pages, align;
+};
+
+static bool room_maybe(const struct no_room *nr, const struct smph_class_geom *g)
+{
+	return g->pages < nr->pages || g->align_pages % nr->align;
+}
+
 /* A slab of class k that has a free block, made `core`'s current: a partly
  * free one nobody has as current, else a new one, else (the last try before
  * exhaustion) another core's current. SMPH_NO_BIT if none. */
-static uint32_t refill(struct smpheap *h, unsigned core, unsigned k)
+static uint32_t refill(struct smpheap *h, unsigned core, unsigned k, struct no_room *nr)
 {
+	const struct smph_class_geom *g = &h->geom[k];
 	uint32_t s = partly_free(h, k, false), v;
 
-	if (s == SMPH_NO_BIT)
+	if (s == SMPH_NO_BIT && room_maybe(nr, g)) {
 		s = smph_runtime_cut(h, k);
+		if (s == SMPH_NO_BIT && g->pages <= nr->pages) {
+			nr->pages = g->pages;
+			nr->align = g->align_pages;
+		}
+	}
 	if (s == SMPH_NO_BIT)
 		s = partly_free(h, k, true);
 	if (s == SMPH_NO_BIT)
@@ -242,14 +260,14 @@ static uint32_t refill(struct smpheap *h, unsigned core, unsigned k)
 }
 
 /* One block of class k: the current slab, else refill and claim again. */
-static void *claim_class(struct smpheap *h, unsigned core, unsigned k)
+static void *claim_class(struct smpheap *h, unsigned core, unsigned k, struct no_room *nr)
 {
 	for (int tries = 0; tries < CLAIM_TRIES; tries++) {
 		void *p = smph_runtime_claim_current(h, core, k);
 
 		if (p)
 			return p;
-		if (refill(h, core, k) == SMPH_NO_BIT)
+		if (refill(h, core, k, nr) == SMPH_NO_BIT)
 			return NULL;
 	}
 	return NULL;
@@ -262,6 +280,7 @@ void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t
 			 size_t *block)
 {
 	struct smph_tcache *t = slot < h->tcache_slots ? &h->tcache[slot] : NULL;
+	struct no_room nr = {UINT32_MAX, 1};
 
 	smph_assert(size && size <= h->max_block && core < h->cores);
 	for (unsigned k = h->size_class[(size + 15) >> 4]; k < h->class_count; k++) {
@@ -275,7 +294,7 @@ void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t
 			*block = h->geom[k].block_size;
 			return p;
 		}
-		p = claim_class(h, core, k);
+		p = claim_class(h, core, k, &nr);
 		if (p) {
 			*block = h->geom[k].block_size;
 			return p;
