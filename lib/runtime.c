@@ -233,6 +233,36 @@ static bool room_maybe(const struct no_room *nr, const struct smph_class_geom *g
 	return g->pages < nr->pages || g->align_pages % nr->align;
 }
 
+/* Before the pool reports exhaustion: every core's current slab that is all
+ * free stops being current and goes back to the pool (hysteresis yields to
+ * need). A CAS on the core's current, so a core that moved on meanwhile
+ * keeps what it has; a core that claims from the slab meanwhile makes the
+ * retire CAS fail and just refills later. True if a slab went back. */
+static bool reclaim_empty(struct smpheap *h)
+{
+	uint32_t none = h->granules << h->gshift, before = 0, after = 0;
+
+	for (unsigned r = 0; r < h->region_count; r++)
+		before += smph_bits_count(h->pfree, h->regions[r].first, h->regions[r].pages);
+	for (unsigned c = 0; c < h->cores; c++)
+		for (unsigned k = 0; k < h->class_count; k++) {
+			/* Relaxed: a hint; the CAS below decides. */
+			uint32_t v = smph_load(&h->core[c].cur[k], smph_relaxed);
+			uint32_t s = v & ~SMPH_CUR_PINNED;
+
+			if (!(v & SMPH_CUR_PINNED) ||
+			    smph_load(word_of(h, s), smph_relaxed) !=
+				(h->geom[k].all | SMPH_SLAB_PIN) ||
+			    !smph_cas_strong(&h->core[c].cur[k], &v, none, smph_relaxed,
+					     smph_relaxed))
+				continue;
+			uncurrent(h, v);
+		}
+	for (unsigned r = 0; r < h->region_count; r++)
+		after += smph_bits_count(h->pfree, h->regions[r].first, h->regions[r].pages);
+	return after > before;
+}
+
 /* A slab of class k that has a free block, made `core`'s current: a partly
  * free one nobody has as current, else a new one, else (the last try before
  * exhaustion) another core's current. SMPH_NO_BIT if none. */
@@ -243,6 +273,8 @@ static uint32_t refill(struct smpheap *h, unsigned core, unsigned k, struct no_r
 
 	if (s == SMPH_NO_BIT && room_maybe(nr, g)) {
 		s = smph_runtime_cut(h, k);
+		if (s == SMPH_NO_BIT && reclaim_empty(h))
+			s = smph_runtime_cut(h, k);
 		if (s == SMPH_NO_BIT && g->pages <= nr->pages) {
 			nr->pages = g->pages;
 			nr->align = g->align_pages;

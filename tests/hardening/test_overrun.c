@@ -37,8 +37,8 @@ static void stats_all(struct smpheap_stats st[SMPHEAP_ZONE_COUNT])
 
 /* Allocates `size` from `zone` until NULL, frees it all; returns the count.
  * With the zone full, `used` must be its capacity but for what slabs cannot
- * use (a 64-byte slab holds 61 blocks in 4 KiB) and one current slab per
- * class that hysteresis keeps (the zones share one pool). */
+ * use (a 64-byte slab holds 61 blocks in 4 KiB, 29 in 2 KiB with 32-bit words) and one current slab
+ * per class that hysteresis keeps (the zones share one pool). */
 static unsigned fill_and_empty(enum smpheap_zone zone, size_t size)
 {
 	unsigned n = 0;
@@ -49,7 +49,7 @@ static unsigned fill_and_empty(enum smpheap_zone zone, size_t size)
 	struct smpheap_stats st;
 	smpheap_stats(h, zone, &st);
 	CHECK(n < MAX_BLOCKS);
-	CHECK(st.used + st.capacity / 20 >= st.capacity);
+	CHECK(st.used + st.capacity / 10 >= st.capacity); /* 32-bit words: 29 of 32 */
 	CHECK_EQ(smpheap_check(h), 0);
 	for (unsigned i = 0; i < n; i++)
 		CHECK_EQ(smpheap_free(h, blocks[i]), 0);
