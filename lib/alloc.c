@@ -251,6 +251,8 @@ static inline __attribute__((always_inline)) void *alloc_runtime(struct smpheap 
 			uint32_t block = h->geom[k].block_size;
 			void *p = smph_tcache_take(c, bits, block);
 
+			if (smph_unlikely(!p)) /* a double free found: refill */
+				return alloc_runtime_claim(h, size);
 			t->last = c;
 #ifdef SMPHEAP_POISON
 			check_poison(h, SMPHEAP_ZONE_RUNTIME, smph_core(h), p, block);
@@ -358,6 +360,30 @@ static __attribute__((noinline)) int free_rejected(struct smpheap *h, void *ptr)
 	}
 }
 
+/* A free into a page a retired slab left (its entry NONE_WAS_SLAB): a
+ * block of a slab gone back to the pool, or going back (the entries are
+ * reset before the pages are released), is free already; but a run may
+ * have taken the page since, without rewriting its inner entries, and a
+ * pointer inside a live run is not a block. The run's start is the first
+ * RUN entry at or before the page with no free page or slab between:
+ * a walk back, on this path of bad frees only. */
+static __attribute__((noinline)) int free_was_slab(struct smpheap *h, uint32_t page)
+{
+	for (uint32_t j = page + 1; j-- > 0;) {
+		/* Relaxed: a snapshot, to classify a bad free. */
+		uint32_t e = smph_load(&h->pt[j], smph_relaxed);
+
+		if (SMPH_PT_KIND(e) == SMPH_PT_RUN) {
+			if (page < j + SMPH_PT_DATA(e))
+				return smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, -EINVAL);
+			break;
+		}
+		if (SMPH_PT_KIND(e) != SMPH_PT_NONE || smph_bit_test(h->pfree, j))
+			break;
+	}
+	return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EALREADY);
+}
+
 /* A free that is not of the word the thread used last (or by a thread with
  * no slot): the page table entry of its page says what it is. A slab's
  * block goes into the thread's held word of that class if it belongs there,
@@ -397,6 +423,8 @@ static __attribute__((noinline)) int free_located(struct smpheap *h, unsigned sl
 			}
 			return free_block(h, k, s, idx, p);
 		}
+		if (e == SMPH_PT_NONE_WAS_SLAB)
+			return free_was_slab(h, page);
 		if (((p - h->pool_base) & (((uintptr_t)1 << h->page_shift) - 1)) == 0)
 			return free_run(h, page);
 		return smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, -EINVAL);
@@ -490,8 +518,9 @@ void *smpheap_realloc(struct smpheap *h, void *ptr, size_t size)
 		case SMPHEAP_ZONE_BUFFER:
 			rc = smph_buffer_resize(h, page, size, &old_bytes, &new_bytes);
 			if (rc == 0) {
-				smph_count_resize(h, SMPHEAP_ZONE_BUFFER, smph_core(h), old_bytes,
-						  new_bytes);
+				smph_count_resize(h, SMPHEAP_ZONE_BUFFER,
+						  caller_tally(h, SMPHEAP_ZONE_BUFFER, smph_slot()),
+						  old_bytes, new_bytes);
 				return ptr;
 			}
 			if (rc == -ENOMEM)

@@ -287,6 +287,9 @@ uint32_t smph_hint_next(const struct smph_bitmap2 *bm, uint32_t from);
 #define SMPH_SLAB_PIN ((smph_word_t)1 << (SMPH_WORD_BITS - 1))
 #define SMPH_SLAB_HELD ((smph_word_t)1 << (SMPH_WORD_BITS - 2))
 #define SMPH_SLAB_MAX_BLOCKS (SMPH_WORD_BITS - 3)
+/* In a slab's `remote` word (tcache.h): set while a thread cache holds the
+ * slab, together with the blocks other threads freed into it. */
+#define SMPH_REMOTE_HELD ((smph_word_t)1 << (SMPH_WORD_BITS - 1))
 
 /* Claims the lowest free block of a word live for a class whose LIVE bit is
  * `live`: its index, or SMPH_NO_BIT if the word has none. *left gets the

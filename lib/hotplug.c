@@ -2,8 +2,10 @@
  *
  * core_down(c), in this order:
  *   1. the core goes offline (core_is_up says so; a second down is refused);
- *   2. the parked threads acting as c give back their cached words, and c's
- *      current slabs stop being current (all-free ones go back to the pool);
+ *   2. c's current slabs stop being current (all-free ones go back to the
+ *      pool); threads' caches are never touched here: a thread bound to c
+ *      gives its words back itself (at its next refill, exit or rebind), so
+ *      those may run alongside;
  *   3. the system heap is reset (exchange to DOWN|0: a racing bump fails);
  *   4. a grace period, then the system heap's banks are powered off;
  *   5. every pool bank whose pages are all free is powered off too
@@ -12,7 +14,7 @@
  *      a slab is no core's, only pages of the shared pool.
  *
  * Only one controller may take a given core down or up at a time, and no
- * thread may allocate as that core meanwhile (see smpheap.h).
+ * thread may allocate as that core while it goes down (see smpheap.h).
  */
 #include <errno.h>
 
@@ -63,11 +65,11 @@ int smpheap_core_down(struct smpheap *h, unsigned core)
 	if (!smph_exchange(&h->core[core].online, 0, smph_seq_cst))
 		return -EALREADY;
 	smph_sample_peak(h, SMPHEAP_ZONE_SYS);
-	/* The threads acting as this core are parked (the contract), so their
-	 * cached blocks can be given back for them. */
-	for (unsigned t = 0; t < h->tcache_slots; t++)
-		if (smph_load(&h->tcache[t].core, smph_relaxed) == core)
-			smph_tcache_flush(h, &h->tcache[t]);
+	/* Threads' caches are theirs alone: a thread bound to this core may
+	 * be freeing into its cache, exiting or rebinding right now. Each
+	 * gives its words back itself (at its next refill, exit or rebind);
+	 * their slabs stay cut until then, and a later sweep powers their
+	 * banks off. */
 	smph_runtime_core_release(h, core);
 	smph_sys_reset(&h->sys[core]);
 	smph_platform_synchronize();

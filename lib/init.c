@@ -24,6 +24,7 @@ struct plan {
 	size_t off_pfree;		   /* words over pool_pages */
 	size_t off_slabw;		   /* words[granules + 1] */
 	size_t off_cached;		   /* words[granules] */
+	size_t off_remote;		   /* words[granules] */
 	size_t off_hint;		   /* bitmap2 words over granules, per class */
 	size_t hint_words;		   /* per class */
 	size_t off_bank_owner;		   /* uint16_t[banks] */
@@ -64,9 +65,11 @@ int smpheap_layout_validate(const struct smpheap_layout *l, const char **why)
 	if (!l)
 		return *why = "layout is NULL", -EINVAL;
 	if (l->cores < 1 || l->cores > SMPHEAP_MAX_CORES)
-		return *why = "cores must be 1..SMPHEAP_MAX_CORES", -EINVAL;
-	if (!smph_is_pow2(l->bank_size) || l->bank_size < 256)
-		return *why = "bank_size must be a power of two >= 256", -EINVAL;
+		return *why = "cores must be 1..SMPHEAP_MAX_CORES",
+		       -EINVAL; /* 1024: the thread slots are 1024-aligned in the metadata, whose
+				 * start is only bank aligned (issue 13, item 8). */
+	if (!smph_is_pow2(l->bank_size) || l->bank_size < 1024)
+		return *why = "bank_size must be a power of two >= 1024", -EINVAL;
 	if (!smph_is_pow2(l->page_size) || l->page_size < SMPH_MIN_ALIGN ||
 	    l->page_size > l->bank_size)
 		return *why = "page_size must be a power of two in 16..bank_size", -EINVAL;
@@ -87,6 +90,12 @@ int smpheap_layout_validate(const struct smpheap_layout *l, const char **why)
 			return *why = "class count (legacy, unused) must be at most 4M", -EINVAL;
 		if (k && bs <= l->classes[k - 1].block_size)
 			return *why = "classes must be in ascending block_size", -EINVAL;
+		/* The pool starts on a bank: blocks are naturally aligned only
+		 * if the bank is at least as aligned. */
+		if ((bs & -bs) > l->bank_size && l->bank_size < 4096)
+			return *why = "bank_size must be at least the largest natural block "
+				      "alignment (block_size's power of two, up to 4096)",
+			       -EINVAL;
 	}
 	if (l->thread_slots > SMPHEAP_THREAD_SLOTS)
 		return *why = "thread_slots exceeds SMPHEAP_THREAD_SLOTS", -EINVAL;
@@ -206,6 +215,8 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 	off += words_bytes(p->granules + 1);
 	p->off_cached = off = smph_align_up(off, SMPH_CACHE_LINE);
 	off += words_bytes(p->granules);
+	p->off_remote = off = smph_align_up(off, SMPH_CACHE_LINE);
+	off += words_bytes(p->granules);
 	p->hint_words = smph_bitmap2_words(p->granules ? p->granules : 1);
 	p->off_hint = off = smph_align_up(off, SMPH_CACHE_LINE);
 	off += words_bytes(p->hint_words) * l->class_count;
@@ -237,7 +248,7 @@ size_t smpheap_alignment(const struct smpheap_layout *layout)
 
 const struct smpheap_layout *smpheap_layout(const struct smpheap *h)
 {
-	return h->layout;
+	return h && h->magic == SMPH_MAGIC ? h->layout : NULL;
 }
 
 /* Checks that the shift-and-multiply division maps every block start of a
@@ -327,6 +338,7 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	h->pfree = (smph_aword_t *)(base + p.off_pfree);
 	h->slabw = (smph_aword_t *)(base + p.off_slabw);
 	h->cached = (smph_aword_t *)(base + p.off_cached);
+	h->remote = (smph_aword_t *)(base + p.off_remote);
 	h->size_class = (uint8_t *)(base + p.off_size_class);
 	h->class_count = l->class_count;
 	h->max_block = l->class_count ? p.max_block : 0;
@@ -382,12 +394,14 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 		}
 		h->tcache[t].last = &h->tcache[t].cls[0];
 	}
-	h->magic = SMPH_MAGIC;
-	/* Slots only once the heap is listed where exiting threads look. */
-	if (l->thread_slots && smph_registry_add(h))
-		h->tcache_slots = l->thread_slots;
-	else
+	h->magic = SMPH_MAGIC; /* The slot count before the heap is listed where exiting threads
+				* look (the listing's release store publishes it); unlisted, no
+				* thread can see it, so it can still be taken back. */
+	h->tcache_slots = l->thread_slots;
+	if (!l->thread_slots || !smph_registry_add(h)) {
+		h->tcache_slots = 0;
 		h->cache_on = false;
+	}
 	/* Release: a heap handed to other threads after init (through any
 	 * synchronising hand-off) is seen whole. */
 	atomic_thread_fence(memory_order_release);

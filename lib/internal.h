@@ -21,9 +21,8 @@
  *   slabw[g]     the slab's block word (bitmap.h): its free blocks (1 =
  *                free), its class's LIVE bit while a slab starts here, and
  *                the marks PIN (a core's current) and HELD (a thread cache
- *                holds it); 0 elsewhere;
- *   cached[g]    blocks of that slab free in the holder's thread cache;
- * per class k:
+ *                holds it); 0 elsewhere; *   cached[g]    blocks of that slab free in the holder's
+ * thread cache; remote[g]    blocks of a held slab other threads freed (tcache.h); per class k:
  *   hint[k]      a two-level bitmap over granules: "this slab of class k may
  *                have a free block" (the invariant: a live slab of class k
  *                with a free block has its bit set once the operations on
@@ -110,6 +109,9 @@ struct smph_sys {
 #define SMPH_PT_SLAB 2u	   /* a slab starts here; its class in bits 2..7 */
 #define SMPH_PT_SLAB_IN 3u /* inside a slab; pages back to its start in bits 8.. */
 #define SMPH_PT_KIND(e) ((e)&3u)
+/* A NONE entry a retired slab left: a free into its page is counted as the
+ * runtime zone's (the pointer was a block's), until a run takes the page. */
+#define SMPH_PT_NONE_WAS_SLAB (SMPH_PT_NONE | (1u << 2))
 #define SMPH_PT_CLASS(e) (((e) >> 2) & 0x3fu)
 #define SMPH_PT_DATA(e) ((e) >> 8)
 #define SMPH_PT_MAX_DATA 0xffffffu
@@ -145,25 +147,26 @@ struct smph_core {
 };
 
 /* The word-claim cache of one class in one thread slot. The slot's thread
- * holds at most one slab word per class: it took that word's free blocks
- * with one atomic operation and hands them out (and takes back the ones it
- * frees) with plain instructions. Invariants: `bits` is what *cached says; * while it holds the
- * word, the word's HELD mark is set, so no other thread writes *cached and the slab is not retired;
- * a block is never free in the word and in a cache. */
+ * holds at most one slab word per class: it took that word's free blocks * with one atomic
+ * operation and hands them out (and takes back the ones it frees) with plain instructions. Other
+ * threads free the word's blocks into *remote, which no one claims from; the slab's word gets bits
+ * of a held slab only from its holder's give-back. Invariants: `bits` is what *cached says; * while
+ * it holds the word, the word's HELD mark is set, so no other thread writes *cached and the slab is
+ * not retired; a block is never free in the word and in a cache. */
 struct smph_tcache_class {
 	smph_word_t bits;		    /* free blocks held, 1 = free here */
 	uintptr_t base;			    /* address of the held slab's block 0; h->end if none */
 	smph_aword_t *cached;		    /* &h->cached[granule]: `bits` as others see it */
 	smph_aword_t *leafword;		    /* &h->slabw[granule]: the slab's word */
+	smph_aword_t *remote;		    /* &h->remote[granule]: other threads' frees */
 	const struct smph_class_geom *geom; /* the class's geometry (in the heap) */
 	uint32_t span;			    /* bytes of the held slab's blocks (0 if none) */
 	uint32_t leaf;			    /* granule of the held slab, SMPH_NO_BIT if none */
 	uint32_t held;			    /* popcount(bits) */
 };
 
-/* One thread slot of a heap: its counters and its caches. Written only by
- * the slot's thread (or by core_down for a parked thread); stats reads the
- * counters. */
+/* One thread slot of a heap: its counters and its caches. Written only by * the slot's thread;
+ * stats reads the counters. */
 struct smph_tcache {
 	alignas(1024) struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* single-writer counters */
 	SMPH_ATOMIC(unsigned) core; /* core the thread acted as when it took its words */
@@ -214,6 +217,7 @@ struct smpheap {
 	smph_aword_t *pfree;	    /* [pool_pages bits] 1 = page free */
 	smph_aword_t *slabw;	    /* [granules + 1] block words ([granules]: always 0) */
 	smph_aword_t *cached;	    /* [granules] blocks free in the holder's cache */
+	smph_aword_t *remote;	    /* [granules] other threads' frees into a held slab */
 	struct smph_bitmap2 hint[SMPHEAP_MAX_CLASSES]; /* per class, over granules */
 	size_t quota[SMPHEAP_ZONE_COUNT];	       /* pool bytes a zone may hold, 0: any */
 	SMPH_ATOMIC(size_t) held[SMPHEAP_ZONE_COUNT];  /* pool bytes held, with a quota */
@@ -365,11 +369,15 @@ static inline int smph_count_free(struct smpheap *h, unsigned zone, struct smph_
 	smph_add(&t.k->net, (size_t)0 - bytes, t.single);
 	return 0;
 }
-void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
+void smph_count_resize(struct smpheap *h, unsigned zone, struct smph_tally t, size_t old_bytes,
 		       size_t new_bytes);
 void smph_count_failure(struct smpheap *h, unsigned zone);
 void smph_sample_peak(struct smpheap *h, unsigned zone);
 int smph_count_bad_free(struct smpheap *h, unsigned zone, int err);
+/* n runtime frees of `block_size` bytes that returned 0 were double frees,
+ * found later (tcache.h): counts them as bad and gives their bytes back to
+ * `used`. */
+void smph_count_late_double_frees(struct smpheap *h, unsigned n, size_t block_size);
 
 /* Zones. Each returns NULL (or an error) without counting; alloc.c counts. */
 void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align);

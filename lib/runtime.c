@@ -95,7 +95,7 @@ static void hint_drop(struct smpheap *h, unsigned k, uint32_t s)
 
 /* Retires the slab at s if its word is the all-free, unmarked word of a
  * class of k's block count (4. above). */
-static void retire(struct smpheap *h, unsigned k, uint32_t s)
+void smph_runtime_retire(struct smpheap *h, unsigned k, uint32_t s)
 {
 	const struct smph_class_geom *g;
 	uint32_t e;
@@ -111,9 +111,8 @@ static void retire(struct smpheap *h, unsigned k, uint32_t s)
 	hint_drop(h, k, s);
 	/* Relaxed: the pages are ours; their release to the pool publishes
 	 * these entries to the next owner. */
-	for (uint32_t d = 1; d < g->pages; d++)
-		smph_store(&h->pt[s + d], SMPH_PT_NONE, smph_relaxed);
-	smph_store(&h->pt[s], SMPH_PT_NONE, smph_relaxed);
+	for (uint32_t d = 0; d < g->pages; d++)
+		smph_store(&h->pt[s + d], SMPH_PT_NONE_WAS_SLAB, smph_relaxed);
 	smph_pool_release(h, SMPHEAP_ZONE_RUNTIME, s, g->pages);
 }
 
@@ -132,7 +131,7 @@ int smph_runtime_freed(struct smpheap *h, unsigned k, uint32_t s, smph_word_t bi
 	if (!(old & g->full))
 		smph_hint_set(&h->hint[k], s >> h->gshift);
 	if ((old | bit) == g->all)
-		retire(h, k, s);
+		smph_runtime_retire(h, k, s);
 	return 0;
 }
 
@@ -148,7 +147,7 @@ void smph_runtime_give_back(struct smpheap *h, uint32_t s, smph_word_t bits, smp
 	if (mark)
 		old = smph_slab_unmark(word_of(h, s), mark) & ~mark;
 	if ((old | bits) == g->all)
-		retire(h, k, s);
+		smph_runtime_retire(h, k, s);
 }
 
 void *smph_runtime_claimed(struct smpheap *h, unsigned k, uint32_t s, uint32_t idx,
@@ -364,7 +363,11 @@ size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)
 		return 0;
 	gi = s >> h->gshift;
 	w = smph_load(&h->slabw[gi], smph_relaxed);
-	*live = (w & g->live) && !(w & smph_bit(idx)) &&
-		!(h->cache_on && (smph_load(&h->cached[gi], smph_relaxed) & smph_bit(idx)));
+	/* Relaxed: a snapshot (a block freed meanwhile reads either way). */
+	*live =
+	    (w & g->live) && !(w & smph_bit(idx)) &&
+	    !(h->cache_on &&
+	      ((smph_load(&h->cached[gi], smph_relaxed) | smph_load(&h->remote[gi], smph_relaxed)) &
+	       smph_bit(idx)));
 	return g->block_size;
 }

@@ -54,6 +54,10 @@ static inline void *smph_runtime_claim_current(struct smpheap *h, unsigned core,
 	return smph_runtime_claimed(h, k, s, idx, left);
 }
 
+/* Retires the slab at s if its word is the all-free, unmarked word of a
+ * class of k's block count (runtime.c, 4.). */
+void smph_runtime_retire(struct smpheap *h, unsigned k, uint32_t s);
+
 /* After the OR of a free into slab s gave `old`: a double free or a free
  * into a slab no longer live (the error), or the slab was empty (its hint
  * is set) or is all free now (it may be retired). Returns 0 or the error. */
@@ -68,13 +72,24 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned k, uint32_t s, u
 	const struct smph_class_geom *g = &h->geom[k];
 	uint32_t gi = s >> h->gshift;
 	smph_word_t b = smph_bit(idx), old;
+	bool held = false;
 
 	(void)p;
-	/* Free in some thread's cache already: a double free. Relaxed: the
-	 * holder's stores are a snapshot here; a free racing the block's
-	 * hand-out is undetectable anyway (see tcache.h). */
-	if (h->cache_on && (smph_load(&h->cached[gi], smph_relaxed) & b))
-		return -EALREADY;
+	if (h->cache_on) {
+		/* Free in some thread's cache already: a double free.
+		 * Relaxed: a snapshot; a free that misses a block cached just
+		 * now goes to the slab's `remote`, where the holder finds it
+		 * (tcache.h). */
+		if (smph_load(&h->cached[gi], smph_relaxed) & b)
+			return -EALREADY;
+		/* Relaxed: only a choice of where to free into. Seen held when
+		 * it is no longer, the free re-reads the mark after its OR
+		 * (smph_tcache_free_remote); seen unheld when it is, a live
+		 * block goes to the word as before a hold (only a double free
+		 * racing the block's move into the cache could then be
+		 * missed: undetectable anyway, see tcache.h). */
+		held = (smph_load(&h->slabw[gi], smph_relaxed) & SMPH_SLAB_HELD) != 0;
+	}
 #ifdef SMPHEAP_POISON
 	/* Poison only a block that is live now: poisoning a free block could
 	 * scribble over a racing allocation's new block. */
@@ -82,6 +97,8 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned k, uint32_t s, u
 		return -EALREADY;
 	smph_poison((void *)p, g->block_size);
 #endif
+	if (held)
+		return smph_tcache_free_remote(h, s, k, idx);
 	old = smph_slab_release(&h->slabw[gi], b);
 	if (smph_unlikely((old & (g->live | b)) != g->live || !(old & g->full) ||
 			  (old | b) == g->all))

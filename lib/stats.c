@@ -16,7 +16,30 @@
 
 #include "internal.h"
 
-static size_t zone_used(const struct smpheap *h, unsigned zone)
+/* Bytes of runtime blocks freed twice and not yet found: free in a
+ * holder's cache and in its slab's `remote` at once (tcache.h). Both frees
+ * were counted; the holder counts the second one as bad when it finds it,
+ * and until then stats and check add the bytes back. */
+static size_t pending_double_bytes(const struct smpheap *h)
+{
+	size_t n = 0;
+
+	if (!h->cache_on)
+		return 0;
+	for (uint32_t gi = 0; gi < h->granules; gi++) {
+		smph_word_t d = smph_load(&h->cached[gi], smph_relaxed) &
+				smph_load(&h->remote[gi], smph_relaxed) & ~SMPH_REMOTE_HELD;
+		uint32_t e = smph_load(&h->pt[gi << h->gshift], smph_relaxed);
+
+		if (d && SMPH_PT_KIND(e) == SMPH_PT_SLAB)
+			n += (size_t)smph_popcount(d) * h->geom[SMPH_PT_CLASS(e)].block_size;
+	}
+	return n;
+}
+
+/* The zone's bytes in use by the counters, as a signed sum: below zero
+ * only if more was freed than handed out, which smpheap_check() reports. */
+static intptr_t zone_net(const struct smpheap *h, unsigned zone)
 {
 	size_t net = 0;
 
@@ -24,7 +47,7 @@ static size_t zone_used(const struct smpheap *h, unsigned zone)
 		for (unsigned c = 0; c < h->cores; c++)
 			net += atomic_load_explicit(&h->sys[c].state, memory_order_relaxed) &
 			       ~SMPH_SYS_DOWN;
-		return net;
+		return (intptr_t)net;
 	}
 	/* Relaxed throughout: statistics, not synchronisation. Unsigned
 	 * wrap-around makes the sum right although one core may have freed
@@ -39,7 +62,15 @@ static size_t zone_used(const struct smpheap *h, unsigned zone)
 
 		net += atomic_load_explicit(&k->net, memory_order_relaxed);
 	}
-	return (intptr_t)net < 0 ? 0 : net;
+	return (intptr_t)net;
+}
+
+/* Bytes in use, clamped at 0 for stats (check reports a negative sum). */
+static size_t zone_used(const struct smpheap *h, unsigned zone)
+{
+	intptr_t net = zone_net(h, zone);
+
+	return net < 0 ? 0 : (size_t)net;
 }
 
 static void sample_peak(struct smpheap *h, unsigned zone)
@@ -76,17 +107,23 @@ int smph_count_free_at_max(struct smpheap *h, unsigned zone, struct smph_tally t
 	return smph_count_free(h, zone, t, bytes);
 }
 
-void smph_count_resize(struct smpheap *h, unsigned zone, unsigned core, size_t old_bytes,
+void smph_count_resize(struct smpheap *h, unsigned zone, struct smph_tally t, size_t old_bytes,
 		       size_t new_bytes)
 {
-	struct smph_counters *k = smph_ctr(h, zone, core);
-
+	/* In the caller's own counters, as its allocations and frees: the
+	 * local-maximum sampling watches one counter set, so a thread's
+	 * resizes counted elsewhere would hide its peaks (issue 13). */
 	if (new_bytes > old_bytes) {
-		atomic_fetch_add_explicit(&k->net, new_bytes - old_bytes, memory_order_relaxed);
-		sample_peak(h, zone);
+		size_t net = smph_add(&t.k->net, new_bytes - old_bytes, t.single);
+
+		if ((intptr_t)net > (intptr_t)atomic_load_explicit(&t.k->hwm, memory_order_relaxed))
+			smph_count_new_high(h, zone, t.k, net, NULL);
 	} else if (new_bytes < old_bytes) {
-		sample_peak(h, zone);
-		atomic_fetch_sub_explicit(&k->net, old_bytes - new_bytes, memory_order_relaxed);
+		if (atomic_load_explicit(&t.k->rising, memory_order_relaxed)) {
+			atomic_store_explicit(&t.k->rising, 0, memory_order_relaxed);
+			sample_peak(h, zone);
+		}
+		smph_add(&t.k->net, (size_t)0 - (old_bytes - new_bytes), t.single);
 	}
 }
 
@@ -95,6 +132,16 @@ void smph_count_failure(struct smpheap *h, unsigned zone)
 	atomic_fetch_add_explicit(&smph_ctr(h, zone, smph_core(h))->failures, 1,
 				  memory_order_relaxed);
 	sample_peak(h, zone);
+}
+
+void smph_count_late_double_frees(struct smpheap *h, unsigned n, size_t block_size)
+{
+	struct smph_counters *k = smph_ctr(h, SMPHEAP_ZONE_RUNTIME, smph_core(h));
+
+	/* Relaxed: statistics. Both frees were counted; one was bad. */
+	atomic_fetch_add_explicit(&k->bad_frees, n, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&k->frees, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&k->net, (size_t)n * block_size, memory_order_relaxed);
 }
 
 int smph_count_bad_free(struct smpheap *h, unsigned zone, int err)
@@ -193,8 +240,13 @@ static size_t zone_largest_free(const struct smpheap *h, unsigned zone)
 		for (unsigned c = 0; c < h->cores; c++) {
 			size_t st = smph_load(&h->sys[c].state, smph_relaxed);
 
-			if (!(st & SMPH_SYS_DOWN) && h->sys[c].size - st > best)
-				best = h->sys[c].size - st;
+			/* Allocations take multiples of 16 bytes: a tail
+			 * shorter than that holds none (issue 13, item 9). */
+			size_t room =
+			    (st & SMPH_SYS_DOWN) ? 0 : (h->sys[c].size - st) & ~(size_t)15;
+
+			if (room > best)
+				best = room;
 		}
 		break;
 	case SMPHEAP_ZONE_RUNTIME:
@@ -231,6 +283,8 @@ int smpheap_stats(const struct smpheap *h, enum smpheap_zone zone, struct smphea
 	}
 	out->capacity = zone_capacity(h, zone);
 	out->used = zone_used(h, zone);
+	if (zone == SMPHEAP_ZONE_RUNTIME)
+		out->used += pending_double_bytes(h);
 	peak = atomic_load_explicit(&h->peak[zone], memory_order_relaxed);
 	out->peak = peak > out->used ? peak : out->used;
 	out->largest_free = zone_largest_free(h, zone);
@@ -246,7 +300,7 @@ static int check_slab(const struct smpheap *h, uint32_t s, unsigned k, size_t *r
 {
 	const struct smph_class_geom *g = &h->geom[k];
 	uint32_t gi = s >> h->gshift;
-	smph_word_t w, cached;
+	smph_word_t w, cached, remote;
 
 	if (k >= h->class_count || (s & ((1u << h->gshift) - 1)) || s % g->align_pages ||
 	    s + g->pages > h->pool_pages)
@@ -259,14 +313,18 @@ static int check_slab(const struct smpheap *h, uint32_t s, unsigned k, size_t *r
 	}
 	w = smph_load(&h->slabw[gi], smph_relaxed);
 	cached = smph_load(&h->cached[gi], smph_relaxed);
+	remote = smph_load(&h->remote[gi], smph_relaxed);
+	if (!(remote & SMPH_REMOTE_HELD) != !(w & SMPH_SLAB_HELD))
+		return -EUCLEAN; /* the two marks of a hold disagree */
+	remote &= ~SMPH_REMOTE_HELD;
 	if (!(w & g->live) || (w & ~(g->all | SMPH_SLAB_PIN | SMPH_SLAB_HELD)) ||
-	    (cached & ~g->full) || (cached & w))
+	    ((cached | remote) & ~g->full) || ((cached | remote) & w))
 		return -EUCLEAN;
-	if (cached && !(w & SMPH_SLAB_HELD))
+	if ((cached | remote) && !(w & SMPH_SLAB_HELD))
 		return -EUCLEAN; /* blocks cached by nobody */
 	if ((w & g->full) && !smph_bit_test(h->hint[k].leaf, gi))
 		return -EUCLEAN; /* a free block no refill can find */
-	*rt += (size_t)(g->blocks - smph_popcount(w & g->full) - smph_popcount(cached)) *
+	*rt += (size_t)(g->blocks - smph_popcount(w & g->full) - smph_popcount(cached | remote)) *
 	       g->block_size;
 	return 0;
 }
@@ -336,6 +394,7 @@ static int check_pool(const struct smpheap *h, size_t *rt, size_t *buf)
 int smpheap_check(const struct smpheap *h)
 {
 	size_t rt = 0, buf = 0;
+	intptr_t runtime, buffer;
 	int rc;
 
 	if (!h || h->magic != SMPH_MAGIC || !h->layout || h->cores != h->layout->cores)
@@ -353,8 +412,11 @@ int smpheap_check(const struct smpheap *h)
 	rc = check_pool(h, &rt, &buf);
 	if (rc)
 		return rc;
-	/* What the counters say is live must be what the pool holds. */
-	if (rt != zone_used(h, SMPHEAP_ZONE_RUNTIME) || buf != zone_used(h, SMPHEAP_ZONE_BUFFER))
+	/* What the counters say is live must be what the pool holds (with the
+	 * double frees not yet found added back), and never below zero. */
+	runtime = zone_net(h, SMPHEAP_ZONE_RUNTIME) + (intptr_t)pending_double_bytes(h);
+	buffer = zone_net(h, SMPHEAP_ZONE_BUFFER);
+	if (runtime < 0 || buffer < 0 || rt != (size_t)runtime || buf != (size_t)buffer)
 		return -EUCLEAN;
 	return 0;
 }

@@ -50,33 +50,87 @@ void smpheap_thread_flush(unsigned slot)
 	smph_platform_read_unlock();
 }
 
-/* Gives back the word held for class k: the blocks free in it go back into
- * the slab's word, and the word can be held by another thread. */
+/* Gives back the word held for class k: the blocks free in it, and those
+ * other threads freed into its `remote`, go back into the slab's word, and
+ * the word can be held by another thread. A block both in the cache and in
+ * `remote`, or already free in the word, was freed twice: counted now. */
 static void give_back(struct smpheap *h, struct smph_tcache_class *c)
 {
-	uint32_t gi = c->leaf;
-	smph_word_t bits = c->bits;
+	uint32_t gi = c->leaf, s;
+	const struct smph_class_geom *g;
+	smph_aword_t *word;
+	smph_word_t rem, back, dbl, old, w;
+	unsigned k;
 
 	if (gi == SMPH_NO_BIT)
 		return;
-	/* cached[] first: a free that sees the block neither cached nor free
-	 * in the word goes through as a plain release, and ours below then
-	 * finds the bit already set; the block ends free once either way.
-	 * (The other order would let a block be free in the word, claimed
-	 * again, and its legal free refused as cached.) Relaxed: ordered
-	 * before the release OR below. */
+	s = gi << h->gshift;
+	word = c->leafword;
+	/* Relaxed: the slab's entry is stable while we hold its word. */
+	k = SMPH_PT_CLASS(smph_load(&h->pt[s], smph_relaxed));
+	g = &h->geom[k];
+	back = c->bits;
+	/* cached[] first: a legal free of a block handed out again from the
+	 * word must never be refused as cached. A double free that slips in
+	 * between sees the block neither cached nor free, goes to `remote`
+	 * (the word is still held), and is counted below. Relaxed: ordered
+	 * before the exchange and the release OR below. */
 	smph_store(c->cached, 0, smph_relaxed);
+	/* One exchange takes every block other threads freed into `remote`
+	 * and clears its REMOTE_HELD flag together, while we still hold the
+	 * slab: a free whose OR came first sees the flag and leaves its bit to
+	 * us; one whose OR comes after sees no flag and moves its bit into the
+	 * word itself (smph_tcache_free_remote). acq_rel: their blocks' last
+	 * writes are behind us, and the flag's clearing before our unmark. */
+	rem = smph_exchange(c->remote, 0, smph_acq_rel) & ~SMPH_REMOTE_HELD;
+	dbl = back & rem;
+	back |= rem;
+	old = back ? smph_slab_release(word, back) : smph_load(word, smph_relaxed);
+	dbl |= old & back;
+	if (back && !(old & g->full))
+		smph_hint_set(&h->hint[k], gi);
+	/* The mark off (release: the next holder sees our last store to
+	 * cached[]). */
+	w = (smph_slab_unmark(word, SMPH_SLAB_HELD) & ~SMPH_SLAB_HELD) | back;
+	if (dbl)
+		smph_count_late_double_frees(h, (unsigned)smph_popcount(dbl), g->block_size);
 	c->leaf = SMPH_NO_BIT;
 	c->base = h->end;
 	c->span = 0;
 	c->cached = NULL;
 	c->leafword = NULL;
+	c->remote = NULL;
 	c->bits = 0;
 	c->held = 0;
-	/* The blocks back, then the HELD mark off (release: the next holder
-	 * sees our last store to cached[]); all of them may have come back to
-	 * the word while we held it, and then this is the slab's retire. */
-	smph_runtime_give_back(h, gi << h->gshift, bits, SMPH_SLAB_HELD);
+	/* All of the slab's blocks may be free now (ours, or come back while
+	 * we held it): this is its retire. */
+	if (w == g->all)
+		smph_runtime_retire(h, k, s);
+}
+
+int smph_tcache_free_remote(struct smpheap *h, uint32_t s, unsigned k, uint32_t idx)
+{
+	uint32_t gi = s >> h->gshift;
+	smph_word_t b = smph_bit(idx), old;
+
+	/* Free in the word already. Relaxed: a snapshot, as in the plain free;
+	 * a double free that misses a block the give-back is returning goes to
+	 * `remote`, and the give-back finds it in the word and counts it. */
+	if (smph_load(&h->slabw[gi], smph_relaxed) & b)
+		return -EALREADY;
+	/* acq_rel: release, our writes to the block go with it to whoever
+	 * takes the bit; acquire, against the give-back's exchange. */
+	old = smph_fetch_or(&h->remote[gi], b, smph_acq_rel);
+	if (old & b)
+		return -EALREADY; /* another thread freed it first */
+	if (old & SMPH_REMOTE_HELD)
+		return 0; /* the holder takes it at its give-back */
+	/* Nobody holds the slab's `remote` now (the give-back's exchange came
+	 * first, or the hold's flag is not set yet): move our own bit on,
+	 * unless a holder's exchange took it meanwhile (it is in the word). */
+	if (smph_fetch_and(&h->remote[gi], (smph_word_t)~b, smph_acquire) & b)
+		return smph_runtime_freed(h, k, s, b, smph_slab_release(&h->slabw[gi], b));
+	return 0;
 }
 
 void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t)
@@ -104,17 +158,33 @@ static bool hold(struct smpheap *h, struct smph_tcache_class *c, unsigned k, uin
 	 * last holder's stores to cached[] are behind us. */
 	if (!smph_slab_mark(&h->slabw[gi], g->live, SMPH_SLAB_HELD))
 		return false;
+	/* Other threads' frees go to `remote` for us from now on (before any
+	 * block we hand out can be freed). Relaxed: the mark's acquire orders
+	 * it after the last holder's exchange, which cleared the flag. */
+	smph_fetch_or(&h->remote[gi], SMPH_REMOTE_HELD, smph_relaxed);
 	got = smph_slab_take(&h->slabw[gi], g->live, max, &left);
 	/* Relaxed: stable while the word is HELD. */
 	e = smph_load(&h->pt[s], smph_relaxed);
+	if (SMPH_PT_KIND(e) != SMPH_PT_SLAB) {
+		/* A dead word's stray bits that only looked live for our
+		 * class: no block, nothing to give back. */
+		smph_fetch_and(&h->remote[gi], (smph_word_t)~SMPH_REMOTE_HELD, smph_relaxed);
+		smph_slab_unmark(&h->slabw[gi], SMPH_SLAB_HELD);
+		return false;
+	}
+	c->leaf = gi;
+	c->base = smph_page_addr(h, s);
+	c->cached = &h->cached[gi];
+	c->leafword = &h->slabw[gi];
+	c->remote = &h->remote[gi];
+	c->span = g->span;
+	c->bits = got;
+	c->held = smph_popcount(got);
 	if (e != g->tag || !got) {
 		/* Nothing to take, or a stale slab cut again for another
-		 * class: give it all back. A dead word's stray bits that only
-		 * looked live for our class hold no block: dropped. */
-		if (SMPH_PT_KIND(e) == SMPH_PT_SLAB)
-			smph_runtime_give_back(h, s, got, SMPH_SLAB_HELD);
-		else
-			smph_slab_unmark(&h->slabw[gi], SMPH_SLAB_HELD);
+		 * class: give it all back, and whatever came into `remote`
+		 * while we held it. */
+		give_back(h, c);
 		return false;
 	}
 	if (!left) {
@@ -124,13 +194,6 @@ static bool hold(struct smpheap *h, struct smph_tcache_class *c, unsigned k, uin
 		if (smph_load(&h->slabw[gi], smph_relaxed) & g->full)
 			smph_hint_set(&h->hint[k], gi);
 	}
-	c->leaf = gi;
-	c->base = smph_page_addr(h, s);
-	c->cached = &h->cached[gi];
-	c->leafword = &h->slabw[gi];
-	c->span = g->span;
-	c->bits = got;
-	c->held = smph_popcount(got);
 	return true;
 }
 
@@ -143,6 +206,13 @@ void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core
 
 	if (!max)
 		return NULL;
+	/* Relaxed: core_down never touches our cache; a thread acting as a
+	 * down core gives its words back here, at its next refill, and takes
+	 * the pure path. */
+	if (!smph_load(&h->core[core].online, smph_relaxed)) {
+		smph_tcache_flush(h, t);
+		return NULL;
+	}
 	if (smph_load(&t->core, smph_relaxed) != core) {
 		smph_tcache_flush(h, t); /* words taken while acting as another core */
 		smph_store(&t->core, core, smph_relaxed);

@@ -4,14 +4,23 @@
  * thread-cached malloc+free pair elsewhere, and the pure lock-free path needs
  * two per pair. A thread takes the free blocks of a slab's word (up to the
  * class's cache_max) with one CAS and then hands them out, and takes back
- * its own frees into that word, with plain instructions. Every other free
- * stays one atomic OR into the slab's word.
+ * its own frees into that word, with plain instructions. A held slab (its
+ * word's HELD mark) is never retired, so the held word stays the slab's.
  *
- * Double frees stay detected: cached[granule] (written only by the word's one
- * holder, with relaxed stores) says which blocks sit free in a cache, and a
- * free from any thread checks it. A double free that races with the * block's hand-out is, as
- * always, undetectable. A held slab (its word's HELD mark) is never retired, so the held word stays
- * the slab's.
+ * Other threads' frees of a held slab's blocks do not go to the slab's word,
+ * which anyone may claim from, but into its `remote` word with one atomic
+ * OR: only the holder's give-back moves them on, merged with its own free
+ * blocks. So a block freed twice at once, once by the holder into its cache
+ * and once by another thread into `remote`, is in two places no one else
+ * can hand out: the holder finds it (in `remote` when it would hand it out,
+ * or when it gives the word back), counts the second free as a bad free,
+ * puts the bytes back into `used`, and hands the block out once.
+ *
+ * Double frees stay detected at once otherwise: cached[granule] (written
+ * only by the word's one holder, with relaxed stores) says which blocks sit
+ * free in a cache, and every free checks it, the word and `remote`. A double
+ * free that races with the block's hand-out, to a caller or into a cache,
+ * is, as always, undetectable.
  */
 #ifndef SMPH_TCACHE_H
 #define SMPH_TCACHE_H
@@ -25,9 +34,13 @@
 void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core, unsigned k,
 			 size_t *block);
 
-/* Gives every block slot t holds back to its slabs. Only t's thread, or a
- * controller while that thread is parked, may call it. */
+/* Gives every block slot t holds back to its slabs. Only t's own thread may
+ * call it (nothing else ever touches a slot's cache). */
 void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t);
+
+/* Frees block `idx` of the slab at page s, whose word some thread holds,
+ * into the slab's `remote` (see above): 0 or -EALREADY. */
+int smph_tcache_free_remote(struct smpheap *h, uint32_t s, unsigned k, uint32_t idx);
 
 /* Registers a heap so threads can find it to flush; false if full. */
 bool smph_registry_add(struct smpheap *h);
@@ -39,6 +52,13 @@ static inline void *smph_tcache_take(struct smph_tcache_class *c, smph_word_t bi
 {
 	unsigned i = smph_ctz(bits);
 
+	/* Freed by another thread too while it sat here: a double free, which
+	 * the give-back counts; never hand it out. NULL sends the caller to
+	 * the slow path, whose refill gives this word back. Relaxed: a free
+	 * that returned before this allocation began is visible through
+	 * whatever ordered the two; one racing the hand-out is undetectable. */
+	if (smph_unlikely(smph_load(c->remote, smph_relaxed) & smph_bit(i)))
+		return NULL;
 	bits &= bits - 1;
 	c->bits = bits;
 	c->held--;
@@ -74,9 +94,11 @@ static inline bool smph_tcache_push(struct smph_tcache_class *c, uintptr_t p)
 	i = smph_block_div(g, rel);
 	if (smph_unlikely(i == SMPH_NO_BIT))
 		return false;
-	b = smph_bit(i);
-	/* Relaxed: a snapshot of the word (only a double free finds it set). */
-	if (smph_unlikely((c->bits & b) || (smph_load(c->leafword, smph_relaxed) & b)))
+	b = smph_bit(i); /* Relaxed: snapshots of the word and of other threads' frees (only a
+			  * double free finds one set); a free racing ours is caught later. */
+	if (smph_unlikely(
+		(c->bits & b) ||
+		((smph_load(c->leafword, smph_relaxed) | smph_load(c->remote, smph_relaxed)) & b)))
 		return false;
 #ifdef SMPHEAP_POISON
 	smph_poison((void *)p, g->block_size);

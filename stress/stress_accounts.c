@@ -3,6 +3,8 @@
  * and counts equal to its stats; at the end, every block freed and every
  * zone empty.
  * Portable C11: see stress_core.h for what a driver supplies. */
+#include <errno.h>
+
 #include "stress_internal.h"
 
 static void sort_spans(struct stress_span *a, size_t n)
@@ -70,6 +72,38 @@ static bool book_block(struct stress *s, struct books *bk, const struct stress_b
 	return true;
 }
 
+/* Double frees, as bad inputs (issue 13): only here, with every worker
+ * parked, can a block be freed twice without a worker's allocation taking it
+ * in between (that second free would then be a legal one). The racing kinds
+ * are in test_race.c and tests/test_races.c. Counted in worker 0's books,
+ * which are the driver's. */
+static int double_frees(struct stress *s)
+{
+	struct smpheap *h = s->st->heap;
+	struct stress_worker *w = &s->workers[0];
+	static const struct {
+		enum smpheap_zone zone;
+		size_t size;
+	} kinds[] = {{SMPHEAP_ZONE_RUNTIME, 64}, {SMPHEAP_ZONE_BUFFER, 1}};
+	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		void *p = smpheap_alloc(h, kinds[i].zone, 0, kinds[i].size);
+		if (!p) {
+			bump(&w->c.nulls, 1); /* exhausted: nothing to free twice */
+			continue;
+		}
+		int first = smpheap_free(h, p), second = smpheap_free(h, p);
+		bump(&w->c.bad_inputs, 1);
+		bump(&w->c.bad_frees, 1);
+		if (first != 0 || second != -EALREADY) {
+			stress_fail(s, -1, s->ctl_step, "double free: expected 0, then -EALREADY",
+				    p, kinds[i].size, 0, (uint64_t)(int64_t)-EALREADY,
+				    (uint64_t)(int64_t)second);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The books, with every worker parked or gone: tags, overlaps, sums, stats. */
 static int check_books(struct stress *s)
 {
@@ -113,6 +147,8 @@ static int check_books(struct stress *s)
 	}
 	if (!is_smpheap(s))
 		return 0;
+	if (double_frees(s))
+		return -1;
 	struct smpheap *h = s->st->heap;
 	struct stress_totals t;
 	stress_totals(s, &t);

@@ -97,6 +97,15 @@ static void test_runs(void)
 	smph_bits_set_run(map, 30, 100);
 	CHECK_EQ(smph_bits_count(map, 0, PAGES), PAGES);
 
+	/* A conflict in a later word: the words claimed before it (bits 10 to
+	 * 63 of 64-bit words, 10 to 95 of 32-bit ones) are given back. */
+	CHECK_EQ(smph_bits_claim_run(map, 100, 1), SMPH_NO_BIT);
+	CHECK(smph_bits_claim_run(map, 10, 100) != SMPH_NO_BIT);
+	CHECK_EQ(smph_bits_count(map, 10, 90), 90);
+	CHECK_EQ(smph_bits_count(map, 0, PAGES), PAGES - 1);
+	smph_bits_set_run(map, 100, 1);
+	CHECK_EQ(smph_bits_count(map, 0, PAGES), PAGES);
+
 	/* Single bits and searching. */
 	CHECK_EQ(smph_bit_test_and_clear(map, 77, memory_order_relaxed), 1);
 	CHECK_EQ(smph_bit_test_and_clear(map, 77, memory_order_relaxed), 0);

@@ -117,11 +117,74 @@ static void test_cross_thread(void)
 	CHECK_EQ(smpheap_check(h), 0);
 }
 
-/* Before failing, a thread uses its own cached blocks. On one core: once
- * the pool has no room for another 64-byte slab, the only free blocks sit
- * in our cache (128-byte ones), and a 64-byte request must still succeed
- * with one of them. */
+/* Blocks other threads free into a word we hold go to its `remote` word,
+ * which only our give-back returns to the shard: when they are the only
+ * free blocks, an allocation must give our words back and try again before
+ * it fails. On one core: every block of both classes handed out to us, then
+ * another thread frees five 128-byte ones; a 64-byte request must get one. */
+static void *free_five_big(void *arg)
+{
+	void **big = arg; /* the five blocks before big[63], of the slab we hold */
+
+	smpheap_host_bind(0);
+	for (unsigned i = 58; i < 63; i++)
+		CHECK_EQ(smpheap_free(h, big[i]), 0);
+	return NULL;
+}
+
 static void test_give_back_before_failing(void)
+{
+	struct smpheap_layout one = tiny;
+	struct smpheap *saved = h;
+	static void *big[256], *small[1024];
+	unsigned nb = 0, ns = 0;
+	void *p;
+	pthread_t t;
+
+	one.cores = 1;
+	h = smpheap_host_create(&one);
+	CHECK(h != NULL);
+	if (!h) {
+		h = saved;
+		return;
+	}
+	/* Two slabs of 128-byte blocks, then 64-byte ones until the pool is
+	 * full (the pool has no count: blocks come until its pages run out). */
+	while (nb < 2 * h->geom[1].blocks)
+		CHECK((big[nb++] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 128)) != NULL);
+	while (ns < 1024 && (small[ns] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64)) != NULL &&
+	       smpheap_usable_size(h, small[ns]) == 64)
+		ns++;
+	CHECK(ns < 1024);
+	if (ns < 1024 && small[ns]) /* a 128-byte block (ours): all taken now */
+		CHECK_EQ(smpheap_free(h, small[ns]), 0);
+	CHECK(smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64) == NULL); /* all taken */
+	/* (That failure gave our words back; take the last 128-byte word again.) */
+	CHECK_EQ(smpheap_free(h, big[nb - 1]), 0);
+	CHECK((big[nb - 1] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 128)) != NULL);
+	pthread_create(&t, NULL, free_five_big, big + nb - 64);
+	pthread_join(t, NULL);
+	CHECK_EQ(free_in(h, 1, false), 0); /* in `remote` */
+	CHECK_EQ(smpheap_check(h), 0);
+	p = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	CHECK(p != NULL);
+	CHECK_EQ(smpheap_usable_size(h, p), 128);
+	CHECK_EQ(smpheap_free(h, p), 0);
+	for (unsigned i = 0; i < nb; i++)
+		if (i < nb - 6 || i == nb - 1)
+			CHECK_EQ(smpheap_free(h, big[i]), 0);
+	for (unsigned i = 0; i < ns; i++)
+		CHECK_EQ(smpheap_free(h, small[i]), 0);
+	CHECK_EQ(used(), 0);
+	CHECK_EQ(smpheap_check(h), 0);
+	smpheap_host_destroy(h);
+	h = saved;
+}
+
+/* The blocks a thread holds are taken first, in the class search too: on
+ * one core, the only free 128-byte blocks sit in our cache when the 64-byte
+ * class runs out, and a 64-byte request must still succeed with one. */
+static void test_cached_blocks_serve_larger(void)
 {
 	struct smpheap_layout one = tiny;
 	struct smpheap *o;
@@ -150,6 +213,108 @@ static void test_give_back_before_failing(void)
 	CHECK_EQ(smpheap_free(o, big), 0);
 	CHECK_EQ(smpheap_check(o), 0);
 	smpheap_host_destroy(o);
+}
+
+/* The cache's own checks, each on more than one line: a double free of a
+ * block free in a held word (ours, another class's, another thread's), and
+ * the span test (a pointer of the right class and shard, but outside the
+ * held word, must not be taken into it). */
+static void *free_all_of(void *arg)
+{
+	void **p = arg;
+	intptr_t bad = 0;
+
+	smpheap_host_bind(1);
+	for (unsigned i = 0; p[i]; i++)
+		bad += smpheap_free(h, p[i]) != -EALREADY;
+	return (void *)bad;
+}
+
+static void test_double_free_checks(void)
+{
+	void *a[4], *b[3], *theirs[5] = {0};
+	uint8_t *first;
+	size_t bad_before;
+	pthread_t t;
+	void *rc;
+	struct smpheap_stats s;
+
+	smpheap_stats(h, SMPHEAP_ZONE_RUNTIME, &s);
+	bad_before = s.bad_frees;
+	for (unsigned i = 0; i < 4; i++)
+		a[i] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	for (unsigned i = 0; i < 3; i++)
+		b[i] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 128);
+	CHECK(a[0] && a[3] && b[0] && b[2]);
+	/* Free into our words, in both classes, then free each once more:
+	 * after a free of the other class in between, too (the guess of the
+	 * last-used word misses, the class lookup finds the block cached). */
+	CHECK_EQ(smpheap_free(h, a[1]), 0);
+	CHECK_EQ(smpheap_free(h, b[1]), 0);
+	CHECK_EQ(smpheap_free(h, a[1]), -EALREADY);
+	CHECK_EQ(smpheap_free(h, b[1]), -EALREADY);
+	CHECK_EQ(smpheap_free(h, a[2]), 0);
+	CHECK_EQ(smpheap_free(h, b[1]), -EALREADY);
+	CHECK_EQ(smpheap_free(h, a[2]), -EALREADY);
+	/* A block never handed out, free in our held word: refused too. */
+	CHECK_EQ(smpheap_free(h, (char *)a[3] + 64), -EALREADY);
+	CHECK_EQ(smpheap_free(h, (char *)b[2] + 128), -EALREADY);
+	/* Another thread freeing blocks free in our cache: each refused. */
+	theirs[0] = a[1];
+	theirs[1] = a[2];
+	theirs[2] = b[1];
+	theirs[3] = (char *)a[3] + 128;
+	pthread_create(&t, NULL, free_all_of, theirs);
+	pthread_join(t, &rc);
+	CHECK_EQ((intptr_t)rc, 0);
+	smpheap_stats(h, SMPHEAP_ZONE_RUNTIME, &s);
+	CHECK_EQ(s.bad_frees - bad_before, 6 + 4);
+	/* The span test: blocks of the same class but of another slab are
+	 * not ours to take back; into their slab's word they go, once. */
+	first = (uint8_t *)h->tcache[my_slot()].cls[0].base;
+	{
+		static void *next[2 * SMPH_WORD_BITS];
+		uint32_t leaf0 = h->tcache[my_slot()].cls[0].leaf;
+		unsigned n = 0;
+
+		/* Take the rest of the held slab, then one block of another. */
+		while (n < 2 * SMPH_WORD_BITS && h->tcache[my_slot()].cls[0].leaf == leaf0)
+			next[n++] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+		CHECK(h->tcache[my_slot()].cls[0].leaf != leaf0);
+		/* The first slab was given back at the refill: a[0], a[3] live
+		 * there. */
+		CHECK_EQ(smpheap_free(h, a[0]), 0);
+		CHECK(first == (uint8_t *)a[0] || first < (uint8_t *)a[0]);
+		CHECK_EQ(smpheap_usable_size(h, a[0]), 0); /* free in its word, not cached */
+		CHECK_EQ(free_in(h, 0, true), h->tcache[my_slot()].cls[0].held);
+		CHECK_EQ(smpheap_free(h, a[0]), -EALREADY);
+		CHECK_EQ(smpheap_free(h, a[3]), 0);
+		CHECK_EQ(smpheap_free(h, a[3]), -EALREADY);
+		/* Right after the held slab's span: padding, not a block. */
+		CHECK_EQ(smpheap_free(h, (uint8_t *)h->tcache[my_slot()].cls[0].base +
+					     h->tcache[my_slot()].cls[0].span),
+			 -EINVAL);
+		for (unsigned i = 0; i < n; i++)
+			CHECK_EQ(smpheap_free(h, next[i]), 0);
+	}
+	CHECK_EQ(smpheap_free(h, b[0]), 0);
+	CHECK_EQ(smpheap_free(h, b[2]), 0);
+	CHECK_EQ(used(), 0);
+	CHECK_EQ(smpheap_check(h), 0);
+}
+
+/* More freed than handed out is a broken invariant, not a used of 0. */
+static void test_negative_used(void)
+{
+	_Atomic size_t *net = &h->tcache[my_slot()].ctr[SMPHEAP_ZONE_RUNTIME].net;
+
+	CHECK_EQ(used(), 0);
+	CHECK_EQ(smpheap_check(h), 0);
+	atomic_fetch_sub(net, 64); /* as if a double free had been counted */
+	CHECK_EQ(used(), 0);	   /* stats clamp it */
+	CHECK_EQ(smpheap_check(h), -EUCLEAN);
+	atomic_fetch_add(net, 64);
+	CHECK_EQ(smpheap_check(h), 0);
 }
 
 /* Flushes: thread exit, binding elsewhere, core_down of a parked thread. */
@@ -186,8 +351,31 @@ static void *hold_and_park(void *arg)
 	smpheap_free(h, smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64));
 	pthread_barrier_wait(&parked); /* parked: core 1 goes down */
 	pthread_barrier_wait(&parked);
-	/* Back up: the cache refills from the shard. */
-	CHECK_EQ(smpheap_free(h, smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64)), 0);
+	return NULL; /* the exit gives the word back */
+}
+
+/* While core 1 is down, a thread bound to it whose held word is empty
+ * gives its words back at its next allocation (served by core 0). */
+static void *refill_while_down(void *arg)
+{
+	void *p[SMPH_WORD_BITS + 1];
+	unsigned n;
+
+	(void)arg;
+	smpheap_host_bind(1);
+	smpheap_free(h, smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64));
+	n = h->geom[0].blocks;
+	pthread_barrier_wait(&parked);
+	pthread_barrier_wait(&parked); /* core 1 is down */
+	for (unsigned i = 0; i <= n; i++)
+		p[i] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	/* The held word ran out, so the refill saw the core down and gave
+	 * the word back: the last block came from the pure path. */
+	CHECK_EQ(h->tcache[my_slot()].cls[0].held, 0);
+	CHECK_EQ(h->tcache[my_slot()].cls[0].leaf, SMPH_NO_BIT);
+	CHECK(p[n] != NULL);
+	for (unsigned i = 0; i <= n; i++)
+		CHECK_EQ(smpheap_free(h, p[i]), 0);
 	return NULL;
 }
 
@@ -205,16 +393,33 @@ static void test_flushes(void)
 	pthread_join(t, NULL);
 	CHECK_EQ(smpheap_check(h), 0);
 
+	/* core_down never touches another thread's cache (that thread may be
+	 * freeing, exiting or rebinding right now): the word stays cached,
+	 * its bank stays on, and the exit gives it back; sweep then powers
+	 * the bank off. */
 	pthread_barrier_init(&parked, NULL, 2);
 	pthread_create(&t, NULL, hold_and_park, NULL);
 	pthread_barrier_wait(&parked);
 	CHECK_EQ(free_in(h, 0, true), main_held + h->geom[0].blocks); /* a word in its cache */
 	CHECK_EQ(smpheap_core_down(h, 1), 0);
-	CHECK_EQ(free_in(h, 0, true), main_held); /* given back for it */
+	CHECK_EQ(free_in(h, 0, true), main_held + h->geom[0].blocks); /* still there */
 	CHECK_EQ(smpheap_check(h), 0);
-	CHECK_EQ(smpheap_core_up(h, 1), 0);
+	CHECK_EQ(used(), 0);
 	pthread_barrier_wait(&parked);
 	pthread_join(t, NULL);
+	CHECK_EQ(free_in(h, 0, true), main_held); /* the exit gave it back */
+	CHECK(smpheap_core_sweep(h, 1) > 0);	  /* the bank its slab kept on */
+	CHECK_EQ(smpheap_core_sweep(h, 1), 0);
+	CHECK_EQ(smpheap_core_up(h, 1), 0);
+	CHECK_EQ(smpheap_check(h), 0);
+
+	pthread_create(&t, NULL, refill_while_down, NULL);
+	pthread_barrier_wait(&parked);
+	CHECK_EQ(smpheap_core_down(h, 1), 0);
+	pthread_barrier_wait(&parked);
+	pthread_join(t, NULL);
+	CHECK(smpheap_core_sweep(h, 1) > 0);
+	CHECK_EQ(smpheap_core_up(h, 1), 0);
 	pthread_barrier_destroy(&parked);
 	CHECK_EQ(used(), 0);
 	CHECK_EQ(smpheap_check(h), 0);
@@ -319,6 +524,9 @@ int main(void)
 	test_basics();
 	test_cross_thread();
 	test_give_back_before_failing();
+	test_cached_blocks_serve_larger();
+	test_double_free_checks();
+	test_negative_used();
 	test_flushes();
 	smpheap_host_destroy(h);
 	test_off();

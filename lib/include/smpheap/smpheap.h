@@ -16,7 +16,9 @@
  *   operation              | alongside alloc/free/realloc | alongside core_down/up(c)
  *   -----------------------+------------------------------+---------------------------------
  *   alloc, alloc_aligned   | yes, lock-free               | yes, except by threads acting as c
- *   free                   | yes, lock-free               | yes (frees of c's blocks keep working)
+ *                          |                              | while core_down(c) runs
+ *   free                   | yes, lock-free               | yes, from any thread (also bound to c)
+ *   thread exit, rebind    | yes                          | yes (each thread gives back its cache)
  *   realloc(p)             | yes, unless p itself is freed or realloc'd at the same time
  *   core_down/up(c)        | yes                          | not for the same c; one controller
  *   stats                  | yes (figures are a snapshot) | yes
@@ -89,7 +91,8 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
  * memory may be reused. No operation on it may be in flight. */
 void smpheap_fini(struct smpheap *h);
 
-/* The layout a heap was built with. */
+/* The layout a heap was built with; NULL for NULL, a retired heap or a
+ * pointer that is not a heap. */
 const struct smpheap_layout *smpheap_layout(const struct smpheap *h);
 
 /* Allocates `size` bytes from `zone`, in a region that has every bit of `caps`
@@ -116,7 +119,13 @@ void *smpheap_realloc(struct smpheap *h, void *ptr, size_t size);
  *   -EFAULT    ptr is outside the heap
  *   -EPERM     ptr is in a system heap (system memory is never freed)
  *   -EINVAL    ptr is inside a zone but not the start of a block or run
- *   -EALREADY  the block is already free (double free); nothing changes
+ *   -EALREADY  the block is already free (double free), or the page is free
+ *              (a buffer run freed already, a slab gone back to the pool);
+ *              nothing changes
+ * Of two racing frees of a block exactly one gets 0, except when one is by
+ * the thread whose cache holds the block's word: then both may, and that
+ * thread counts the second as a bad free when it next hands the block out
+ * or gives the word back (the block is never handed out twice; README).
  * Any core may free any block. Lock-free. */
 int smpheap_free(struct smpheap *h, void *ptr);
 
@@ -127,12 +136,15 @@ size_t smpheap_usable_size(const struct smpheap *h, const void *ptr);
 /* Zone of `ptr`, or -EFAULT if it is outside the heap. */
 int smpheap_zone_of(const struct smpheap *h, const void *ptr);
 
-/* Takes `core` down: gives back the cached words of the threads acting as
- * it and its current slabs, resets its system heap (all its system memory
- * is gone), waits for a grace period, powers off its system heap's banks,
- * then sweeps the pool (smpheap_bank_sweep()). Frees of blocks it allocated
- * keep working from any core. No thread may allocate as `core` meanwhile (on
- * a DSP the core is parked; on the host, park the threads bound to it).
+/* Takes `core` down: its current slabs stop being current, its system heap
+ * is reset (all its system memory is gone), a grace period passes, its
+ * system heap's banks are powered off, then the pool is swept
+ * (smpheap_bank_sweep()). Frees of blocks it allocated keep working from
+ * any core. No thread may allocate as `core` meanwhile (on a DSP the core is
+ * parked; on the host, park the threads bound to it). Frees, thread exits
+ * and rebinds may go on, also by threads bound to `core`: threads' caches
+ * are never touched here, each thread gives its words back itself (at its
+ * next refill, exit or rebind), and a later sweep powers their banks off.
  * 0, -EINVAL (no such core), -EALREADY (already down). */
 int smpheap_core_down(struct smpheap *h, unsigned core);
 

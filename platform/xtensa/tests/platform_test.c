@@ -145,8 +145,18 @@ int main(void)
 	CHECK_EQ(smpheap_xtensa_bytes_powered_off(), sizeof(bank));
 	smph_platform_bank_power(bank, sizeof(bank), true);
 	CHECK_EQ(smpheap_xtensa_bytes_powered_on(), sizeof(bank));
-	bank[5] = 77;
-	CHECK_EQ(bank[5], 77);
+	/* Powering on does not bring the contents back, and the whole bank
+	 * takes new contents again. */
+	lost = 0;
+	for (unsigned i = 0; i < 1024; i++)
+		lost += bank[i] == SMPHEAP_XTENSA_LOST_WORD;
+	CHECK_EQ(lost, 1024);
+	for (unsigned i = 0; i < 1024; i++)
+		bank[i] = i * 0x9e3779b1u;
+	unsigned kept = 0;
+	for (unsigned i = 0; i < 1024; i++)
+		kept += bank[i] == i * 0x9e3779b1u;
+	CHECK_EQ(kept, 1024);
 
 	libgcc_helpers();
 	uint32_t t0 = smpheap_xtensa_ccount();
