@@ -22,7 +22,7 @@ struct plan {
 	bool cache_on;			   /* some class has cache_max > 0 (and there are slots) */
 	size_t off_pt;			   /* uint32_t[pool_pages] */
 	size_t off_pfree;		   /* words over pool_pages */
-	size_t off_slabw;		   /* words[granules + 1] */
+	size_t off_slabw;		   /* words[gwords] */
 	size_t off_cached;		   /* words[granules] */
 	size_t off_remote;		   /* words[granules] */
 	size_t off_hint;		   /* bitmap2 words over granules, per class */
@@ -37,6 +37,8 @@ struct plan {
 	uint32_t pool_pages;				  /* pages from region 0 to the end */
 	uint32_t granules;				  /* slab granules in the pool */
 	unsigned gshift;				  /* log2(pages per granule) */
+	unsigned grow_shift;				  /* smph_gidx()'s rows, log2 */
+	size_t gwords;					  /* words of slabw[], cached[], remote[] */
 	uint32_t max_block;				  /* largest block */
 	struct smph_class_geom geom[SMPHEAP_MAX_CLASSES]; /* class geometry */
 };
@@ -196,6 +198,10 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 		p->pool_pages = (uint32_t)pages;
 	}
 	p->granules = (p->pool_pages + (1u << p->gshift) - 1) >> p->gshift;
+	/* Granule words in columns (smph_gidx()), one more for the empty
+	 * word a core's current points at when it has none. */
+	p->grow_shift = log2_of(((size_t)p->granules + 1 + SMPH_LINE_WORDS - 1) / SMPH_LINE_WORDS);
+	p->gwords = (size_t)SMPH_LINE_WORDS << p->grow_shift;
 
 	/* Metadata, from the start of mem. */
 	off = smph_align_up(sizeof(struct smpheap), SMPH_CACHE_LINE);
@@ -212,11 +218,11 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 	p->off_pfree = off = smph_align_up(off, SMPH_CACHE_LINE);
 	off += words_bytes(smph_words_for(p->pool_pages));
 	p->off_slabw = off = smph_align_up(off, SMPH_CACHE_LINE);
-	off += words_bytes(p->granules + 1);
+	off += words_bytes(p->gwords);
 	p->off_cached = off = smph_align_up(off, SMPH_CACHE_LINE);
-	off += words_bytes(p->granules);
+	off += words_bytes(p->gwords);
 	p->off_remote = off = smph_align_up(off, SMPH_CACHE_LINE);
-	off += words_bytes(p->granules);
+	off += words_bytes(p->gwords);
 	p->hint_words = smph_bitmap2_words(p->granules ? p->granules : 1);
 	p->off_hint = off = smph_align_up(off, SMPH_CACHE_LINE);
 	off += words_bytes(p->hint_words) * l->class_count;
@@ -323,6 +329,7 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	h->bank_shift = log2_of(l->bank_size);
 	h->page_shift = log2_of(l->page_size);
 	h->gshift = p.gshift;
+	h->grow_shift = p.grow_shift;
 	h->banks = (uint32_t)(p.zones_len >> h->bank_shift);
 	h->bank_owner = (uint16_t *)(base + p.off_bank_owner);
 	h->bank_off = (SMPH_ATOMIC(unsigned char) *)(base + p.off_bank_off);

@@ -21,8 +21,12 @@
  *   slabw[g]     the slab's block word (bitmap.h): its free blocks (1 =
  *                free), its class's LIVE bit while a slab starts here, and
  *                the marks PIN (a core's current) and HELD (a thread cache
- *                holds it); 0 elsewhere; *   cached[g]    blocks of that slab free in the holder's
- * thread cache; remote[g]    blocks of a held slab other threads freed (tcache.h); per class k:
+ *                holds it); 0 elsewhere;
+ *   cached[g]    blocks of that slab free in the holder's thread cache;
+ *   remote[g]    blocks of a held slab other threads freed (tcache.h), and
+ *                REMOTE_HELD while held;
+ *   (each array at smph_gidx(g), spread over cache lines)
+ * per class k:
  *   hint[k]      a two-level bitmap over granules: "this slab of class k may
  *                have a free block" (the invariant: a live slab of class k
  *                with a free block has its bit set once the operations on
@@ -202,6 +206,7 @@ struct smpheap {
 	unsigned bank_shift;		       /* log2(bank size) */
 	unsigned page_shift;		       /* log2(page size) */
 	unsigned gshift;		       /* log2(pages per slab granule) */
+	unsigned grow_shift;		       /* smph_gidx(): log2(rows of granule words) */
 	uint32_t banks;			       /* banks from zones_base to end */
 	uint16_t *bank_owner;		       /* per bank: SMPH_OWNER_* | index */
 	SMPH_ATOMIC(unsigned char) * bank_off; /* per bank: 1 while powered off */
@@ -215,7 +220,7 @@ struct smpheap {
 	uint32_t granules;	    /* pool_pages >> gshift, rounded up */
 	SMPH_ATOMIC(uint32_t) * pt; /* [pool_pages] page table */
 	smph_aword_t *pfree;	    /* [pool_pages bits] 1 = page free */
-	smph_aword_t *slabw;	    /* [granules + 1] block words ([granules]: always 0) */
+	smph_aword_t *slabw;	    /* block words at smph_gidx() ([granules]: always 0) */
 	smph_aword_t *cached;	    /* [granules] blocks free in the holder's cache */
 	smph_aword_t *remote;	    /* [granules] other threads' frees into a held slab */
 	struct smph_bitmap2 hint[SMPHEAP_MAX_CLASSES]; /* per class, over granules */
@@ -441,6 +446,18 @@ static inline enum smph_where smph_locate(const struct smpheap *h, uintptr_t p, 
 	if (p - h->sys[c].base < h->sys[c].size)
 		return SMPH_AT_SYS;
 	return SMPH_AT_GAP;
+}
+
+/* Index of granule gi's words in slabw[], cached[] and remote[]: granules
+ * next to each other (slabs cut one after another, often for different
+ * cores) land on different cache lines, so that cores claiming and freeing
+ * in their own current slabs do not share a line of slab words (the arrays
+ * are SMPH_LINE_WORDS columns of 2^grow_shift words). */
+#define SMPH_LINE_WORDS (SMPH_CACHE_LINE / (unsigned)sizeof(smph_word_t))
+#define SMPH_LINE_SHIFT (SMPHEAP_WORD_BITS == 64 ? 3u : 4u)
+static inline uint32_t smph_gidx(const struct smpheap *h, uint32_t gi)
+{
+	return ((gi & (SMPH_LINE_WORDS - 1)) << h->grow_shift) | (gi >> SMPH_LINE_SHIFT);
 }
 
 /* Pool page of p, or SMPH_NO_BIT if p is not in the pool's page space. */

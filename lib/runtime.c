@@ -67,7 +67,7 @@
 
 static smph_aword_t *word_of(const struct smpheap *h, uint32_t s)
 {
-	return &h->slabw[s >> h->gshift];
+	return &h->slabw[smph_gidx(h, s >> h->gshift)];
 }
 
 /* A live slab of class k with a free block starts at page s: a snapshot. */
@@ -362,12 +362,11 @@ size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live)
 	if (idx == SMPH_NO_BIT)
 		return 0;
 	gi = s >> h->gshift;
-	w = smph_load(&h->slabw[gi], smph_relaxed);
+	w = smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed);
 	/* Relaxed: a snapshot (a block freed meanwhile reads either way). */
-	*live =
-	    (w & g->live) && !(w & smph_bit(idx)) &&
-	    !(h->cache_on &&
-	      ((smph_load(&h->cached[gi], smph_relaxed) | smph_load(&h->remote[gi], smph_relaxed)) &
-	       smph_bit(idx)));
+	*live = (w & g->live) && !(w & smph_bit(idx)) &&
+		!(h->cache_on && ((smph_load(&h->cached[smph_gidx(h, gi)], smph_relaxed) |
+				   smph_load(&h->remote[smph_gidx(h, gi)], smph_relaxed)) &
+				  smph_bit(idx)));
 	return g->block_size;
 }

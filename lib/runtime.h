@@ -41,7 +41,8 @@ static inline void *smph_runtime_claim_current(struct smpheap *h, unsigned core,
 	/* Relaxed: the current slab is a hint; the claim below is checked. */
 	uint32_t s = smph_load(&h->core[core].cur[k], smph_relaxed) & ~SMPH_CUR_PINNED;
 	smph_word_t left;
-	uint32_t idx = smph_slab_claim_fast(&h->slabw[s >> h->gshift], g->live, &left);
+	uint32_t idx =
+	    smph_slab_claim_fast(&h->slabw[smph_gidx(h, s >> h->gshift)], g->live, &left);
 
 	if (smph_unlikely(idx == SMPH_NO_BIT))
 		return NULL;
@@ -80,7 +81,7 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned k, uint32_t s, u
 		 * Relaxed: a snapshot; a free that misses a block cached just
 		 * now goes to the slab's `remote`, where the holder finds it
 		 * (tcache.h). */
-		if (smph_load(&h->cached[gi], smph_relaxed) & b)
+		if (smph_load(&h->cached[smph_gidx(h, gi)], smph_relaxed) & b)
 			return -EALREADY;
 		/* Relaxed: only a choice of where to free into. Seen held when
 		 * it is no longer, the free re-reads the mark after its OR
@@ -88,18 +89,18 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned k, uint32_t s, u
 		 * block goes to the word as before a hold (only a double free
 		 * racing the block's move into the cache could then be
 		 * missed: undetectable anyway, see tcache.h). */
-		held = (smph_load(&h->slabw[gi], smph_relaxed) & SMPH_SLAB_HELD) != 0;
+		held = (smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed) & SMPH_SLAB_HELD) != 0;
 	}
 #ifdef SMPHEAP_POISON
 	/* Poison only a block that is live now: poisoning a free block could
 	 * scribble over a racing allocation's new block. */
-	if (smph_load(&h->slabw[gi], smph_relaxed) & b)
+	if (smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed) & b)
 		return -EALREADY;
 	smph_poison((void *)p, g->block_size);
 #endif
 	if (held)
 		return smph_tcache_free_remote(h, s, k, idx);
-	old = smph_slab_release(&h->slabw[gi], b);
+	old = smph_slab_release(&h->slabw[smph_gidx(h, gi)], b);
 	if (smph_unlikely((old & (g->live | b)) != g->live || !(old & g->full) ||
 			  (old | b) == g->all))
 		return smph_runtime_freed(h, k, s, b, old);

@@ -27,8 +27,9 @@ static size_t pending_double_bytes(const struct smpheap *h)
 	if (!h->cache_on)
 		return 0;
 	for (uint32_t gi = 0; gi < h->granules; gi++) {
-		smph_word_t d = smph_load(&h->cached[gi], smph_relaxed) &
-				smph_load(&h->remote[gi], smph_relaxed) & ~SMPH_REMOTE_HELD;
+		smph_word_t d = smph_load(&h->cached[smph_gidx(h, gi)], smph_relaxed) &
+				smph_load(&h->remote[smph_gidx(h, gi)], smph_relaxed) &
+				~SMPH_REMOTE_HELD;
 		uint32_t e = smph_load(&h->pt[gi << h->gshift], smph_relaxed);
 
 		if (d && SMPH_PT_KIND(e) == SMPH_PT_SLAB)
@@ -221,11 +222,12 @@ static uint32_t zone_longest_run(const struct smpheap *h, unsigned zone, uint32_
 static bool class_has_free_block(const struct smpheap *h, unsigned k)
 {
 	for (uint32_t gi = 0; gi < h->granules; gi++) {
-		smph_word_t w = smph_load(&h->slabw[gi], smph_relaxed);
+		smph_word_t w = smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed);
 
 		if ((w & h->geom[k].live) &&
 		    smph_load(&h->pt[gi << h->gshift], smph_relaxed) == h->geom[k].tag &&
-		    ((w & h->geom[k].full) || smph_load(&h->cached[gi], smph_relaxed)))
+		    ((w & h->geom[k].full) ||
+		     smph_load(&h->cached[smph_gidx(h, gi)], smph_relaxed)))
 			return true;
 	}
 	return false;
@@ -311,9 +313,9 @@ static int check_slab(const struct smpheap *h, uint32_t s, unsigned k, size_t *r
 		if (d && smph_load(&h->pt[s + d], smph_relaxed) != SMPH_PT_SLAB_IN_OF(d))
 			return -EUCLEAN;
 	}
-	w = smph_load(&h->slabw[gi], smph_relaxed);
-	cached = smph_load(&h->cached[gi], smph_relaxed);
-	remote = smph_load(&h->remote[gi], smph_relaxed);
+	w = smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed);
+	cached = smph_load(&h->cached[smph_gidx(h, gi)], smph_relaxed);
+	remote = smph_load(&h->remote[smph_gidx(h, gi)], smph_relaxed);
 	if (!(remote & SMPH_REMOTE_HELD) != !(w & SMPH_SLAB_HELD))
 		return -EUCLEAN; /* the two marks of a hold disagree */
 	remote &= ~SMPH_REMOTE_HELD;
@@ -383,7 +385,7 @@ static int check_pool(const struct smpheap *h, size_t *rt, size_t *buf)
 	for (uint32_t gi = 0; gi <= h->granules; gi++) {
 		uint32_t s = gi << h->gshift;
 
-		if (smph_load(&h->slabw[gi], smph_relaxed) &&
+		if (smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed) &&
 		    (s >= h->pool_pages ||
 		     SMPH_PT_KIND(smph_load(&h->pt[s], smph_relaxed)) != SMPH_PT_SLAB))
 			return -EUCLEAN;

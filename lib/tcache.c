@@ -116,11 +116,11 @@ int smph_tcache_free_remote(struct smpheap *h, uint32_t s, unsigned k, uint32_t 
 	/* Free in the word already. Relaxed: a snapshot, as in the plain free;
 	 * a double free that misses a block the give-back is returning goes to
 	 * `remote`, and the give-back finds it in the word and counts it. */
-	if (smph_load(&h->slabw[gi], smph_relaxed) & b)
+	if (smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed) & b)
 		return -EALREADY;
 	/* acq_rel: release, our writes to the block go with it to whoever
 	 * takes the bit; acquire, against the give-back's exchange. */
-	old = smph_fetch_or(&h->remote[gi], b, smph_acq_rel);
+	old = smph_fetch_or(&h->remote[smph_gidx(h, gi)], b, smph_acq_rel);
 	if (old & b)
 		return -EALREADY; /* another thread freed it first */
 	if (old & SMPH_REMOTE_HELD)
@@ -128,8 +128,9 @@ int smph_tcache_free_remote(struct smpheap *h, uint32_t s, unsigned k, uint32_t 
 	/* Nobody holds the slab's `remote` now (the give-back's exchange came
 	 * first, or the hold's flag is not set yet): move our own bit on,
 	 * unless a holder's exchange took it meanwhile (it is in the word). */
-	if (smph_fetch_and(&h->remote[gi], (smph_word_t)~b, smph_acquire) & b)
-		return smph_runtime_freed(h, k, s, b, smph_slab_release(&h->slabw[gi], b));
+	if (smph_fetch_and(&h->remote[smph_gidx(h, gi)], (smph_word_t)~b, smph_acquire) & b)
+		return smph_runtime_freed(h, k, s, b,
+					  smph_slab_release(&h->slabw[smph_gidx(h, gi)], b));
 	return 0;
 }
 
@@ -156,27 +157,28 @@ static bool hold(struct smpheap *h, struct smph_tcache_class *c, unsigned k, uin
 
 	/* Acquire (in the mark): pairs with give_back()'s release, so the
 	 * last holder's stores to cached[] are behind us. */
-	if (!smph_slab_mark(&h->slabw[gi], g->live, SMPH_SLAB_HELD))
+	if (!smph_slab_mark(&h->slabw[smph_gidx(h, gi)], g->live, SMPH_SLAB_HELD))
 		return false;
 	/* Other threads' frees go to `remote` for us from now on (before any
 	 * block we hand out can be freed). Relaxed: the mark's acquire orders
 	 * it after the last holder's exchange, which cleared the flag. */
-	smph_fetch_or(&h->remote[gi], SMPH_REMOTE_HELD, smph_relaxed);
-	got = smph_slab_take(&h->slabw[gi], g->live, max, &left);
+	smph_fetch_or(&h->remote[smph_gidx(h, gi)], SMPH_REMOTE_HELD, smph_relaxed);
+	got = smph_slab_take(&h->slabw[smph_gidx(h, gi)], g->live, max, &left);
 	/* Relaxed: stable while the word is HELD. */
 	e = smph_load(&h->pt[s], smph_relaxed);
 	if (SMPH_PT_KIND(e) != SMPH_PT_SLAB) {
 		/* A dead word's stray bits that only looked live for our
 		 * class: no block, nothing to give back. */
-		smph_fetch_and(&h->remote[gi], (smph_word_t)~SMPH_REMOTE_HELD, smph_relaxed);
-		smph_slab_unmark(&h->slabw[gi], SMPH_SLAB_HELD);
+		smph_fetch_and(&h->remote[smph_gidx(h, gi)], (smph_word_t)~SMPH_REMOTE_HELD,
+			       smph_relaxed);
+		smph_slab_unmark(&h->slabw[smph_gidx(h, gi)], SMPH_SLAB_HELD);
 		return false;
 	}
 	c->leaf = gi;
 	c->base = smph_page_addr(h, s);
-	c->cached = &h->cached[gi];
-	c->leafword = &h->slabw[gi];
-	c->remote = &h->remote[gi];
+	c->cached = &h->cached[smph_gidx(h, gi)];
+	c->leafword = &h->slabw[smph_gidx(h, gi)];
+	c->remote = &h->remote[smph_gidx(h, gi)];
 	c->span = g->span;
 	c->bits = got;
 	c->held = smph_popcount(got);
@@ -191,7 +193,7 @@ static bool hold(struct smpheap *h, struct smph_tcache_class *c, unsigned k, uin
 		/* We emptied its word: drop its hint, then look again. */
 		smph_hint_clear(&h->hint[k], gi);
 		/* Relaxed: ordered by the AND's acquire. */
-		if (smph_load(&h->slabw[gi], smph_relaxed) & g->full)
+		if (smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed) & g->full)
 			smph_hint_set(&h->hint[k], gi);
 	}
 	return true;

@@ -33,10 +33,10 @@ static uint32_t free_in(const struct smpheap *o, unsigned k, bool cached)
 	uint32_t n = 0;
 
 	for (uint32_t gi = 0; gi < o->granules; gi++) {
-		smph_word_t w = atomic_load(&o->slabw[gi]);
+		smph_word_t w = atomic_load(&o->slabw[smph_gidx(o, gi)]);
 
 		if ((w & o->geom[k].live) && atomic_load(&o->pt[gi << o->gshift]) == o->geom[k].tag)
-			n += smph_popcount(cached ? atomic_load(&o->cached[gi])
+			n += smph_popcount(cached ? atomic_load(&o->cached[smph_gidx(o, gi)])
 						  : w & o->geom[k].full);
 	}
 	return n;
