@@ -37,7 +37,7 @@ struct plan {
 	uint32_t pool_pages;				  /* pages from region 0 to the end */
 	uint32_t granules;				  /* slab granules in the pool */
 	unsigned gshift;				  /* log2(pages per granule) */
-	unsigned grow_shift;				  /* smph_gidx()'s rows, log2 */
+	unsigned grow_shift;				  /* smph_gidx()'s words, log2 */
 	size_t gwords;					  /* words of slabw[], cached[], remote[] */
 	uint32_t max_block;				  /* largest block */
 	struct smph_class_geom geom[SMPHEAP_MAX_CLASSES]; /* class geometry */
@@ -198,10 +198,11 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 		p->pool_pages = (uint32_t)pages;
 	}
 	p->granules = (p->pool_pages + (1u << p->gshift) - 1) >> p->gshift;
-	/* Granule words in columns (smph_gidx()), one more for the empty
-	 * word a core's current points at when it has none. */
-	p->grow_shift = log2_of(((size_t)p->granules + 1 + SMPH_LINE_WORDS - 1) / SMPH_LINE_WORDS);
-	p->gwords = (size_t)SMPH_LINE_WORDS << p->grow_shift;
+	/* Granule words spread by smph_gidx(), one more for the empty word a
+	 * core's current points at when it has none, at least a line of them. */
+	p->grow_shift = log2_of((size_t)p->granules + 1 > SMPH_LINE_WORDS ? (size_t)p->granules + 1
+									  : SMPH_LINE_WORDS);
+	p->gwords = (size_t)1 << p->grow_shift;
 
 	/* Metadata, from the start of mem. */
 	off = smph_align_up(sizeof(struct smpheap), SMPH_CACHE_LINE);
@@ -329,7 +330,7 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	h->bank_shift = log2_of(l->bank_size);
 	h->page_shift = log2_of(l->page_size);
 	h->gshift = p.gshift;
-	h->grow_shift = p.grow_shift;
+	h->gmask = (uint32_t)(p.gwords - 1);
 	h->banks = (uint32_t)(p.zones_len >> h->bank_shift);
 	h->bank_owner = (uint16_t *)(base + p.off_bank_owner);
 	h->bank_off = (SMPH_ATOMIC(unsigned char) *)(base + p.off_bank_off);

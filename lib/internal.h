@@ -206,7 +206,7 @@ struct smpheap {
 	unsigned bank_shift;		       /* log2(bank size) */
 	unsigned page_shift;		       /* log2(page size) */
 	unsigned gshift;		       /* log2(pages per slab granule) */
-	unsigned grow_shift;		       /* smph_gidx(): log2(rows of granule words) */
+	uint32_t gmask;			       /* smph_gidx(): words of granule arrays - 1 */
 	uint32_t banks;			       /* banks from zones_base to end */
 	uint16_t *bank_owner;		       /* per bank: SMPH_OWNER_* | index */
 	SMPH_ATOMIC(unsigned char) * bank_off; /* per bank: 1 while powered off */
@@ -450,14 +450,14 @@ static inline enum smph_where smph_locate(const struct smpheap *h, uintptr_t p, 
 
 /* Index of granule gi's words in slabw[], cached[] and remote[]: granules
  * next to each other (slabs cut one after another, often for different
- * cores) land on different cache lines, so that cores claiming and freeing
- * in their own current slabs do not share a line of slab words (the arrays
- * are SMPH_LINE_WORDS columns of 2^grow_shift words). */
+ * cores) land a line and a word apart, so that cores claiming and freeing in
+ * their own current slabs do not share a line of slab words. The arrays
+ * have gmask + 1 words, a power of two; an odd stride is a bijection
+ * modulo that. */
 #define SMPH_LINE_WORDS (SMPH_CACHE_LINE / (unsigned)sizeof(smph_word_t))
-#define SMPH_LINE_SHIFT (SMPHEAP_WORD_BITS == 64 ? 3u : 4u)
 static inline uint32_t smph_gidx(const struct smpheap *h, uint32_t gi)
 {
-	return ((gi & (SMPH_LINE_WORDS - 1)) << h->grow_shift) | (gi >> SMPH_LINE_SHIFT);
+	return (gi * (SMPH_LINE_WORDS + 1)) & h->gmask;
 }
 
 /* Pool page of p, or SMPH_NO_BIT if p is not in the pool's page space. */
