@@ -81,6 +81,22 @@ static void *runtime_last_try(struct smpheap *h, unsigned core, unsigned slot, s
 	return smph_runtime_alloc(h, core, slot, size, align, bytes);
 }
 
+/* Before a buffer allocation fails: the runtime zone's empty current slabs
+ * and the caller's own cached words may be what holds the shared pool's
+ * pages; they go back, and the claim is tried once more. */
+static void *buffer_last_try(struct smpheap *h, unsigned slot, uint32_t caps, size_t size,
+			     size_t align, size_t *bytes)
+{
+	bool more = smph_runtime_reclaim(h);
+
+	if (slot < h->tcache_slots &&
+	    smph_load(&h->tcache[slot].core, smph_relaxed) != SMPH_NO_CORE) {
+		smph_tcache_flush(h, &h->tcache[slot]);
+		more = true;
+	}
+	return more ? smph_buffer_alloc(h, caps, size, align, bytes) : NULL;
+}
+
 void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size,
 			    size_t align)
 {
@@ -116,6 +132,8 @@ void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t 
 		break;
 	case SMPHEAP_ZONE_BUFFER:
 		p = smph_buffer_alloc(h, caps, size, align, &bytes);
+		if (!p)
+			p = buffer_last_try(h, slot, caps, size, align, &bytes);
 		break;
 	}
 	if (smph_unlikely(!p))

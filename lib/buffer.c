@@ -35,10 +35,15 @@ void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t al
 }
 
 /* What a free or resize of pool page i that is not a run start gets:
- * -EALREADY for a free page, -EINVAL for anything else. */
+ * -EALREADY for a free page (in the pool, or in a bank the sweep powered
+ * off: it was free then), -EINVAL for anything else. */
 static int not_a_run(const struct smpheap *h, uint32_t i)
 {
-	return smph_bit_test(h->pfree, i) ? -EALREADY : -EINVAL;
+	uint32_t b = (uint32_t)((smph_page_addr(h, i) - h->zones_base) >> h->bank_shift);
+
+	/* Relaxed: a snapshot, to classify a bad free. */
+	return smph_bit_test(h->pfree, i) || smph_load(&h->bank_off[b], smph_relaxed) ? -EALREADY
+										      : -EINVAL;
 }
 
 int smph_buffer_free(struct smpheap *h, uint32_t i, size_t *bytes)

@@ -237,7 +237,7 @@ static bool room_maybe(const struct no_room *nr, const struct smph_class_geom *g
  * need). A CAS on the core's current, so a core that moved on meanwhile
  * keeps what it has; a core that claims from the slab meanwhile makes the
  * retire CAS fail and just refills later. True if a slab went back. */
-static bool reclaim_empty(struct smpheap *h)
+bool smph_runtime_reclaim(struct smpheap *h)
 {
 	uint32_t none = h->granules << h->gshift, before = 0, after = 0;
 
@@ -272,7 +272,7 @@ static uint32_t refill(struct smpheap *h, unsigned core, unsigned k, struct no_r
 
 	if (s == SMPH_NO_BIT && room_maybe(nr, g)) {
 		s = smph_runtime_cut(h, k);
-		if (s == SMPH_NO_BIT && reclaim_empty(h))
+		if (s == SMPH_NO_BIT && smph_runtime_reclaim(h))
 			s = smph_runtime_cut(h, k);
 		if (s == SMPH_NO_BIT && g->pages <= nr->pages) {
 			nr->pages = g->pages;

@@ -22,6 +22,10 @@ uint32_t smph_runtime_cut(struct smpheap *h, unsigned k);
  * cache giving its word back) is cleared after them. */
 void smph_runtime_give_back(struct smpheap *h, uint32_t s, smph_word_t bits, smph_word_t mark);
 
+/* Before the pool reports exhaustion (to either zone): every core's current
+ * slab that is all free goes back to the pool. True if one did. */
+bool smph_runtime_reclaim(struct smpheap *h);
+
 /* core_down: the core's current slabs stop being current (and go back to
  * the pool if all free). */
 void smph_runtime_core_release(struct smpheap *h, unsigned core);

@@ -37,7 +37,7 @@ static const struct smpheap_layout stress_layout_small = {
 	     * maps, one pool shared by the runtime and buffer zones */
 	    {SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED, 64 + 66,
 	     SMPHEAP_POOL_RUNTIME | SMPHEAP_POOL_BUFFER},
-	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, 16},
+	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, 16, SMPHEAP_POOL_BUFFER},
 	},
     .slab_bytes = 1024, /* 4-page slabs: a tiny pool */
 };
