@@ -5,15 +5,15 @@
  * save no state and the long ones are out of line:
  *
  *   smpheap_alloc  RUNTIME  alloc_runtime: the thread's held word, no atomic RMW
- *                           -> alloc_runtime_claim: one CAS in the own shard
- *                           -> alloc_slow: a new word, stealing, the last try
+ *                           -> alloc_runtime_claim: one CAS in the core's current slab
+ *                           -> alloc_slow: a new word, refill (runtime.c), the last try
  *                  SYS      alloc_sys: one CAS on the core's bump offset
  *                  BUFFER   alloc_buffer: a run of pages (buffer.c)
  *                  any      -> smpheap_alloc_aligned: every check, every zone
  *   smpheap_free            the held word the thread used last, by address
- *                           -> free_located: the block's class from its address;
- *                              the held word of that class, else the shard's
- *                              bitmap (one OR), or a buffer run
+ *                           -> free_located: the page table entry of its page:
+ *                              a slab's block: the held word of that class,
+ *                              else the slab's word (one OR); a buffer run
  *                           -> free_rejected: NULL and pointers in no shard or
  *                              region, classified
  *
@@ -81,6 +81,22 @@ static void *runtime_last_try(struct smpheap *h, unsigned core, unsigned slot, s
 	return smph_runtime_alloc(h, core, slot, size, align, bytes);
 }
 
+/* Before a buffer allocation fails: the runtime zone's empty current slabs
+ * and the caller's own cached words may be what holds the shared pool's
+ * pages; they go back, and the claim is tried once more. */
+static void *buffer_last_try(struct smpheap *h, unsigned slot, uint32_t caps, size_t size,
+			     size_t align, size_t *bytes)
+{
+	bool more = smph_runtime_reclaim(h);
+
+	if (slot < h->tcache_slots &&
+	    smph_load(&h->tcache[slot].core, smph_relaxed) != SMPH_NO_CORE) {
+		smph_tcache_flush(h, &h->tcache[slot]);
+		more = true;
+	}
+	return more ? smph_buffer_alloc(h, caps, size, align, bytes) : NULL;
+}
+
 void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size,
 			    size_t align)
 {
@@ -116,6 +132,8 @@ void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t 
 		break;
 	case SMPHEAP_ZONE_BUFFER:
 		p = smph_buffer_alloc(h, caps, size, align, &bytes);
+		if (!p)
+			p = buffer_last_try(h, slot, caps, size, align, &bytes);
 		break;
 	}
 	if (smph_unlikely(!p))
@@ -163,7 +181,13 @@ static __attribute__((noinline)) void *alloc_slow(struct smpheap *h, enum smphea
 	core = smph_core(h);
 	slot = smph_slot();
 	if (smph_likely(zone == SMPHEAP_ZONE_RUNTIME)) {
-		p = smph_runtime_alloc_fast(h, core, slot, size, &bytes);
+		unsigned k = h->size_class[(size + 15) >> 4];
+
+		p = NULL;
+		if (slot < h->tcache_slots && h->geom[k].cache_max)
+			p = smph_tcache_refill(h, &h->tcache[slot], core, k, &bytes);
+		if (!p)
+			p = smph_runtime_alloc(h, core, slot, size, SMPH_MIN_ALIGN, &bytes);
 		if (smph_unlikely(!p))
 			p = runtime_last_try(h, core, slot, size, SMPH_MIN_ALIGN, &bytes);
 		if (smph_likely(p != NULL)) {
@@ -201,34 +225,26 @@ static __attribute__((noinline)) void *alloc_sys(struct smpheap *h, uint32_t cap
 
 /* The pure lock-free path, for threads without a slot (every core on bare
  * metal) and classes without the cache: one claim (a CAS) in the calling
- * core's own shard. A thread whose cache needs a new word, an empty shard,
- * and a thread new to the platform go on to alloc_slow(). */
+ * core's current slab. A thread whose cache needs a new word, a slab that
+ * has run dry, and a thread new to the platform go on to alloc_slow(). */
 static __attribute__((noinline)) void *alloc_runtime_claim(struct smpheap *h, size_t size)
 {
 	unsigned core = smph_core_ready(), slot = smph_slot_ready();
 	unsigned k = h->size_class[(size + 15) >> 4];
 	const struct smph_class_geom *g = &h->geom[k];
-	struct smph_shard *s;
-	uint32_t idx;
+	void *p;
 
 	if (smph_unlikely(core >= h->cores || slot == SMPHEAP_SELF_UNSET ||
 			  (slot < h->tcache_slots && g->cache_max)))
 		return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
-	s = &h->shards[core];
-	/* Relaxed: a core's own shard cannot go down under it (the core_down
-	 * contract: no thread acts as a core while it goes down). */
-	if (smph_likely(atomic_load_explicit(&s->online, memory_order_relaxed))) {
-		idx = smph_bitmap2_claim_fast(&s->bm[k]);
-		if (smph_likely(idx != SMPH_NO_BIT)) {
-			void *p = (void *)(s->base + g->offset + (uintptr_t)idx * g->block_size);
-
+	p = smph_runtime_claim_current(h, core, k);
+	if (smph_likely(p != NULL)) {
 #ifdef SMPHEAP_POISON
-			check_poison(h, SMPHEAP_ZONE_RUNTIME, core, p, g->block_size);
+		check_poison(h, SMPHEAP_ZONE_RUNTIME, core, p, g->block_size);
 #endif
-			return smph_count_alloc(h, SMPHEAP_ZONE_RUNTIME,
-						smph_tally(h, SMPHEAP_ZONE_RUNTIME, core, slot),
-						g->block_size, p);
-		}
+		return smph_count_alloc(h, SMPHEAP_ZONE_RUNTIME,
+					smph_tally(h, SMPHEAP_ZONE_RUNTIME, core, slot),
+					g->block_size, p);
 	}
 	return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
 }
@@ -308,16 +324,15 @@ void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, si
 	return alloc_slow(h, zone, caps, size);
 }
 
-/* A runtime block (block idx of class k in `core`'s shard, at p) back to its
- * shard's bitmap: one atomic OR. */
-static inline int free_block(struct smpheap *h, unsigned core, unsigned k, uint32_t idx,
-			     uintptr_t p)
+/* A runtime block (block idx of the class-k slab at pool page s, at p)
+ * back to its slab's word: one atomic OR. */
+static inline int free_block(struct smpheap *h, unsigned k, uint32_t s, uint32_t idx, uintptr_t p)
 {
 	int rc;
 
 	if (smph_unlikely(idx == SMPH_NO_BIT))
 		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EINVAL);
-	rc = smph_runtime_free(h, core, k, idx, p);
+	rc = smph_runtime_free(h, k, s, idx, p);
 	if (smph_unlikely(rc))
 		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, rc);
 	return smph_count_free(h, SMPHEAP_ZONE_RUNTIME,
@@ -325,11 +340,12 @@ static inline int free_block(struct smpheap *h, unsigned core, unsigned k, uint3
 			       h->geom[k].block_size);
 }
 
-/* A buffer run (at p in region r) back to its region. */
-static __attribute__((noinline)) int free_run(struct smpheap *h, unsigned r, uintptr_t p)
+/* A buffer run (at pool page i) back to the pool; anything else at a page
+ * that is no slab's is answered there. */
+static __attribute__((noinline)) int free_run(struct smpheap *h, uint32_t i)
 {
 	size_t bytes = 0;
-	int rc = smph_buffer_free(h, r, p, &bytes);
+	int rc = smph_buffer_free(h, i, &bytes);
 
 	if (smph_unlikely(rc))
 		return smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, rc);
@@ -337,10 +353,9 @@ static __attribute__((noinline)) int free_run(struct smpheap *h, unsigned r, uin
 			       caller_tally(h, SMPHEAP_ZONE_BUFFER, smph_slot()), bytes);
 }
 
-/* NULL, and every pointer that free_located() found in no runtime shard
- * and no buffer region: in a system heap, in the padding of a core group,
- * or outside the zones (also any pointer given with a heap that is not
- * one). Classified and counted; nothing changes. */
+/* NULL, and every pointer that free_located() found outside the pool: in
+ * a system heap, in the padding after one, or outside the zones (also any pointer given with a heap
+ * that is not one). Classified and counted; nothing changes. */
 static __attribute__((noinline)) int free_rejected(struct smpheap *h, void *ptr)
 {
 	unsigned index;
@@ -354,8 +369,7 @@ static __attribute__((noinline)) int free_rejected(struct smpheap *h, void *ptr)
 		return smph_count_bad_free(h, SMPHEAP_ZONE_SYS, -EPERM);
 	case SMPH_AT_GAP:
 		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EINVAL);
-	case SMPH_AT_SHARD:  /* free_located() takes these */
-	case SMPH_AT_REGION: /* and these */
+	case SMPH_AT_POOL: /* free_located() takes these */
 		smph_assert(0);
 		/* fall through */
 	case SMPH_AT_FOREIGN:
@@ -364,40 +378,74 @@ static __attribute__((noinline)) int free_rejected(struct smpheap *h, void *ptr)
 	}
 }
 
+/* A free into a page a retired slab left (its entry NONE_WAS_SLAB): a
+ * block of a slab gone back to the pool, or going back (the entries are
+ * reset before the pages are released), is free already; but a run may
+ * have taken the page since, without rewriting its inner entries, and a
+ * pointer inside a live run is not a block. The run's start is the first
+ * RUN entry at or before the page with no free page or slab between:
+ * a walk back, on this path of bad frees only. */
+static __attribute__((noinline)) int free_was_slab(struct smpheap *h, uint32_t page)
+{
+	for (uint32_t j = page + 1; j-- > 0;) {
+		/* Relaxed: a snapshot, to classify a bad free. */
+		uint32_t e = smph_load(&h->pt[j], smph_relaxed);
+
+		if (SMPH_PT_KIND(e) == SMPH_PT_RUN) {
+			if (page < j + SMPH_PT_DATA(e))
+				return smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, -EINVAL);
+			break;
+		}
+		if (SMPH_PT_KIND(e) != SMPH_PT_NONE || smph_bit_test(h->pfree, j))
+			break;
+	}
+	return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EALREADY);
+}
+
 /* A free that is not of the word the thread used last (or by a thread with
- * no slot): find the block's shard and class from its address, then put it
- * in the thread's held word of that class if it belongs there, else back to
- * the shard's bitmap. Buffer runs go to their region; anything else goes
- * to free_rejected() to be classified. */
+ * no slot): the page table entry of its page says what it is. A slab's
+ * block goes into the thread's held word of that class if it belongs there,
+ * else back to the slab's word; a page that is no slab's goes to the buffer
+ * zone to be answered; anything outside the pool to free_rejected(). */
 static __attribute__((noinline)) int free_located(struct smpheap *h, unsigned slot, void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr;
+	uint32_t page = smph_pool_page(h, p);
 
-	/* Unsigned wrap: NULL and pointers below the zones fail the range
-	 * test too, and go to free_rejected() to be answered. */
-	if (smph_likely(p - h->zones_base < h->end - h->zones_base)) {
-		unsigned owner = h->bank_owner[(p - h->zones_base) >> h->bank_shift];
-		const struct smph_shard *s = &h->shards[owner & SMPH_OWNER_INDEX];
-		uintptr_t off = p - s->base;
+	if (smph_likely(page != SMPH_NO_BIT)) {
+		/* Relaxed: see smph_slab_start(). */
+		uint32_t e = smph_load(&h->pt[page], smph_relaxed), s;
 
-		if (smph_likely(!(owner & SMPH_OWNER_REGION) && off < h->shard_bytes)) {
-			unsigned k = smph_class_at(h, off);
-			const struct smph_class_geom *g = &h->geom[k];
-			uint32_t idx = smph_block_index(g, off - g->offset);
-			struct smph_tcache *t = &h->tcache[slot];
+		if (smph_likely(SMPH_PT_KIND(e) >= SMPH_PT_SLAB)) {
+			unsigned k;
+			const struct smph_class_geom *g;
+			uint32_t idx;
 
+			s = smph_slab_start(h, page, e, &e);
+			if (smph_unlikely(SMPH_PT_KIND(e) != SMPH_PT_SLAB))
+				/* The slab was retired while we looked: its
+				 * blocks were all free. */
+				return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, -EALREADY);
+			k = SMPH_PT_CLASS(e);
+			g = &h->geom[k];
+			idx = smph_block_index(g, p - smph_page_addr(h, s));
 			if (slot < h->tcache_slots && smph_likely(idx != SMPH_NO_BIT) &&
-			    smph_tcache_push(&t->cls[k], p)) {
+			    smph_tcache_push(&h->tcache[slot].cls[k], p)) {
+				struct smph_tcache *t = &h->tcache[slot];
+
 				t->last = &t->cls[k];
 				return smph_count_free(
 				    h, SMPHEAP_ZONE_RUNTIME,
 				    (struct smph_tally){&t->ctr[SMPHEAP_ZONE_RUNTIME], true},
 				    g->block_size);
 			}
-			return free_block(h, owner, k, idx, p);
+			return free_block(h, k, s, idx, p);
 		}
-		if (owner & SMPH_OWNER_REGION)
-			return free_run(h, owner & SMPH_OWNER_INDEX, p);
+		if (e == SMPH_PT_NONE_WAS_SLAB)
+			return free_was_slab(h, page);
+		if (((p - h->pool_base) & (((uintptr_t)1 << h->page_shift) - 1)) == 0)
+			return free_run(h, page);
+		return smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, -EINVAL);
 	}
 	return free_rejected(h, ptr);
 }
@@ -439,10 +487,27 @@ static void *move_block(struct smpheap *h, void *ptr, size_t old_bytes, enum smp
 	return q;
 }
 
+/* What the pool pointer p is: a runtime block (RUNTIME), a page of the
+ * buffer zone's (BUFFER), or neither (-1: inside a page, not its start). */
+static int pool_kind(const struct smpheap *h, uintptr_t p, uint32_t *page)
+{
+	uint32_t e;
+
+	*page = smph_pool_page(h, p);
+	if (*page == SMPH_NO_BIT)
+		return -1;
+	/* Relaxed: a snapshot, as the entry points using it promise. */
+	e = smph_load(&h->pt[*page], smph_relaxed);
+	if (SMPH_PT_KIND(e) >= SMPH_PT_SLAB)
+		return SMPHEAP_ZONE_RUNTIME;
+	return (p & (((uintptr_t)1 << h->page_shift) - 1)) ? -1 : SMPHEAP_ZONE_BUFFER;
+}
+
 void *smpheap_realloc(struct smpheap *h, void *ptr, size_t size)
 {
 	uintptr_t p = (uintptr_t)ptr;
 	unsigned index;
+	uint32_t page;
 	size_t old_bytes = 0, new_bytes = 0;
 	bool live;
 	int rc;
@@ -456,29 +521,35 @@ void *smpheap_realloc(struct smpheap *h, void *ptr, size_t size)
 		return NULL;
 	}
 	switch (smph_locate(h, p, &index)) {
-	case SMPH_AT_SHARD:
-		old_bytes = smph_runtime_block_size(h, p, &live);
-		if (!old_bytes || !live) {
-			smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME,
-					    old_bytes ? -EALREADY : -EINVAL);
+	case SMPH_AT_POOL:
+		switch (pool_kind(h, p, &page)) {
+		case SMPHEAP_ZONE_RUNTIME:
+			old_bytes = smph_runtime_block_size(h, p, &live);
+			if (!old_bytes || !live) {
+				smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME,
+						    old_bytes ? -EALREADY : -EINVAL);
+				return NULL;
+			}
+			if (size <= old_bytes)
+				return ptr; /* the block already holds it */
+			return move_block(h, ptr, old_bytes, SMPHEAP_ZONE_RUNTIME, 0, size, 1);
+		case SMPHEAP_ZONE_BUFFER:
+			rc = smph_buffer_resize(h, page, size, &old_bytes, &new_bytes);
+			if (rc == 0) {
+				smph_count_resize(h, SMPHEAP_ZONE_BUFFER,
+						  caller_tally(h, SMPHEAP_ZONE_BUFFER, smph_slot()),
+						  old_bytes, new_bytes);
+				return ptr;
+			}
+			if (rc == -ENOMEM)
+				return move_block(h, ptr, old_bytes, SMPHEAP_ZONE_BUFFER,
+						  h->regions[index].caps, size, 1);
+			smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, rc);
+			return NULL;
+		default:
+			smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, -EINVAL);
 			return NULL;
 		}
-		if (size <= old_bytes)
-			return ptr; /* the block already holds it */
-		return move_block(h, ptr, old_bytes, SMPHEAP_ZONE_RUNTIME, 0, size, 1);
-	case SMPH_AT_REGION:
-		rc = smph_buffer_resize(h, p, size, &old_bytes, &new_bytes);
-		if (rc == 0) {
-			smph_count_resize(h, SMPHEAP_ZONE_BUFFER,
-					  caller_tally(h, SMPHEAP_ZONE_BUFFER, smph_slot()),
-					  old_bytes, new_bytes);
-			return ptr;
-		}
-		if (rc == -ENOMEM)
-			return move_block(h, ptr, old_bytes, SMPHEAP_ZONE_BUFFER,
-					  h->regions[index].caps, size, 1);
-		smph_count_bad_free(h, SMPHEAP_ZONE_BUFFER, rc);
-		return NULL;
 	case SMPH_AT_SYS:
 		smph_count_bad_free(h, SMPHEAP_ZONE_SYS, -EPERM);
 		return NULL;
@@ -496,17 +567,18 @@ size_t smpheap_usable_size(const struct smpheap *h, const void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr;
 	unsigned index;
+	uint32_t page;
 	size_t bytes;
 	bool live;
 
-	if (!heap_ok(h) || !ptr)
+	if (!heap_ok(h) || !ptr || smph_locate(h, p, &index) != SMPH_AT_POOL)
 		return 0;
-	switch (smph_locate(h, p, &index)) {
-	case SMPH_AT_SHARD:
+	switch (pool_kind(h, p, &page)) {
+	case SMPHEAP_ZONE_RUNTIME:
 		bytes = smph_runtime_block_size(h, p, &live);
 		return live ? bytes : 0;
-	case SMPH_AT_REGION:
-		return smph_buffer_run_bytes(h, p);
+	case SMPHEAP_ZONE_BUFFER:
+		return smph_buffer_run_bytes(h, page);
 	default:
 		return 0;
 	}
@@ -515,17 +587,19 @@ size_t smpheap_usable_size(const struct smpheap *h, const void *ptr)
 int smpheap_zone_of(const struct smpheap *h, const void *ptr)
 {
 	unsigned index;
+	uint32_t page;
 
 	if (!heap_ok(h))
 		return -EFAULT;
 	switch (smph_locate(h, (uintptr_t)ptr, &index)) {
 	case SMPH_AT_SYS:
 		return SMPHEAP_ZONE_SYS;
-	case SMPH_AT_SHARD:
 	case SMPH_AT_GAP:
 		return SMPHEAP_ZONE_RUNTIME;
-	case SMPH_AT_REGION:
-		return SMPHEAP_ZONE_BUFFER;
+	case SMPH_AT_POOL:
+		return pool_kind(h, (uintptr_t)ptr, &page) == SMPHEAP_ZONE_RUNTIME
+			   ? SMPHEAP_ZONE_RUNTIME
+			   : SMPHEAP_ZONE_BUFFER;
 	default:
 		return -EFAULT;
 	}

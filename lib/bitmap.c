@@ -33,6 +33,18 @@ void smph_bitmap2_init(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t 
 	}
 }
 
+void smph_bitmap2_init_empty(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t bits)
+{
+	bm->bits = bits;
+	bm->leaves = smph_words_for(bits);
+	bm->summaries = smph_words_for(bm->leaves);
+	bm->leaf = storage;
+	bm->summary = storage + bm->leaves;
+	for (uint32_t i = 0; i < bm->leaves + bm->summaries; i++)
+		/* Relaxed: init runs before the heap is shared with anyone. */
+		smph_store(&storage[i], 0, smph_relaxed);
+}
+
 /* Called by a claimer that saw leaf `li` empty (or emptied it). Clears the
  * leaf's summary bit, then looks at the leaf again: a release that refilled
  * it and set the summary bit before our AND would otherwise be hidden. The
@@ -145,72 +157,98 @@ int smph_bitmap2_check(const struct smph_bitmap2 *bm)
 	return 0;
 }
 
+/* A run's words: the partial first one, the whole ones, the partial last
+ * one, so the loops over whole words do no mask arithmetic (a buffer run's
+ * cost is then one RMW per word with little else: issue 11). */
+struct word_span {
+	uint32_t w0, w1;    /* first and last word index */
+	smph_word_t m0, m1; /* masks of the run's bits in them (w0 == w1: m0 only) */
+};
+
+static struct word_span word_span(uint32_t first, uint32_t n)
+{
+	uint32_t last = first + n - 1;
+	struct word_span sp = {first >> SMPH_WORD_SHIFT, last >> SMPH_WORD_SHIFT, 0, 0};
+	unsigned lo = first & (SMPH_WORD_BITS - 1), hi = last & (SMPH_WORD_BITS - 1);
+
+	if (sp.w0 == sp.w1) {
+		sp.m0 = smph_mask(lo, hi - lo + 1);
+	} else {
+		sp.m0 = SMPH_WORD_ONES << lo;
+		sp.m1 = smph_mask(0, hi + 1);
+	}
+	return sp;
+}
+
 void smph_bits_set_run_slow(smph_aword_t *map, uint32_t first, uint32_t n)
 {
-	uint32_t pos = first, end = first + n;
+	struct word_span sp;
 
-	while (pos < end) {
-		unsigned lo = pos & (SMPH_WORD_BITS - 1);
-		unsigned cnt = SMPH_WORD_BITS - lo;
+	if (!n)
+		return;
+	sp = word_span(first, n);
+	/* Release throughout: see the declaration. */
+	smph_fetch_or(&map[sp.w0], sp.m0, smph_release);
+	if (sp.w0 == sp.w1)
+		return;
+	for (uint32_t w = sp.w0 + 1; w < sp.w1; w++)
+		smph_fetch_or(&map[w], SMPH_WORD_ONES, smph_release);
+	smph_fetch_or(&map[sp.w1], sp.m1, smph_release);
+}
 
-		if (cnt > end - pos)
-			cnt = end - pos;
-		/* Release: see the declaration. */
-		smph_fetch_or(&map[pos >> SMPH_WORD_SHIFT], smph_mask(lo, cnt), smph_release);
-		pos += cnt;
-	}
+/* Clears the bits `m` of *word, which must all be 1, with a CAS; false if
+ * one is 0 (someone holds it). */
+static bool claim_bits(smph_aword_t *word, smph_word_t m)
+{
+	smph_word_t cur = smph_load(word, smph_relaxed);
+
+	do {
+		if ((cur & m) != m)
+			return false;
+		/* Acquire on success: as smph_bitmap2_claim()
+		 * (tests/model/relacy_buffer.cpp weakens it). */
+	} while (!smph_cas_weak(word, &cur, cur & ~m,
+				SMPH_ORDER(claim_run, smph_acquire, smph_relaxed), smph_relaxed));
+	return true;
 }
 
 uint32_t smph_bits_claim_run(smph_aword_t *map, uint32_t first, uint32_t n)
 {
-	uint32_t pos = first, end = first + n;
+	struct word_span sp = word_span(first, n);
+	uint32_t w = sp.w0;
 
-	while (pos < end) {
-		unsigned lo = pos & (SMPH_WORD_BITS - 1);
-		unsigned cnt = SMPH_WORD_BITS - lo;
-		smph_aword_t *word = &map[pos >> SMPH_WORD_SHIFT];
-		smph_word_t m, cur;
-
-		if (cnt > end - pos)
-			cnt = end - pos;
-		m = smph_mask(lo, cnt);
-		cur = smph_load(word, smph_relaxed);
-		do {
-			if ((cur & m) != m) {
-				/* Someone holds part of the run: give back the
-				 * words we took so they can have them. */
-				smph_bits_set_run(map, first, pos - first);
-				return pos;
-			}
-			/* Acquire on success: as smph_bitmap2_claim()
-			 * (tests/model/relacy_buffer.cpp weakens it). */
-		} while (!smph_cas_weak(word, &cur, cur & ~m,
-					SMPH_ORDER(claim_run, smph_acquire, smph_relaxed),
-					smph_relaxed));
-		pos += cnt;
-	}
-	return SMPH_NO_BIT;
+	if (!claim_bits(&map[w], sp.m0))
+		return first;
+	if (sp.w0 == sp.w1)
+		return SMPH_NO_BIT;
+	for (w = sp.w0 + 1; w < sp.w1; w++)
+		if (!claim_bits(&map[w], SMPH_WORD_ONES))
+			goto busy;
+	if (claim_bits(&map[w], sp.m1))
+		return SMPH_NO_BIT;
+busy:
+	/* Someone holds part of the run: give back the words we took so they
+	 * can have them. */
+	smph_bits_set_run(map, first, (w << SMPH_WORD_SHIFT) - first);
+	return w << SMPH_WORD_SHIFT;
 }
 
 /* First 0 bit in [lo, hi), or SMPH_NO_BIT. */
 static uint32_t find_clear(const smph_aword_t *map, uint32_t lo, uint32_t hi)
 {
-	uint32_t pos = lo;
+	struct word_span sp = word_span(lo, hi - lo);
+	/* Relaxed throughout: a search snapshot; the claim re-checks with CAS. */
+	smph_word_t z = ~smph_load(&map[sp.w0], smph_relaxed) & sp.m0;
+	uint32_t w = sp.w0;
 
-	while (pos < hi) {
-		unsigned off = pos & (SMPH_WORD_BITS - 1);
-		unsigned cnt = SMPH_WORD_BITS - off;
-		smph_word_t w;
-
-		if (cnt > hi - pos)
-			cnt = hi - pos;
-		/* Relaxed: a search snapshot; the claim re-checks with CAS. */
-		w = ~smph_load(&map[pos >> SMPH_WORD_SHIFT], smph_relaxed) & smph_mask(off, cnt);
-		if (w)
-			return (pos & ~(SMPH_WORD_BITS - 1)) + smph_ctz(w);
-		pos += cnt;
+	if (!z && sp.w0 != sp.w1) {
+		for (w = sp.w0 + 1; w < sp.w1; w++)
+			if ((z = ~smph_load(&map[w], smph_relaxed)) != 0)
+				break;
+		if (w == sp.w1)
+			z = ~smph_load(&map[w], smph_relaxed) & sp.m1;
 	}
-	return SMPH_NO_BIT;
+	return z ? (w << SMPH_WORD_SHIFT) + smph_ctz(z) : SMPH_NO_BIT;
 }
 
 uint32_t smph_bits_find_set_slow(const smph_aword_t *map, uint32_t bits, uint32_t from)
@@ -272,4 +310,124 @@ uint32_t smph_bits_count(const smph_aword_t *map, uint32_t first, uint32_t n)
 		pos += cnt;
 	}
 	return count;
+}
+
+void smph_hint_clear(const struct smph_bitmap2 *bm, uint32_t i)
+{
+	uint32_t li = i >> SMPH_WORD_SHIFT;
+	smph_word_t b = smph_bit(i);
+	/* acq_rel: if a free's smph_hint_set() came first in this leaf's
+	 * modification order, we synchronise with it and the caller's re-read
+	 * sees the word that free made non-empty; if it came after, it sets
+	 * the bit itself (tests/model/slab.pml). */
+	smph_word_t old = smph_fetch_and(&bm->leaf[li], (smph_word_t)~b, smph_acq_rel);
+
+	if ((old & ~b) == 0 && (old & b))
+		smph_bitmap2_summary_clear(bm, li);
+}
+
+uint32_t smph_hint_next(const struct smph_bitmap2 *bm, uint32_t from)
+{
+	uint32_t li = from >> SMPH_WORD_SHIFT;
+
+	if (from >= bm->bits)
+		return SMPH_NO_BIT;
+	{
+		/* Relaxed: a snapshot; the caller checks what it finds. */
+		smph_word_t w = smph_load(&bm->leaf[li], smph_relaxed) &
+				(SMPH_WORD_ONES << (from & (SMPH_WORD_BITS - 1)));
+
+		if (w)
+			return (li << SMPH_WORD_SHIFT) + smph_ctz(w);
+	}
+	for (uint32_t s = (li + 1) >> SMPH_WORD_SHIFT; s < bm->summaries; s++) {
+		smph_word_t sum = smph_load(&bm->summary[s], smph_relaxed);
+
+		if (s == (li + 1) >> SMPH_WORD_SHIFT)
+			sum &= SMPH_WORD_ONES << ((li + 1) & (SMPH_WORD_BITS - 1));
+		while (sum) {
+			uint32_t l = (s << SMPH_WORD_SHIFT) + smph_ctz(sum);
+			smph_word_t w = smph_load(&bm->leaf[l], smph_relaxed);
+
+			sum &= sum - 1;
+			if (w)
+				return (l << SMPH_WORD_SHIFT) + smph_ctz(w);
+		}
+	}
+	return SMPH_NO_BIT;
+}
+
+uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t live, smph_word_t *left)
+{
+	smph_word_t w = smph_load(word, smph_relaxed);
+
+	while ((w & live) && (w & (live - 1))) {
+		smph_word_t m = w & (live - 1), low = m & (~m + 1);
+
+		/* Acquire on success: see smph_slab_claim_fast(). */
+		if (smph_cas_weak(word, &w, w & ~low, smph_acquire, smph_relaxed)) {
+			*left = m & ~low;
+			return smph_ctz(low);
+		}
+	}
+	*left = 0;
+	return SMPH_NO_BIT;
+}
+
+smph_word_t smph_slab_take(smph_aword_t *word, smph_word_t live, uint32_t max, smph_word_t *left)
+{
+	smph_word_t w = smph_load(word, smph_relaxed), take;
+
+	do {
+		smph_word_t m = w & (live - 1);
+
+		if (!(w & live) || !m) {
+			*left = 0;
+			return 0;
+		}
+		take = m;
+		if (smph_popcount(m) > max) {
+			smph_word_t x = m;
+
+			take = 0;
+			for (uint32_t n = 0; n < max; n++) {
+				take |= x & (~x + 1);
+				x &= x - 1;
+			}
+		}
+		/* Acquire on success: as every claim. */
+	} while (!smph_cas_weak(word, &w, w & ~take, smph_acquire, smph_relaxed));
+	*left = (w & (live - 1)) & ~take;
+	return take;
+}
+
+bool smph_slab_retire(smph_aword_t *word, smph_word_t all)
+{
+	smph_word_t w = all;
+
+	/* acq_rel: acquire, so the last frees' writes (poison) are behind the
+	 * pages we now own; release, as the word's new value. */
+	return smph_cas_strong(word, &w, 0, SMPH_ORDER(slab_retire, smph_acq_rel, smph_relaxed),
+			       smph_relaxed);
+}
+
+void smph_slab_unstray(smph_aword_t *word, smph_word_t live, smph_word_t bit)
+{
+	smph_word_t w = smph_load(word, smph_relaxed);
+
+	/* Relaxed: a dead word carries nothing; a live one we leave alone. */
+	while (!(w & live) && (w & bit) &&
+	       !smph_cas_weak(word, &w, w & ~bit, smph_relaxed, smph_relaxed))
+		;
+}
+
+bool smph_slab_mark(smph_aword_t *word, smph_word_t live, smph_word_t mark)
+{
+	smph_word_t w = smph_load(word, smph_relaxed);
+
+	while ((w & live) && !(w & mark))
+		/* Acquire: see the declaration. */
+		if (smph_cas_weak(word, &w, w | mark, smph_acquire, smph_relaxed))
+			return true;
+	return false;
 }

@@ -102,6 +102,9 @@ uint32_t smph_bitmap2_words(uint32_t bits);
  * Not concurrent: init time only. */
 void smph_bitmap2_init(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t bits);
 
+/* As smph_bitmap2_init(), with every bit clear (a set that starts empty). */
+void smph_bitmap2_init_empty(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t bits);
+
 /* Claims one free bit (the lowest it finds). Returns its index, or
  * SMPH_NO_BIT if none was free when looked at. Lock-free. */
 uint32_t smph_bitmap2_claim(const struct smph_bitmap2 *bm);
@@ -250,6 +253,99 @@ static inline int smph_bit_test(const smph_aword_t *map, uint32_t i)
 	/* Relaxed: callers use this for snapshots and for bits only they change. */
 	return (smph_load(&map[i >> SMPH_WORD_SHIFT], smph_relaxed) & smph_bit(i)) != 0;
 }
+
+/* ---- hints: a two-level bitmap used as a set of "may have a free block" ---- */
+
+/* Adds i to the set (release: pairs with smph_hint_clear()'s acq_rel AND). */
+static inline void smph_hint_set(const struct smph_bitmap2 *bm, uint32_t i)
+{
+	(void)smph_bitmap2_release(bm, i);
+}
+
+/* Takes i out of the set with an acq_rel AND (clearing the summary bit too
+ * if the leaf emptied, by the summary protocol). The caller then looks again
+ * at what bit i stands for and calls smph_hint_set() if it still holds: the
+ * same re-read argument as smph_bitmap2_summary_clear(), one level down. */
+void smph_hint_clear(const struct smph_bitmap2 *bm, uint32_t i);
+
+/* First member of the set at or after `from`, or SMPH_NO_BIT. Relaxed
+ * snapshot. */
+uint32_t smph_hint_next(const struct smph_bitmap2 *bm, uint32_t from);
+
+/* ---- slab words (runtime zone) ----
+ *
+ * A slab of n blocks has one word: its blocks in bits 0..n-1 (1 = free),
+ * its LIVE bit at bit n (`live`; `full` = live - 1 is the mask of its
+ * blocks), and two marks at the top: PIN while it is a core's current slab,
+ * HELD while a thread cache holds it. LIVE sits just above a class's own
+ * blocks so that "all free" (live | full) is a value no live slab of another
+ * block count can have: a retirer delayed while the slab was retired and
+ * cut again cannot mistake the new slab's word for its all-free one
+ * (tests/model/slab.pml, -DSHARED_LIVE, shows the ABA a fixed LIVE bit
+ * allows). A claim takes a bit only from a word live for its class; the
+ * retire CAS turns an all-free word with no mark into 0; a free is one OR. */
+#define SMPH_SLAB_PIN ((smph_word_t)1 << (SMPH_WORD_BITS - 1))
+#define SMPH_SLAB_HELD ((smph_word_t)1 << (SMPH_WORD_BITS - 2))
+#define SMPH_SLAB_MAX_BLOCKS (SMPH_WORD_BITS - 3)
+/* In a slab's `remote` word (tcache.h): set while a thread cache holds the
+ * slab, together with the blocks other threads freed into it. */
+#define SMPH_REMOTE_HELD ((smph_word_t)1 << (SMPH_WORD_BITS - 1))
+
+/* Claims the lowest free block of a word live for a class whose LIVE bit is
+ * `live`: its index, or SMPH_NO_BIT if the word has none. *left gets the
+ * word's free blocks after the claim. One try inline; the loop (a CAS lost
+ * to another claim or free) out of line. */
+uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t live, smph_word_t *left);
+static inline uint32_t smph_slab_claim_fast(smph_aword_t *word, smph_word_t live, smph_word_t *left)
+{
+	/* Relaxed: the CAS decides. */
+	smph_word_t w = smph_load(word, smph_relaxed), m = w & (live - 1);
+
+	if (__builtin_expect((w & live) && m, 1)) {
+		smph_word_t low = m & (~m + 1);
+
+		/* Acquire on success: the block's last owner released it with
+		 * a release OR, and the slab's cutter published its page table
+		 * entry with a release store; both are behind us. */
+		if (__builtin_expect(smph_cas_weak(word, &w, w & ~low, smph_acquire, smph_relaxed),
+				     1)) {
+			*left = m & ~low;
+			return smph_ctz(low);
+		}
+	}
+	return smph_slab_claim(word, live, left);
+}
+
+/* Takes up to `max` free blocks of a live word with one CAS (acquire, as
+ * every claim); returns them (0: none). *left as above. */
+smph_word_t smph_slab_take(smph_aword_t *word, smph_word_t live, uint32_t max, smph_word_t *left);
+
+/* Frees `bits` of a slab word with one OR (release: the owner's writes to
+ * the blocks happen before the next claimer's acquire). Returns the old word. */
+static inline smph_word_t smph_slab_release(smph_aword_t *word, smph_word_t bits)
+{
+	return smph_fetch_or(word, bits, smph_release);
+}
+
+/* The retire CAS: an all-free, unmarked word (live | full) to 0. True if it
+ * won: from then on no claim can take a bit of the word. */
+bool smph_slab_retire(smph_aword_t *word, smph_word_t all);
+
+/* Sets `mark` (SMPH_SLAB_PIN or SMPH_SLAB_HELD) on a word live for `live`:
+ * true if this call set it (false: dead, or marked already). Acquire: a
+ * new holder sees the last holder's stores (published by the release
+ * below). */
+bool smph_slab_mark(smph_aword_t *word, smph_word_t live, smph_word_t mark);
+
+/* Clears `mark` (one AND, release); returns the old word. */
+static inline smph_word_t smph_slab_unmark(smph_aword_t *word, smph_word_t mark)
+{
+	return smph_fetch_and(word, (smph_word_t)~mark, smph_release);
+}
+
+/* Takes `bit` back out of a word that is not live for `live` (a free that
+ * raced the slab's retire ORed it there); stops as soon as it is live. */
+void smph_slab_unstray(smph_aword_t *word, smph_word_t live, smph_word_t bit);
 
 /* Number of 1 bits in [first, first+n). Relaxed snapshot. */
 uint32_t smph_bits_count(const smph_aword_t *map, uint32_t first, uint32_t n);

@@ -1,240 +1,120 @@
-/* buffer.c - the buffer zone: contiguous runs of pages, claimed lock-free.
+/* buffer.c - the buffer zone: contiguous runs of pages cut from the pool.
  *
- * Each region has three flat bitmaps, all out of band (no header ever sits
- * in front of DMA data):
- *   free   1 = page free
- *   start  1 = a live run starts at this page
- *   end    1 = a live run ends at this page (its last page)
+ * A run is claimed from the pool (pool.c: found in a snapshot, claimed word
+ * by word in ascending order with one CAS per word, rolled back on
+ * conflict), then published by one release store of its page table entry
+ * at its first page: SMPH_PT_RUN with its length. No header ever sits in
+ * front of DMA data, and no per-page mark is written for the run's other
+ * pages, so neither claim nor release walks the run page by page: both cost
+ * one CAS or OR per word of pages, and free finds the length in O(1).
  *
- * Allocation finds a run of free pages in a snapshot, claims it word by word
- * in ascending order with CAS (rolling back on conflict, see bitmap.c), then
- * marks its end and, last, its start: the start bit is what publishes the run
- * to smpheap_free(). Free takes the start bit with one atomic AND (of two
- * racing frees exactly one wins), finds the end bit, clears it and gives the
- * pages back. A search that failed only because other threads held pages
- * tentatively is retried, a bounded number of times, before reporting
- * exhaustion.
+ * Free takes the run with one CAS of its entry to NONE (of two racing frees
+ * exactly one wins), then gives the pages back to the pool.
  */
 #include <errno.h>
 
 #include "internal.h"
 
-#define CLAIM_PASSES 4 /* full searches before a conflicted search gives up */
-
-/* Marks the claimed run [i, i+n) as a live run: end first, then the start
- * bit, which publishes it. */
-static void publish_run(struct smph_region *rg, uint32_t i, uint32_t n)
-{
-	/* Relaxed: only whoever takes the start bit (with acquire, after our
-	 * release below) reads this end bit. */
-	smph_bit_test_and_set(rg->end, i + n - 1, smph_relaxed);
-	/* Release: publishes the end bit with the run. */
-	smph_bit_test_and_set(rg->start, i, smph_release);
-}
-
-/* Bit i of the result is set iff bits i..i+n-1 of x are all set (1 <= n <= W). */
-static inline smph_word_t run_starts(smph_word_t x, uint32_t n)
-{
-	for (uint32_t have = 1; have < n && x;) {
-		uint32_t step = have < n - have ? have : n - have;
-
-		x &= x >> step;
-		have += step;
-	}
-	return x;
-}
-
-/* A run that fits in one word, claimed with one CAS: the common case for
- * audio periods. Word by word from the region start (first fit among
- * one-word placements); SMPH_NO_BIT sends the caller to the general search,
- * which also finds runs that straddle words. */
-static uint32_t claim_in_word(struct smph_region *rg, uint32_t n, uint32_t align_pages)
-{
-	uint32_t words = smph_words_for(rg->pages);
-	/* Bits at multiples of align_pages (a power of two): all ones / (2^a - 1)
-	 * is 1 + 2^a + 2^2a + ..., e.g. 0x5555... for a = 2. */
-	smph_word_t aligned = SMPH_WORD_ONES;
-
-	if (align_pages >= SMPH_WORD_BITS)
-		aligned = 1;
-	else if (align_pages > 1)
-		aligned = SMPH_WORD_ONES / (smph_bit(align_pages) - 1);
-	for (uint32_t w = 0; w < words; w++) {
-		smph_aword_t *word = &rg->free[w];
-		/* Relaxed: a snapshot; the CAS decides. */
-		smph_word_t cur = smph_load(word, smph_relaxed);
-
-		for (;;) {
-			smph_word_t starts = run_starts(cur, n) & aligned;
-			unsigned bit;
-
-			if (!starts)
-				break;
-			bit = smph_ctz(starts);
-			/* Acquire on success: as every claim (bitmap.h). */
-			if (smph_cas_weak(word, &cur, cur & ~smph_mask(bit, n), smph_acquire,
-					  smph_relaxed)) {
-				uint32_t i = (w << SMPH_WORD_SHIFT) + bit;
-
-				publish_run(rg, i, n);
-				return i;
-			}
-		}
-	}
-	return SMPH_NO_BIT;
-}
-
-static uint32_t claim_in(struct smph_region *rg, uint32_t n, uint32_t align_pages)
-{
-	for (int pass = 0; pass < CLAIM_PASSES; pass++) {
-		bool conflict = false;
-		uint32_t from = 0;
-
-		for (;;) {
-			uint32_t i = smph_bits_find_run(rg->free, rg->pages, from, n, align_pages);
-			uint32_t busy;
-
-			if (i == SMPH_NO_BIT)
-				break;
-			busy = smph_bits_claim_run(rg->free, i, n);
-			if (busy == SMPH_NO_BIT) {
-				publish_run(rg, i, n);
-				return i;
-			}
-			/* Every start from i up to the busy page would cover
-			 * it: resume the search there. */
-			conflict = true;
-			from = busy;
-		}
-		if (!conflict)
-			break;
-	}
-	return SMPH_NO_BIT;
-}
-
 void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t align, size_t *bytes)
 {
 	size_t page = (size_t)1 << h->page_shift;
 	uint32_t align_pages = align > page ? (uint32_t)(align >> h->page_shift) : 1;
+	uint32_t n, i;
 
-	for (unsigned r = 0; r < h->region_count; r++) {
-		struct smph_region *rg = &h->regions[r];
-		uint32_t n, i;
-
-		if ((rg->caps & caps) != caps || size > (size_t)rg->pages << h->page_shift)
-			continue;
-		n = (uint32_t)((size + page - 1) >> h->page_shift);
-		i = SMPH_NO_BIT;
-		if (n <= SMPH_WORD_BITS && align_pages <= SMPH_WORD_BITS)
-			i = claim_in_word(rg, n, align_pages);
-		if (i == SMPH_NO_BIT)
-			i = claim_in(rg, n, align_pages);
-		if (i != SMPH_NO_BIT) {
-			*bytes = (size_t)n << h->page_shift;
-			return (void *)(rg->base + ((uintptr_t)i << h->page_shift));
-		}
-	}
-	return NULL;
-}
-
-/* Page index of p in region r if p is page aligned and inside it, else
- * SMPH_NO_BIT. */
-static uint32_t page_of(const struct smpheap *h, const struct smph_region *rg, uintptr_t p)
-{
-	uintptr_t off = p - rg->base;
-
-	if (off & (((uintptr_t)1 << h->page_shift) - 1) || (off >> h->page_shift) >= rg->pages)
-		return SMPH_NO_BIT;
-	return (uint32_t)(off >> h->page_shift);
-}
-
-int smph_buffer_free(struct smpheap *h, unsigned r, uintptr_t p, size_t *bytes)
-{
-	struct smph_region *rg = &h->regions[r];
-	uint32_t i = page_of(h, rg, p), e;
-
+	if (size > ((size_t)h->pool_pages << h->page_shift))
+		return NULL;
+	n = (uint32_t)((size + page - 1) >> h->page_shift);
+	i = smph_pool_claim(h, SMPHEAP_ZONE_BUFFER, caps, n, align_pages);
 	if (i == SMPH_NO_BIT)
-		return -EINVAL;
-	/* Acquire: pairs with the allocator's release of the start bit, so
-	 * the run's end bit is visible to us. */
-	if (!smph_bit_test_and_clear(rg->start, i, smph_acquire))
-		return smph_bit_test(rg->free, i) ? -EALREADY : -EINVAL;
-	e = smph_bits_find_set(rg->end, rg->pages, i);
-	smph_assert(e != SMPH_NO_BIT);
-	if (e == SMPH_NO_BIT) /* cannot happen while the invariants hold */
-		return -EUCLEAN;
-	/* Relaxed: we own the run; the release below publishes this too. */
-	smph_bit_test_and_clear(rg->end, e, smph_relaxed);
-	*bytes = (size_t)(e - i + 1) << h->page_shift;
+		return NULL;
+	/* Release: publishes the run (its length) to a free that reads the
+	 * entry with acquire. */
+	smph_store(&h->pt[i], SMPH_PT_RUN_OF(n), smph_release);
+	*bytes = (size_t)n << h->page_shift;
+	return (void *)smph_page_addr(h, i);
+}
+
+/* What a free or resize of pool page i that is not a run start gets:
+ * -EALREADY for a free page (in the pool, or in a bank the sweep powered
+ * off: it was free then), -EINVAL for anything else. */
+static int not_a_run(const struct smpheap *h, uint32_t i)
+{
+	uint32_t b = (uint32_t)((smph_page_addr(h, i) - h->zones_base) >> h->bank_shift);
+
+	/* Relaxed: a snapshot, to classify a bad free. */
+	return smph_bit_test(h->pfree, i) || smph_load(&h->bank_off[b], smph_relaxed) ? -EALREADY
+										      : -EINVAL;
+}
+
+int smph_buffer_free(struct smpheap *h, uint32_t i, size_t *bytes)
+{
+	/* Acquire: pairs with the allocator's release store. */
+	uint32_t e = smph_load(&h->pt[i], smph_acquire), n;
+
+	if (SMPH_PT_KIND(e) != SMPH_PT_RUN)
+		return not_a_run(h, i);
+	/* Exactly one of two racing frees takes the entry. Relaxed: we own
+	 * the pages now; their release to the pool publishes the entry. */
+	if (!smph_cas_strong(&h->pt[i], &e, SMPH_PT_NONE, smph_relaxed, smph_relaxed))
+		return -EALREADY;
+	n = SMPH_PT_DATA(e);
+	*bytes = (size_t)n << h->page_shift;
 #ifdef SMPHEAP_POISON
-	smph_poison((void *)p, *bytes);
+	smph_poison((void *)smph_page_addr(h, i), *bytes);
 #endif
-	smph_bits_set_run(rg->free, i, e - i + 1);
+	smph_pool_release(h, SMPHEAP_ZONE_BUFFER, i, n);
 	return 0;
 }
 
-/* Region index holding p, or -1. */
-static int region_of(const struct smpheap *h, uintptr_t p)
+size_t smph_buffer_run_bytes(const struct smpheap *h, uint32_t i)
 {
-	unsigned r;
+	/* Relaxed: a snapshot for usable_size. */
+	uint32_t e = smph_load(&h->pt[i], smph_relaxed);
 
-	return smph_locate(h, p, &r) == SMPH_AT_REGION ? (int)r : -1;
+	return SMPH_PT_KIND(e) == SMPH_PT_RUN ? (size_t)SMPH_PT_DATA(e) << h->page_shift : 0;
 }
 
-size_t smph_buffer_run_bytes(const struct smpheap *h, uintptr_t p)
+/* The region holding pool page i. */
+static const struct smph_region *region_at(const struct smpheap *h, uint32_t i)
 {
-	int r = region_of(h, p);
-	const struct smph_region *rg;
-	uint32_t i, e;
-
-	if (r < 0)
-		return 0;
-	rg = &h->regions[r];
-	i = page_of(h, rg, p);
-	if (i == SMPH_NO_BIT || !smph_bit_test(rg->start, i))
-		return 0;
-	e = smph_bits_find_set(rg->end, rg->pages, i);
-	return e == SMPH_NO_BIT ? 0 : (size_t)(e - i + 1) << h->page_shift;
+	for (unsigned r = 0; r < h->region_count; r++)
+		if (i - h->regions[r].first < h->regions[r].pages)
+			return &h->regions[r];
+	return NULL;
 }
 
-int smph_buffer_resize(struct smpheap *h, uintptr_t p, size_t size, size_t *old_bytes,
+int smph_buffer_resize(struct smpheap *h, uint32_t i, size_t size, size_t *old_bytes,
 		       size_t *new_bytes)
 {
-	int r = region_of(h, p);
-	struct smph_region *rg;
-	uint32_t i, e, n, e2;
+	/* Acquire: as smph_buffer_free(). */
+	uint32_t e = smph_load(&h->pt[i], smph_acquire), n, n2;
+	const struct smph_region *rg = region_at(h, i);
 
-	if (r < 0)
-		return -EINVAL;
-	rg = &h->regions[r];
-	i = page_of(h, rg, p);
-	if (i == SMPH_NO_BIT)
-		return -EINVAL;
-	if (!smph_bit_test(rg->start, i))
-		return smph_bit_test(rg->free, i) ? -EALREADY : -EINVAL;
-	e = smph_bits_find_set(rg->end, rg->pages, i);
-	if (e == SMPH_NO_BIT)
-		return -EUCLEAN;
-	*old_bytes = (size_t)(e - i + 1) << h->page_shift;
-	if (size > (size_t)(rg->pages - i) << h->page_shift)
+	if (SMPH_PT_KIND(e) != SMPH_PT_RUN || !rg)
+		return not_a_run(h, i);
+	n = SMPH_PT_DATA(e);
+	*old_bytes = (size_t)n << h->page_shift;
+	if (size > (size_t)(rg->first + rg->pages - i) << h->page_shift)
 		return -ENOMEM;
-	n = (uint32_t)((size + ((size_t)1 << h->page_shift) - 1) >> h->page_shift);
-	e2 = i + n - 1;
-	*new_bytes = (size_t)n << h->page_shift;
-	if (e2 == e)
+	n2 = (uint32_t)((size + ((size_t)1 << h->page_shift) - 1) >> h->page_shift);
+	*new_bytes = (size_t)n2 << h->page_shift;
+	if (n2 == n)
 		return 0;
-	if (e2 > e && smph_bits_claim_run(rg->free, e + 1, e2 - e) != SMPH_NO_BIT)
-		return -ENOMEM;
-	/* Mark the new end before clearing the old one, so a run always has
-	 * an end to find; then give back any tail. Relaxed: we own the run. */
-	smph_bit_test_and_set(rg->end, e2, smph_relaxed);
-	smph_bit_test_and_clear(rg->end, e, smph_relaxed);
-	if (e2 < e) {
+	if (n2 > n) {
+		if (!smph_pool_charge(h, SMPHEAP_ZONE_BUFFER, (size_t)(n2 - n) << h->page_shift))
+			return -ENOMEM;
+		if (smph_bits_claim_run(h->pfree, i + n, n2 - n) != SMPH_NO_BIT) {
+			smph_pool_refund(h, SMPHEAP_ZONE_BUFFER, (size_t)(n2 - n) << h->page_shift);
+			return -ENOMEM;
+		}
+	}
+	/* Relaxed: the caller owns the run (realloc's contract). */
+	smph_store(&h->pt[i], SMPH_PT_RUN_OF(n2), smph_relaxed);
+	if (n2 < n) {
 #ifdef SMPHEAP_POISON
-		smph_poison((void *)(rg->base + ((uintptr_t)(e2 + 1) << h->page_shift)),
-			    (size_t)(e - e2) << h->page_shift);
+		smph_poison((void *)smph_page_addr(h, i + n2), (size_t)(n - n2) << h->page_shift);
 #endif
-		smph_bits_set_run(rg->free, e2 + 1, e - e2);
+		smph_pool_release(h, SMPHEAP_ZONE_BUFFER, i + n2, n - n2);
 	}
 	return 0;
 }

@@ -10,32 +10,36 @@
 #define MAX_BLOCK_SIZE (1u << 20)
 #define MAX_BLOCK_COUNT (1u << 22)
 #define MAX_SYS_SIZE ((size_t)1 << 30)
-#define MAX_REGION_PAGES (1u << 30)
+#define MAX_REGION_PAGES (1u << 24) /* a run's length fits its page table entry */
+#define DEFAULT_SLAB_BYTES 8192u
 
 /* Where smpheap_init() puts each part, as offsets from `mem`. */
 struct plan {
-	size_t off_sys;		/* struct smph_sys[cores] */
-	size_t off_group_end;	/* uintptr_t[cores] */
-	size_t off_shards;	/* struct smph_shard[cores] */
-	size_t off_counters;	/* struct smph_counters[3 * cores] */
-	size_t off_tcache;	/* struct smph_tcache[thread_slots] */
-	bool cache_on;		/* some class has cache_max > 0 (and there are slots) */
-	size_t off_shard_bits;	/* bitmap words of every shard */
-	size_t shard_bit_words; /* words per shard (cache-line padded) */
-	size_t off_region_bits[SMPHEAP_MAX_BUFFER_REGIONS]; /* free, start, end maps */
-	size_t off_bank_owner;				    /* uint16_t[banks] */
-	size_t off_bank_off;				    /* uint8_t[banks] */
-	size_t off_size_class;				    /* uint8_t[(max_block >> 4) + 1] */
-	size_t off_granule_class;			    /* uint8_t[(shard_bytes >> 8) + 1] */
-	size_t zones_off;				    /* first zone byte (bank aligned) */
-	size_t group_off[SMPHEAP_MAX_CORES];		    /* core group starts, from zones_off */
-	size_t group_len[SMPHEAP_MAX_CORES];		    /* core group lengths (whole banks) */
-	size_t shard_off[SMPHEAP_MAX_CORES]; /* shard start within each group, after sys */
+	size_t off_sys;			   /* struct smph_sys[cores] */
+	size_t off_core;		   /* struct smph_core[cores] */
+	size_t off_counters;		   /* struct smph_counters[3 * cores] */
+	size_t off_tcache;		   /* struct smph_tcache[thread_slots] */
+	bool cache_on;			   /* some class has cache_max > 0 (and there are slots) */
+	size_t off_pt;			   /* uint32_t[pool_pages] */
+	size_t off_pfree;		   /* words over pool_pages */
+	size_t off_slabw;		   /* words[gwords] */
+	size_t off_cached;		   /* words[granules] */
+	size_t off_remote;		   /* words[granules] */
+	size_t off_hint;		   /* bitmap2 words over granules, per class */
+	size_t hint_words;		   /* per class */
+	size_t off_bank_owner;		   /* uint16_t[banks] */
+	size_t off_bank_off;		   /* atomic unsigned char[banks] */
+	size_t off_size_class;		   /* uint8_t[(max_block >> 4) + 1] */
+	size_t zones_off;		   /* first zone byte (bank aligned) */
+	size_t sys_off[SMPHEAP_MAX_CORES]; /* system heap starts, from zones_off */
 	size_t region_off[SMPHEAP_MAX_BUFFER_REGIONS];	  /* region starts, from zones_off */
 	size_t zones_len;				  /* bytes from zones_off to the end */
-	uint32_t shard_bytes;				  /* blocks of one shard */
+	uint32_t pool_pages;				  /* pages from region 0 to the end */
+	uint32_t granules;				  /* slab granules in the pool */
+	unsigned gshift;				  /* log2(pages per granule) */
+	unsigned grow_shift;				  /* smph_gidx()'s words, log2 */
+	size_t gwords;					  /* words of slabw[], cached[], remote[] */
 	uint32_t max_block;				  /* largest block */
-	uint32_t max_align;				  /* largest class alignment */
 	struct smph_class_geom geom[SMPHEAP_MAX_CLASSES]; /* class geometry */
 };
 
@@ -48,6 +52,11 @@ static unsigned log2_of(size_t x)
 	return n;
 }
 
+static uint32_t region_zones(const struct smpheap_buffer_region *r)
+{
+	return r->zones ? r->zones : SMPHEAP_POOL_BUFFER;
+}
+
 int smpheap_layout_validate(const struct smpheap_layout *l, const char **why)
 {
 	const char *dummy;
@@ -58,9 +67,9 @@ int smpheap_layout_validate(const struct smpheap_layout *l, const char **why)
 	if (!l)
 		return *why = "layout is NULL", -EINVAL;
 	if (l->cores < 1 || l->cores > SMPHEAP_MAX_CORES)
-		return *why = "cores must be 1..SMPHEAP_MAX_CORES", -EINVAL;
-	/* 1024: the shard and slot structs are 1024-aligned in the metadata,
-	 * whose start is only bank aligned (issue 13, item 8). */
+		return *why = "cores must be 1..SMPHEAP_MAX_CORES",
+		       -EINVAL; /* 1024: the thread slots are 1024-aligned in the metadata, whose
+				 * start is only bank aligned (issue 13, item 8). */
 	if (!smph_is_pow2(l->bank_size) || l->bank_size < 1024)
 		return *why = "bank_size must be a power of two >= 1024", -EINVAL;
 	if (!smph_is_pow2(l->page_size) || l->page_size < SMPH_MIN_ALIGN ||
@@ -79,12 +88,12 @@ int smpheap_layout_validate(const struct smpheap_layout *l, const char **why)
 			return *why = "block_size must be a multiple of 16, at most 1 MiB", -EINVAL;
 		if (odd > 15)
 			return *why = "block_size must be a*2^k with odd a <= 15", -EINVAL;
-		if (l->classes[k].count < 1 || l->classes[k].count > MAX_BLOCK_COUNT)
-			return *why = "class count must be 1..4M", -EINVAL;
+		if (l->classes[k].count > MAX_BLOCK_COUNT)
+			return *why = "class count (legacy, unused) must be at most 4M", -EINVAL;
 		if (k && bs <= l->classes[k - 1].block_size)
 			return *why = "classes must be in ascending block_size", -EINVAL;
-		/* A core group starts on a bank: blocks are naturally aligned
-		 * only if the bank is at least as aligned. */
+		/* The pool starts on a bank: blocks are naturally aligned only
+		 * if the bank is at least as aligned. */
 		if ((bs & -bs) > l->bank_size && l->bank_size < 4096)
 			return *why = "bank_size must be at least the largest natural block "
 				      "alignment (block_size's power of two, up to 4096)",
@@ -94,9 +103,15 @@ int smpheap_layout_validate(const struct smpheap_layout *l, const char **why)
 		return *why = "thread_slots exceeds SMPHEAP_THREAD_SLOTS", -EINVAL;
 	if (l->buffer_region_count > SMPHEAP_MAX_BUFFER_REGIONS)
 		return *why = "buffer_region_count exceeds SMPHEAP_MAX_BUFFER_REGIONS", -EINVAL;
-	for (unsigned r = 0; r < l->buffer_region_count; r++)
+	for (unsigned r = 0; r < l->buffer_region_count; r++) {
 		if (l->buffer_regions[r].pages < 1 || l->buffer_regions[r].pages > MAX_REGION_PAGES)
-			return *why = "a buffer region must have 1..2^30 pages", -EINVAL;
+			return *why = "a region must have 1..2^24 pages", -EINVAL;
+		if (region_zones(&l->buffer_regions[r]) &
+		    ~(SMPHEAP_POOL_RUNTIME | SMPHEAP_POOL_BUFFER))
+			return *why = "a region's zones must be SMPHEAP_POOL_* bits", -EINVAL;
+	}
+	if (l->slab_bytes > MAX_BLOCK_SIZE)
+		return *why = "slab_bytes must be at most 1 MiB", -EINVAL;
 	return 0;
 }
 
@@ -105,103 +120,119 @@ static size_t words_bytes(size_t words)
 	return words * sizeof(smph_word_t);
 }
 
-/* Plans the heap for a valid layout; 0, or -EOVERFLOW if it would not fit a
- * size_t or a 32-bit shard. */
+/* Class k's slab geometry: blocks per slab (at most one word, less the LIVE
+ * bit and the two marks), pages, alignment. */
+static void plan_class(const struct smpheap_layout *l, unsigned k, struct smph_class_geom *g)
+{
+	uint32_t bs = l->classes[k].block_size;
+	uint32_t shift = (uint32_t)__builtin_ctz(bs), odd = bs >> shift;
+	size_t target = l->slab_bytes ? l->slab_bytes : DEFAULT_SLAB_BYTES;
+	size_t page = l->page_size;
+	uint64_t n = target / bs, pages;
+
+	g->block_size = bs;
+	g->shift = shift;
+	g->magic = odd == 1 ? 0 : (uint32_t)(((uint64_t)1 << 32) / odd + 1);
+	g->align = shift > 12 ? 4096u : 1u << shift;
+#ifdef SMPHEAP_NO_TCACHE
+	g->cache_max = 0; /* built without the cache: pure path everywhere */
+#else
+	g->cache_max = l->thread_slots ? l->classes[k].cache_max : 0;
+#endif
+	if (n < 1)
+		n = 1;
+	if (n > SMPH_SLAB_MAX_BLOCKS)
+		n = SMPH_SLAB_MAX_BLOCKS;
+	pages = (n * bs + page - 1) / page;
+	/* Whole pages: as many blocks as they hold. */ n = pages * page / bs;
+	if (n > SMPH_SLAB_MAX_BLOCKS)
+		n = SMPH_SLAB_MAX_BLOCKS;
+	g->blocks = (uint32_t)n;
+	g->pages = (uint32_t)pages;
+	g->span = (uint32_t)(n * bs);
+	g->live = (smph_word_t)1 << n;
+	g->full = g->live - 1;
+	g->all = g->live | g->full;
+	g->tag = SMPH_PT_SLAB_OF(k);
+	g->align_pages = g->align > page ? (uint32_t)(g->align / page) : 1;
+}
+
+/* Plans the heap for a valid layout; 0, or -EOVERFLOW if it would not fit. */
 static int plan(const struct smpheap_layout *l, struct plan *p)
 {
-	size_t bank = l->bank_size, off = 0, bits_words = 0, banks;
-	uint64_t shard = 0;
+	size_t bank = l->bank_size, off = 0, banks, page = l->page_size;
+	uint32_t min_pages = UINT32_MAX;
 
 	__builtin_memset(p, 0, sizeof(*p));
-	p->max_align = SMPH_MIN_ALIGN;
 	for (unsigned k = 0; k < l->class_count; k++) {
-		struct smph_class_geom *g = &p->geom[k];
-		uint32_t bs = l->classes[k].block_size;
-		uint32_t shift = (uint32_t)__builtin_ctz(bs), odd = bs >> shift;
-		uint64_t granule;
-
-		g->block_size = bs;
-		g->count = l->classes[k].count;
-		g->shift = shift;
-		g->magic = odd == 1 ? 0 : (uint32_t)(((uint64_t)1 << 32) / odd + 1);
-		g->align = shift > 12 ? 4096u : 1u << shift;
-#ifdef SMPHEAP_NO_TCACHE
-		g->cache_max = 0; /* built without the cache: pure path everywhere */
-#else
-		g->cache_max = l->thread_slots ? l->classes[k].cache_max : 0;
-#endif
-		if (g->cache_max)
+		plan_class(l, k, &p->geom[k]);
+		if (p->geom[k].cache_max)
 			p->cache_on = true;
-		/* Class areas start on granules, so free finds a block's
-		 * class with one table lookup. */
-		granule =
-		    g->align > (1u << SMPH_GRANULE_SHIFT) ? g->align : (1u << SMPH_GRANULE_SHIFT);
-		shard = (shard + granule - 1) & ~(uint64_t)(granule - 1);
-		if (shard > UINT32_MAX)
-			return -EOVERFLOW;
-		g->offset = (uint32_t)shard;
-		shard += (uint64_t)bs * g->count;
-		g->bytes = (uint32_t)((uint64_t)bs * g->count); /* checked with the shard below */
-		if (g->align > p->max_align)
-			p->max_align = g->align;
-		bits_words += smph_bitmap2_words(g->count);
-		/* cached[] and remote[] (a word per leaf each) and holder (a
-		 * bit per leaf). */
-		bits_words +=
-		    2 * smph_words_for(g->count) + smph_words_for(smph_words_for(g->count));
-		p->max_block = bs;
+		if (p->geom[k].pages < min_pages)
+			min_pages = p->geom[k].pages;
+		p->max_block = p->geom[k].block_size;
 	}
-	if (shard > UINT32_MAX)
-		return -EOVERFLOW;
-	p->shard_bytes = (uint32_t)shard;
+	/* Slabs start on granules (a power of two of pages no larger than
+	 * the smallest slab), so a slab's word is indexed by a shift. */
+	p->gshift = min_pages == UINT32_MAX ? 0 : log2_of(min_pages + 1) - 1;
+	for (unsigned k = 0; k < l->class_count; k++)
+		if (p->geom[k].align_pages < (1u << p->gshift))
+			p->geom[k].align_pages = 1u << p->gshift;
 
 	/* Zones, relative to the first zone byte. */
 	for (unsigned c = 0; c < l->cores; c++) {
-		size_t sys = smph_align_up(l->sys_size[c], SMPH_MIN_ALIGN);
-		size_t len = smph_align_up(smph_align_up(sys, p->max_align) + p->shard_bytes, bank);
-
-		p->group_off[c] = off;
-		p->shard_off[c] = smph_align_up(sys, p->max_align);
-		p->group_len[c] = len;
-		off += len;
+		p->sys_off[c] = off;
+		off += smph_align_up(smph_align_up(l->sys_size[c], SMPH_MIN_ALIGN), bank);
 	}
 	for (unsigned r = 0; r < l->buffer_region_count; r++) {
 		p->region_off[r] = off;
-		off += smph_align_up((size_t)l->buffer_regions[r].pages * l->page_size, bank);
+		off += smph_align_up((size_t)l->buffer_regions[r].pages * page, bank);
 	}
 	p->zones_len = off;
 	banks = off / bank;
+	if (l->buffer_region_count) {
+		size_t pages = (off - p->region_off[0]) / page;
+
+		if (pages > UINT32_MAX / 2)
+			return -EOVERFLOW;
+		p->pool_pages = (uint32_t)pages;
+	}
+	p->granules = (p->pool_pages + (1u << p->gshift) - 1) >> p->gshift;
+	/* Granule words spread by smph_gidx(), one more for the empty word a
+	 * core's current points at when it has none, at least a line of them. */
+	p->grow_shift = log2_of((size_t)p->granules + 1 > SMPH_LINE_WORDS ? (size_t)p->granules + 1
+									  : SMPH_LINE_WORDS);
+	p->gwords = (size_t)1 << p->grow_shift;
 
 	/* Metadata, from the start of mem. */
 	off = smph_align_up(sizeof(struct smpheap), SMPH_CACHE_LINE);
 	p->off_sys = off;
 	off += sizeof(struct smph_sys) * l->cores;
-	p->off_group_end = off = smph_align_up(off, sizeof(uintptr_t));
-	off += sizeof(uintptr_t) * l->cores;
-	p->off_shards = off = smph_align_up(off, _Alignof(struct smph_shard));
-	off += sizeof(struct smph_shard) * l->cores;
+	p->off_core = off = smph_align_up(off, _Alignof(struct smph_core));
+	off += sizeof(struct smph_core) * l->cores;
 	p->off_tcache = off = smph_align_up(off, _Alignof(struct smph_tcache));
 	off += sizeof(struct smph_tcache) * l->thread_slots;
 	p->off_counters = off = smph_align_up(off, SMPH_CACHE_LINE);
 	off += sizeof(struct smph_counters) * SMPHEAP_ZONE_COUNT * l->cores;
-	p->off_shard_bits = off = smph_align_up(off, SMPH_CACHE_LINE);
-	/* Each shard's bitmaps on their own cache lines: shards are written
-	 * by different cores. */
-	p->shard_bit_words =
-	    smph_align_up(words_bytes(bits_words), SMPH_CACHE_LINE) / sizeof(smph_word_t);
-	off += words_bytes(p->shard_bit_words) * l->cores;
-	for (unsigned r = 0; r < l->buffer_region_count; r++) {
-		p->off_region_bits[r] = off = smph_align_up(off, SMPH_CACHE_LINE);
-		off += 3 * words_bytes(smph_words_for(l->buffer_regions[r].pages));
-	}
+	p->off_pt = off = smph_align_up(off, SMPH_CACHE_LINE);
+	off += sizeof(uint32_t) * p->pool_pages;
+	p->off_pfree = off = smph_align_up(off, SMPH_CACHE_LINE);
+	off += words_bytes(smph_words_for(p->pool_pages));
+	p->off_slabw = off = smph_align_up(off, SMPH_CACHE_LINE);
+	off += words_bytes(p->gwords);
+	p->off_cached = off = smph_align_up(off, SMPH_CACHE_LINE);
+	off += words_bytes(p->gwords);
+	p->off_remote = off = smph_align_up(off, SMPH_CACHE_LINE);
+	off += words_bytes(p->gwords);
+	p->hint_words = smph_bitmap2_words(p->granules ? p->granules : 1);
+	p->off_hint = off = smph_align_up(off, SMPH_CACHE_LINE);
+	off += words_bytes(p->hint_words) * l->class_count;
 	p->off_bank_owner = off = smph_align_up(off, sizeof(uint16_t));
 	off += sizeof(uint16_t) * banks;
 	p->off_bank_off = off;
 	off += banks;
 	p->off_size_class = off;
 	off += (p->max_block >> 4) + 1;
-	p->off_granule_class = off;
-	off += (p->shard_bytes >> SMPH_GRANULE_SHIFT) + 1;
 	p->zones_off = smph_align_up(off, bank);
 	if (p->zones_off + p->zones_len < p->zones_off)
 		return -EOVERFLOW;
@@ -227,12 +258,13 @@ const struct smpheap_layout *smpheap_layout(const struct smpheap *h)
 	return h && h->magic == SMPH_MAGIC ? h->layout : NULL;
 }
 
-/* Checks that the shift-and-multiply division maps every block start of
- * class `g` to its index (it is exact for these ranges, but a layout is data:
- * proving it here costs microseconds and makes free's arithmetic trusted). */
+/* Checks that the shift-and-multiply division maps every block start of a
+ * slab of class `g` to its index (it is exact for these ranges, but a
+ * layout is data: proving it here costs microseconds and makes free's
+ * arithmetic trusted). */
 static bool division_exact(const struct smph_class_geom *g)
 {
-	for (uint32_t i = 0; i < g->count; i++) {
+	for (uint32_t i = 0; i < g->blocks; i++) {
 		uint32_t q = (uint32_t)(((uint64_t)i * g->block_size) >> g->shift);
 		uint32_t idx = g->magic ? (uint32_t)(((uint64_t)q * g->magic) >> 32) : q;
 
@@ -242,11 +274,43 @@ static bool division_exact(const struct smph_class_geom *g)
 	return true;
 }
 
+static void init_regions(struct smpheap *h, const struct smpheap_layout *l, const struct plan *p)
+{
+	h->region_count = l->buffer_region_count;
+	for (unsigned r = 0; r < l->buffer_region_count; r++) {
+		struct smph_region *rg = &h->regions[r];
+		size_t span =
+		    smph_align_up((size_t)l->buffer_regions[r].pages * l->page_size, l->bank_size);
+
+		rg->base = h->zones_base + p->region_off[r];
+		rg->first = (uint32_t)((rg->base - h->pool_base) >> h->page_shift);
+		rg->pages = l->buffer_regions[r].pages;
+		rg->caps = l->buffer_regions[r].caps;
+		rg->zones = region_zones(&l->buffer_regions[r]);
+		smph_bits_set_run(h->pfree, rg->first, rg->pages);
+		if (rg->zones & SMPHEAP_POOL_BUFFER) {
+			h->zone_caps[SMPHEAP_ZONE_BUFFER] |= rg->caps;
+			if (((size_t)rg->pages << h->page_shift) > h->fast_max[SMPHEAP_ZONE_BUFFER])
+				h->fast_max[SMPHEAP_ZONE_BUFFER] = (size_t)rg->pages
+								   << h->page_shift;
+		}
+		if (rg->zones & SMPHEAP_POOL_RUNTIME)
+			h->zone_caps[SMPHEAP_ZONE_RUNTIME] = l->runtime_caps;
+		for (size_t b = p->region_off[r] >> h->bank_shift;
+		     b < (p->region_off[r] + span) >> h->bank_shift; b++)
+			h->bank_owner[b] = (uint16_t)(SMPH_OWNER_REGION | r);
+#ifdef SMPHEAP_POISON
+		smph_poison((void *)rg->base, (size_t)rg->pages << h->page_shift);
+#endif
+	}
+}
+
 struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout *l)
 {
 	struct plan p;
 	struct smpheap *h = mem;
 	uintptr_t base = (uintptr_t)mem;
+	bool runtime = false;
 
 	if (!mem || smpheap_layout_validate(l, NULL) || plan(l, &p))
 		return NULL;
@@ -265,23 +329,35 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	h->end = h->zones_base + p.zones_len;
 	h->bank_shift = log2_of(l->bank_size);
 	h->page_shift = log2_of(l->page_size);
+	h->gshift = p.gshift;
+	h->gmask = (uint32_t)(p.gwords - 1);
 	h->banks = (uint32_t)(p.zones_len >> h->bank_shift);
 	h->bank_owner = (uint16_t *)(base + p.off_bank_owner);
-	h->bank_off = (uint8_t *)(base + p.off_bank_off);
+	h->bank_off = (SMPH_ATOMIC(unsigned char) *)(base + p.off_bank_off);
 	h->sys = (struct smph_sys *)(base + p.off_sys);
-	h->group_end = (uintptr_t *)(base + p.off_group_end);
-	h->shards = (struct smph_shard *)(base + p.off_shards);
+	h->core = (struct smph_core *)(base + p.off_core);
 	h->counters = (struct smph_counters *)(base + p.off_counters);
 	h->tcache = (struct smph_tcache *)(base + p.off_tcache);
 	h->cache_on = p.cache_on;
+	h->pool_base = h->zones_base + p.region_off[0];
+	h->pool_pages = p.pool_pages;
+	h->granules = p.granules;
+	h->pt = (SMPH_ATOMIC(uint32_t) *)(base + p.off_pt);
+	h->pfree = (smph_aword_t *)(base + p.off_pfree);
+	h->slabw = (smph_aword_t *)(base + p.off_slabw);
+	h->cached = (smph_aword_t *)(base + p.off_cached);
+	h->remote = (smph_aword_t *)(base + p.off_remote);
 	h->size_class = (uint8_t *)(base + p.off_size_class);
-	h->granule_class = (uint8_t *)(base + p.off_granule_class);
 	h->class_count = l->class_count;
-	h->shard_bytes = p.shard_bytes;
 	h->max_block = l->class_count ? p.max_block : 0;
+	h->quota[SMPHEAP_ZONE_RUNTIME] = l->runtime_quota;
+	h->quota[SMPHEAP_ZONE_BUFFER] = l->buffer_quota;
 	__builtin_memcpy(h->geom, p.geom, sizeof(h->geom));
+	for (unsigned k = 0; k < l->class_count; k++)
+		smph_bitmap2_init_empty(&h->hint[k],
+					(smph_aword_t *)(base + p.off_hint) + k * p.hint_words,
+					p.granules ? p.granules : 1);
 	h->zone_caps[SMPHEAP_ZONE_SYS] = l->sys_caps;
-	h->zone_caps[SMPHEAP_ZONE_RUNTIME] = l->runtime_caps;
 	/* smpheap_alloc() takes its short paths for SYS up to the largest
 	 * heap, RUNTIME up to the largest block and BUFFER up to the largest
 	 * region (set below); anything out of range goes through the general
@@ -289,73 +365,34 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	for (unsigned c = 0; c < l->cores; c++)
 		if (l->sys_size[c] > h->fast_max[SMPHEAP_ZONE_SYS])
 			h->fast_max[SMPHEAP_ZONE_SYS] = l->sys_size[c];
-	h->fast_max[SMPHEAP_ZONE_RUNTIME] = h->max_block;
 
 	for (unsigned c = 0; c < l->cores; c++) {
-		uintptr_t g = h->zones_base + p.group_off[c];
-		smph_aword_t *bits =
-		    (smph_aword_t *)(base + p.off_shard_bits) + (size_t)c * p.shard_bit_words;
+		uintptr_t s = h->zones_base + p.sys_off[c];
+		size_t len_c =
+		    smph_align_up(smph_align_up(l->sys_size[c], SMPH_MIN_ALIGN), l->bank_size);
 
-		h->sys[c].base = g;
+		h->sys[c].base = s;
 		h->sys[c].size = l->sys_size[c];
 		atomic_init(&h->sys[c].state, 0);
-		h->group_end[c] = g + p.group_len[c];
-		h->shards[c].base = g + p.shard_off[c];
-		for (unsigned k = 0; k < l->class_count; k++) {
-			uint32_t leaves = smph_words_for(p.geom[k].count);
-
-			smph_bitmap2_init(&h->shards[c].bm[k], bits, p.geom[k].count);
-			bits += smph_bitmap2_words(p.geom[k].count);
-			h->shards[c].cached[k] = bits; /* zeroed with the metadata */
-			bits += leaves;
-			h->shards[c].remote[k] = bits;
-			bits += leaves;
-			h->shards[c].holder[k] = bits;
-			bits += smph_words_for(leaves);
-		}
-		atomic_init(&h->shards[c].online, 1);
-		for (size_t b = p.group_off[c] >> h->bank_shift;
-		     b < (p.group_off[c] + p.group_len[c]) >> h->bank_shift; b++)
+		atomic_init(&h->core[c].online, 1);
+		for (unsigned k = 0; k < SMPHEAP_MAX_CLASSES; k++)
+			atomic_init(&h->core[c].cur[k], p.granules << p.gshift);
+		for (size_t b = p.sys_off[c] >> h->bank_shift;
+		     b < (p.sys_off[c] + len_c) >> h->bank_shift; b++)
 			h->bank_owner[b] = (uint16_t)(SMPH_OWNER_CORE | c);
 	}
-	h->region_count = l->buffer_region_count;
-	for (unsigned r = 0; r < l->buffer_region_count; r++) {
-		struct smph_region *rg = &h->regions[r];
-		uint32_t words = smph_words_for(l->buffer_regions[r].pages);
-		size_t span =
-		    smph_align_up((size_t)l->buffer_regions[r].pages * l->page_size, l->bank_size);
-
-		rg->base = h->zones_base + p.region_off[r];
-		rg->pages = l->buffer_regions[r].pages;
-		rg->caps = l->buffer_regions[r].caps;
-		rg->free = (smph_aword_t *)(base + p.off_region_bits[r]);
-		rg->start = rg->free + words;
-		rg->end = rg->start + words;
-		smph_bits_set_run(rg->free, 0, rg->pages);
-		h->zone_caps[SMPHEAP_ZONE_BUFFER] |= rg->caps;
-		if (((size_t)rg->pages << h->page_shift) > h->fast_max[SMPHEAP_ZONE_BUFFER])
-			h->fast_max[SMPHEAP_ZONE_BUFFER] = (size_t)rg->pages << h->page_shift;
-		for (size_t b = p.region_off[r] >> h->bank_shift;
-		     b < (p.region_off[r] + span) >> h->bank_shift; b++)
-			h->bank_owner[b] = (uint16_t)(SMPH_OWNER_REGION | r);
-	}
+	init_regions(h, l, &p);
+	for (unsigned r = 0; r < h->region_count; r++)
+		runtime |= (h->regions[r].zones & SMPHEAP_POOL_RUNTIME) != 0;
+	if (!runtime)
+		h->zone_caps[SMPHEAP_ZONE_RUNTIME] = 0;
+	h->fast_max[SMPHEAP_ZONE_RUNTIME] = h->max_block;
 	/* size_class[(size + 15) >> 4] = smallest class that holds size. */
 	for (uint32_t s = 0, k = 0; s <= h->max_block >> 4; s++) {
 		while (k < h->class_count && h->geom[k].block_size < s << 4)
 			k++;
 		h->size_class[s] = (uint8_t)k;
 	}
-	for (unsigned k = 0; k < h->class_count; k++)
-		for (uint32_t g = h->geom[k].offset >> SMPH_GRANULE_SHIFT;
-		     g <= (p.shard_bytes >> SMPH_GRANULE_SHIFT); g++)
-			h->granule_class[g] = (uint8_t)k;
-#ifdef SMPHEAP_POISON
-	for (unsigned c = 0; c < l->cores; c++)
-		smph_poison((void *)h->shards[c].base, h->shard_bytes);
-	for (unsigned r = 0; r < h->region_count; r++)
-		smph_poison((void *)h->regions[r].base,
-			    (size_t)h->regions[r].pages << h->page_shift);
-#endif
 	for (unsigned t = 0; t < l->thread_slots; t++) {
 		atomic_init(&h->tcache[t].core, SMPH_NO_CORE);
 		for (unsigned k = 0; k < SMPHEAP_MAX_CLASSES; k++) {
@@ -365,10 +402,9 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 		}
 		h->tcache[t].last = &h->tcache[t].cls[0];
 	}
-	h->magic = SMPH_MAGIC;
-	/* The slot count before the heap is listed where exiting threads look
-	 * (the listing's release store publishes it); unlisted, no thread
-	 * can see it, so it can still be taken back. */
+	h->magic = SMPH_MAGIC; /* The slot count before the heap is listed where exiting threads
+				* look (the listing's release store publishes it); unlisted, no
+				* thread can see it, so it can still be taken back. */
 	h->tcache_slots = l->thread_slots;
 	if (!l->thread_slots || !smph_registry_add(h)) {
 		h->tcache_slots = 0;

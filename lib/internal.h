@@ -2,25 +2,50 @@
  *
  * Public names start with smpheap_, internal ones with smph_.
  *
- * Memory, as smpheap_init() lays it out (see plan.c-style comments in init.c):
+ * Memory, as smpheap_init() lays it out (init.c plans it):
  *
  *   base                                   zones_base (bank aligned)
- *   | struct smpheap | metadata arrays ... | core 0: sys | shard | core 1 ... | buffer regions |
+ *   | struct smpheap | metadata arrays ... | sys 0 | sys 1 ... | region 0 | region 1 ... |
+ *                                                              pool_base
  *
- * Each core's group (its system heap, then its runtime shard) starts on a bank
- * boundary, so that powering off a down core's banks touches no one else's
- * memory; each buffer region starts on a bank boundary too. All metadata
- * (bitmaps, counters) sits before zones_base, never inside a block.
+ * Each system heap and each region starts on a bank boundary. The regions
+ * are one page space (the pool) of pool_pages pages from pool_base; a page
+ * is free, or a buffer run's, or a runtime slab's. All metadata (page
+ * table, bitmaps, counters) sits before zones_base, never inside a block.
+ *
+ * Per page, out of band:
+ *   pt[page]     what the page is (SMPH_PT_*, below): O(1) classification
+ *                of any pointer, so the error table holds;
+ *   pfree bit    1 = free in the pool (flat bitmap, runs claimed by CAS);
+ * per slab granule (slabs start on granules of 2^gshift pages):
+ *   slabw[g]     the slab's block word (bitmap.h): its free blocks (1 =
+ *                free), its class's LIVE bit while a slab starts here, and
+ *                the marks PIN (a core's current) and HELD (a thread cache
+ *                holds it); 0 elsewhere;
+ *   cached[g]    blocks of that slab free in the holder's thread cache;
+ *   remote[g]    blocks of a held slab other threads freed (tcache.h), and
+ *                REMOTE_HELD while held;
+ *   (each array at smph_gidx(g), spread over cache lines)
+ * per class k:
+ *   hint[k]      a two-level bitmap over granules: "this slab of class k may
+ *                have a free block" (the invariant: a live slab of class k
+ *                with a free block has its bit set once the operations on
+ *                it are done; the converse is a hint, costs a skip);
+ * per core:
+ *   cur[k]       the core's current slab of class k (a hint too).
  *
  * Invariants (smpheap_check() walks them):
  * - a system heap's offset never exceeds its size; a down core's is 0;
- * - in every runtime bitmap a leaf with a free bit has its summary bit set,
- *   and no bit is set past the last block;
- * - in a buffer region every page marked as a run start or end is in use, a
- *   run start is followed (at or after it) by its end before the next start,
- *   and every page in use belongs to exactly one run;
+ * - pt and pfree agree: a free page is SMPH_PT_NONE; a run start's pages are
+ *   in use and the run's other pages NONE; a slab start's pages are in use,
+ *   its other pages SLAB_IN pointing back to it; a powered-off bank's pages
+ *   are in use and NONE;
+ * - slabw is live (its class's LIVE bit) exactly at live slab starts, with
+ *   no bit but its blocks, LIVE and the marks; no block is both free there
+ *   and cached, and only a HELD slab has cached blocks;
+ * - a live slab with a free block has its class's hint bit set;
  * - per zone, the bytes the counters say are live equal the bytes the
- *   bitmaps say are in use (RUNTIME and BUFFER).
+ *   page table and slab words say are in use (RUNTIME and BUFFER).
  */
 #ifndef SMPH_INTERNAL_H
 #define SMPH_INTERNAL_H
@@ -37,8 +62,7 @@
 
 #define SMPH_MAGIC 0x534d5048u /* "SMPH" */
 #define SMPH_CACHE_LINE 64
-#define SMPH_MIN_ALIGN 16u   /* every block and system allocation */
-#define SMPH_GRANULE_SHIFT 8 /* class areas in a shard start on 256-byte granules */
+#define SMPH_MIN_ALIGN 16u /* every block and system allocation */
 
 #ifndef NDEBUG
 #define smph_assert(c) ((c) ? (void)0 : __builtin_trap())
@@ -50,8 +74,8 @@
 #define smph_unlikely(x) __builtin_expect(!!(x), 0)
 
 /* Owner of a bank, in bank_owner[]: which part of the heap it holds. */
-#define SMPH_OWNER_CORE 0x0000u	  /* | core index: a core group (system heap + shard) */
-#define SMPH_OWNER_REGION 0x8000u /* | region index: a buffer region */
+#define SMPH_OWNER_CORE 0x0000u	  /* | core index: a core's system heap */
+#define SMPH_OWNER_REGION 0x8000u /* | region index: a region of the pool */
 #define SMPH_OWNER_INDEX 0x7fffu
 
 /* A system heap's state word: the offset of its free space, and DOWN while
@@ -83,57 +107,73 @@ struct smph_sys {
 	size_t size;					    /* bytes */
 };
 
-/* Geometry of one runtime class, the same in every shard. */
+/* Page table entries (uint32): kind in bits 0..1. */
+#define SMPH_PT_NONE 0u	   /* free, inside a run, or in a powered-off bank */
+#define SMPH_PT_RUN 1u	   /* a buffer run starts here; its pages in bits 8.. */
+#define SMPH_PT_SLAB 2u	   /* a slab starts here; its class in bits 2..7 */
+#define SMPH_PT_SLAB_IN 3u /* inside a slab; pages back to its start in bits 8.. */
+#define SMPH_PT_KIND(e) ((e)&3u)
+/* A NONE entry a retired slab left: a free into its page is counted as the
+ * runtime zone's (the pointer was a block's), until a run takes the page. */
+#define SMPH_PT_NONE_WAS_SLAB (SMPH_PT_NONE | (1u << 2))
+#define SMPH_PT_CLASS(e) (((e) >> 2) & 0x3fu)
+#define SMPH_PT_DATA(e) ((e) >> 8)
+#define SMPH_PT_MAX_DATA 0xffffffu
+#define SMPH_PT_RUN_OF(n) (SMPH_PT_RUN | ((uint32_t)(n) << 8))
+#define SMPH_PT_SLAB_OF(k) (SMPH_PT_SLAB | ((uint32_t)(k) << 2))
+#define SMPH_PT_SLAB_IN_OF(d) (SMPH_PT_SLAB_IN | ((uint32_t)(d) << 8))
+
+/* Geometry of one runtime class. */
 struct smph_class_geom {
-	uint32_t offset;     /* start of the class's blocks within a shard */
-	uint32_t block_size; /* bytes per block */
-	uint32_t count;	     /* blocks per shard */
-	uint32_t shift;	     /* block_size = odd << shift */
-	uint32_t magic;	     /* ceil(2^32 / odd), 0 when odd == 1 */
-	uint32_t align;	     /* natural alignment: 1 << shift, capped at 4096 */
-	uint32_t cache_max;  /* word-claim cache cap (0: off) */
-	uint32_t bytes;	     /* block_size * count: the class's span in a shard */
+	uint32_t block_size;  /* bytes per block */
+	uint32_t shift;	      /* block_size = odd << shift */
+	uint32_t magic;	      /* ceil(2^32 / odd), 0 when odd == 1 */
+	uint32_t align;	      /* natural alignment: 1 << shift, capped at 4096 */
+	uint32_t cache_max;   /* word-claim cache cap (0: off) */
+	uint32_t blocks;      /* blocks per slab, 1..SMPH_SLAB_MAX_BLOCKS */
+	uint32_t pages;	      /* pages per slab */
+	uint32_t align_pages; /* a slab starts on a multiple of this (granule, alignment) */
+	uint32_t span;	      /* blocks * block_size: bytes of a slab's blocks */
+	uint32_t tag;	      /* SMPH_PT_SLAB_OF(k): a slab start's page table entry */
+	smph_word_t live;     /* the slab word's LIVE bit: bit `blocks` */
+	smph_word_t full;     /* the slab's block bits: live - 1 */
+	smph_word_t all;      /* live | full: the word of an all-free, unmarked slab */
 };
 
-/* One core's runtime shard. Aligned to its (power-of-two) size so that
- * indexing the array is a shift. */
-struct smph_shard {
-	alignas(1024) SMPH_ATOMIC(unsigned) online;  /* 1 while it serves allocations */
-	uintptr_t base;				     /* first block of class 0 */
-	struct smph_bitmap2 bm[SMPHEAP_MAX_CLASSES]; /* free blocks per class */
-	smph_aword_t *cached[SMPHEAP_MAX_CLASSES];   /* per leaf: blocks free in a thread cache */
-	smph_aword_t *remote[SMPHEAP_MAX_CLASSES];   /* per leaf: blocks other threads freed
-							into a held word (tcache.h) */
-	smph_aword_t *holder[SMPHEAP_MAX_CLASSES];   /* per leaf, 1 bit: held by a thread cache */
+#define SMPH_CUR_PINNED 0x80000000u
+
+/* One core's state: online, and its current slab per class. */
+struct smph_core {
+	alignas(SMPH_CACHE_LINE) SMPH_ATOMIC(unsigned) online; /* 1 while it is up */
+	/* slab start page (| SMPH_CUR_PINNED if this core pinned it), or
+	 * h->granules << h->gshift (an always-empty word) */
+	SMPH_ATOMIC(uint32_t) cur[SMPHEAP_MAX_CLASSES];
 };
 
 /* The word-claim cache of one class in one thread slot. The slot's thread
- * holds at most one leaf word per class: it took that word's free blocks
- * with one atomic operation and hands them out (and takes back the ones it
- * frees) with plain instructions. Invariants: `bits` is what *cached says;
- * while it holds the word, its holder bit is set, so no other thread writes
- * *cached, and other threads free the word's blocks into *remote, which no
- * one claims from; the leaf gets bits of a held word only from its holder's
- * give-back; a block is never free in the leaf and in a cache or *remote;
- * only the slot's own thread touches its cache; the word is in the shard of
- * the core the slot's thread acts as (smph_tcache.core). */
+ * holds at most one slab word per class: it took that word's free blocks * with one atomic
+ * operation and hands them out (and takes back the ones it frees) with plain instructions. Other
+ * threads free the word's blocks into *remote, which no one claims from; the slab's word gets bits
+ * of a held slab only from its holder's give-back. Invariants: `bits` is what *cached says; * while
+ * it holds the word, the word's HELD mark is set, so no other thread writes *cached and the slab is
+ * not retired; a block is never free in the word and in a cache. */
 struct smph_tcache_class {
 	smph_word_t bits;		    /* free blocks held, 1 = free here */
-	uintptr_t base;			    /* address of the held word's block 0; h->end if none */
-	smph_aword_t *cached;		    /* &shard->cached[k][leaf]: `bits` as others see it */
-	smph_aword_t *leafword;		    /* &shard->bm[k].leaf[leaf]: the word in the shard */
-	smph_aword_t *remote;		    /* &shard->remote[k][leaf]: other threads' frees */
+	uintptr_t base;			    /* address of the held slab's block 0; h->end if none */
+	smph_aword_t *cached;		    /* &h->cached[granule]: `bits` as others see it */
+	smph_aword_t *leafword;		    /* &h->slabw[granule]: the slab's word */
+	smph_aword_t *remote;		    /* &h->remote[granule]: other threads' frees */
 	const struct smph_class_geom *geom; /* the class's geometry (in the heap) */
-	uint32_t span;			    /* bytes of the held word's blocks (0 if none) */
-	uint32_t leaf;			    /* leaf word held, SMPH_NO_BIT if none */
+	uint32_t span;			    /* bytes of the held slab's blocks (0 if none) */
+	uint32_t leaf;			    /* granule of the held slab, SMPH_NO_BIT if none */
 	uint32_t held;			    /* popcount(bits) */
 };
 
-/* One thread slot of a heap: its counters and its caches. Written only by
- * the slot's thread; stats reads the counters. */
+/* One thread slot of a heap: its counters and its caches. Written only by * the slot's thread;
+ * stats reads the counters. */
 struct smph_tcache {
 	alignas(1024) struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* single-writer counters */
-	SMPH_ATOMIC(unsigned) core; /* shard the held words are in (SMPH_NO_CORE: none) */
+	SMPH_ATOMIC(unsigned) core; /* core the thread acted as when it took its words */
 	struct smph_tcache_class
 	    *last; /* the class this thread used last: free looks there first */
 	struct smph_tcache_class cls[SMPHEAP_MAX_CLASSES]; /* one held word per class */
@@ -141,53 +181,61 @@ struct smph_tcache {
 #define SMPH_NO_CORE 0xffffffffu
 
 /* Real builds only: a model build's atomics (tests/model/) have other sizes,
- * and it never indexes shards or slots by address. */
+ * and it never indexes slots by address. */
 #ifndef SMPH_MODEL
-_Static_assert((sizeof(struct smph_shard) & (sizeof(struct smph_shard) - 1)) == 0,
-	       "a shard indexes with a shift");
 _Static_assert((sizeof(struct smph_tcache) & (sizeof(struct smph_tcache) - 1)) == 0,
 	       "a slot indexes with a shift");
 #endif
 
-/* One buffer region. */
+/* One region of the pool. */
 struct smph_region {
-	uintptr_t base;	     /* first page (bank aligned) */
-	uint32_t pages;	     /* pages */
-	uint32_t caps;	     /* SMPHEAP_CAP_* */
-	smph_aword_t *free;  /* 1 = page free */
-	smph_aword_t *start; /* 1 = a run starts at this page */
-	smph_aword_t *end;   /* 1 = a run ends at this page (its last page) */
+	uintptr_t base; /* first page (bank aligned) */
+	uint32_t first; /* its first page in the pool */
+	uint32_t pages; /* pages */
+	uint32_t caps;	/* SMPHEAP_CAP_* */
+	uint32_t zones; /* SMPHEAP_POOL_* */
 };
 
 struct smpheap {
-	uint32_t magic;			     /* SMPH_MAGIC while the heap is usable */
-	unsigned cores;			     /* layout->cores */
-	const struct smpheap_layout *layout; /* as given to init; not owned */
-	uintptr_t base;			     /* mem given to init */
-	uintptr_t zones_base;		     /* first bank holding zone memory */
-	uintptr_t end;			     /* one past the last zone byte */
-	unsigned bank_shift;		     /* log2(bank size) */
-	unsigned page_shift;		     /* log2(page size) */
-	uint32_t banks;			     /* banks from zones_base to end */
-	uint16_t *bank_owner;		     /* per bank: SMPH_OWNER_* | index */
-	uint8_t *bank_off;		     /* per bank: 1 while powered off */
-	uint32_t zone_caps[4];		     /* caps any region of the zone has; [3] stays 0 */
-	size_t fast_max[4];		     /* sizes smpheap_alloc() serves inline, per zone */
-	struct smph_sys *sys;		     /* [cores] */
-	uintptr_t *group_end;		     /* [cores] end of each core group */
-	struct smph_shard *shards;	     /* [cores] */
-	unsigned class_count;		     /* runtime classes */
-	struct smph_tcache *tcache;	     /* [tcache_slots] thread slots */
-	unsigned tcache_slots;		     /* 0: no slots (not registered, or bare metal) */
-	bool cache_on;			     /* some class has cache_max > 0 */
-	unsigned registry_index;	     /* where smph_heaps[] lists this heap */
-	uint32_t shard_bytes;		     /* bytes of blocks per shard */
-	uint32_t max_block;		     /* largest runtime block size */
-	uint8_t *size_class;		     /* [(max_block >> 4) + 1]: class by size */
-	uint8_t *granule_class;		     /* [shard_bytes >> 8]: class by shard offset */
+	uint32_t magic;			       /* SMPH_MAGIC while the heap is usable */
+	unsigned cores;			       /* layout->cores */
+	const struct smpheap_layout *layout;   /* as given to init; not owned */
+	uintptr_t base;			       /* mem given to init */
+	uintptr_t zones_base;		       /* first bank holding zone memory */
+	uintptr_t end;			       /* one past the last zone byte */
+	unsigned bank_shift;		       /* log2(bank size) */
+	unsigned page_shift;		       /* log2(page size) */
+	unsigned gshift;		       /* log2(pages per slab granule) */
+	uint32_t gmask;			       /* smph_gidx(): words of granule arrays - 1 */
+	uint32_t banks;			       /* banks from zones_base to end */
+	uint16_t *bank_owner;		       /* per bank: SMPH_OWNER_* | index */
+	SMPH_ATOMIC(unsigned char) * bank_off; /* per bank: 1 while powered off */
+	uint32_t zone_caps[4];		       /* caps any region of the zone has; [3] stays 0 */
+	size_t fast_max[4];		       /* sizes smpheap_alloc() serves inline, per zone */
+	struct smph_sys *sys;		       /* [cores] */
+	struct smph_core *core;		       /* [cores] */
+	/* The pool: every region's pages, from pool_base. */
+	uintptr_t pool_base;	    /* first page of region 0 */
+	uint32_t pool_pages;	    /* pages from pool_base to the last region's end */
+	uint32_t granules;	    /* pool_pages >> gshift, rounded up */
+	SMPH_ATOMIC(uint32_t) * pt; /* [pool_pages] page table */
+	smph_aword_t *pfree;	    /* [pool_pages bits] 1 = page free */
+	smph_aword_t *slabw;	    /* block words at smph_gidx() ([granules]: always 0) */
+	smph_aword_t *cached;	    /* [granules] blocks free in the holder's cache */
+	smph_aword_t *remote;	    /* [granules] other threads' frees into a held slab */
+	struct smph_bitmap2 hint[SMPHEAP_MAX_CLASSES]; /* per class, over granules */
+	size_t quota[SMPHEAP_ZONE_COUNT];	       /* pool bytes a zone may hold, 0: any */
+	SMPH_ATOMIC(size_t) held[SMPHEAP_ZONE_COUNT];  /* pool bytes held, with a quota */
+	unsigned class_count;			       /* runtime classes */
+	struct smph_tcache *tcache;		       /* [tcache_slots] thread slots */
+	unsigned tcache_slots;	 /* 0: no slots (not registered, or bare metal) */
+	bool cache_on;		 /* some class has cache_max > 0 */
+	unsigned registry_index; /* where smph_heaps[] lists this heap */
+	uint32_t max_block;	 /* largest runtime block size */
+	uint8_t *size_class;	 /* [(max_block >> 4) + 1]: class by size */
 	struct smph_class_geom geom[SMPHEAP_MAX_CLASSES];	/* runtime classes */
-	unsigned region_count;					/* buffer regions */
-	struct smph_region regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* buffer regions */
+	unsigned region_count;					/* regions */
+	struct smph_region regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* regions */
 	struct smph_counters *counters;				/* [ZONE_COUNT * cores] */
 	SMPH_ATOMIC(size_t) peak[SMPHEAP_ZONE_COUNT];		/* sampled high-water marks */
 	SMPH_ATOMIC(size_t) banks_off;				/* banks powered off now */
@@ -346,20 +394,40 @@ size_t smph_sys_reset(struct smph_sys *s);
 void smph_sys_restart(struct smph_sys *s);
 size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live);
 void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t align, size_t *bytes);
-int smph_buffer_free(struct smpheap *h, unsigned region, uintptr_t p, size_t *bytes);
-size_t smph_buffer_run_bytes(const struct smpheap *h, uintptr_t p);
-/* Resizes the live run at p in place: 0, -ENOMEM (the pages after it are
- * taken), -EINVAL (not a run start) or -EALREADY (a free page). */
-int smph_buffer_resize(struct smpheap *h, uintptr_t p, size_t size, size_t *old_bytes,
+/* Frees the run starting at pool page i: 0, -EINVAL, -EALREADY. */
+int smph_buffer_free(struct smpheap *h, uint32_t i, size_t *bytes);
+size_t smph_buffer_run_bytes(const struct smpheap *h, uint32_t i);
+/* Resizes the live run at pool page i in place: 0, -ENOMEM (the pages after
+ * it are taken), -EINVAL (not a run start) or -EALREADY (a free page). */
+int smph_buffer_resize(struct smpheap *h, uint32_t i, size_t size, size_t *old_bytes,
 		       size_t *new_bytes);
+
+/* ---- the pool (pool.c) ---- */
+
+/* Claims n free pages starting at a multiple of align_pages in a region
+ * that `zone` may draw from and that has `caps`, within the zone's quota;
+ * returns the first page or SMPH_NO_BIT. The pages are the caller's. */
+uint32_t smph_pool_claim(struct smpheap *h, unsigned zone, uint32_t caps, uint32_t n,
+			 uint32_t align_pages);
+/* Gives the caller's pages [i, i+n) back to the pool (release). Their page
+ * table entries must be NONE already. */
+void smph_pool_release(struct smpheap *h, unsigned zone, uint32_t i, uint32_t n);
+/* Charges / refunds `bytes` against the zone's quota: false if over. */
+bool smph_pool_charge(struct smpheap *h, unsigned zone, size_t bytes);
+void smph_pool_refund(struct smpheap *h, unsigned zone, size_t bytes);
+/* Powers every fully free bank of the pool off, after a grace period;
+ * returns how many. */
+int smph_pool_sweep(struct smpheap *h);
+/* Powers every bank the sweep took back on and returns its pages to the
+ * pool; true if there was one. Called before the pool reports exhaustion. */
+bool smph_pool_wake(struct smpheap *h);
 
 /* Where a pointer lies. */
 enum smph_where {
 	SMPH_AT_FOREIGN, /* outside the zones */
 	SMPH_AT_SYS,	 /* in a system heap */
-	SMPH_AT_SHARD,	 /* in a runtime shard's blocks */
-	SMPH_AT_GAP,	 /* in a core group but in no heap (padding) */
-	SMPH_AT_REGION,	 /* in a buffer region */
+	SMPH_AT_GAP,	 /* in a system heap's bank but past the heap (padding) */
+	SMPH_AT_POOL,	 /* in a region's pages: the page table says more */
 };
 
 /* Where p lies, from the bank table; *index gets the core or region. */
@@ -373,13 +441,54 @@ static inline enum smph_where smph_locate(const struct smpheap *h, uintptr_t p, 
 	owner = h->bank_owner[(p - h->zones_base) >> h->bank_shift];
 	*index = owner & SMPH_OWNER_INDEX;
 	if (owner & SMPH_OWNER_REGION)
-		return SMPH_AT_REGION;
+		return SMPH_AT_POOL;
 	c = *index;
-	if (smph_likely(p - h->shards[c].base < h->shard_bytes))
-		return SMPH_AT_SHARD;
 	if (p - h->sys[c].base < h->sys[c].size)
 		return SMPH_AT_SYS;
 	return SMPH_AT_GAP;
+}
+
+/* Index of granule gi's words in slabw[], cached[] and remote[]: granules
+ * next to each other (slabs cut one after another, often for different
+ * cores) land a line and a word apart, so that cores claiming and freeing in
+ * their own current slabs do not share a line of slab words. The arrays
+ * have gmask + 1 words, a power of two; an odd stride is a bijection
+ * modulo that. */
+#define SMPH_LINE_WORDS (SMPH_CACHE_LINE / (unsigned)sizeof(smph_word_t))
+static inline uint32_t smph_gidx(const struct smpheap *h, uint32_t gi)
+{
+	return (gi * (SMPH_LINE_WORDS + 1)) & h->gmask;
+}
+
+/* Pool page of p, or SMPH_NO_BIT if p is not in the pool's page space. */
+static inline uint32_t smph_pool_page(const struct smpheap *h, uintptr_t p)
+{
+	uintptr_t off = p - h->pool_base;
+
+	return smph_likely(off < ((uintptr_t)h->pool_pages << h->page_shift))
+		   ? (uint32_t)(off >> h->page_shift)
+		   : SMPH_NO_BIT;
+}
+
+static inline uintptr_t smph_page_addr(const struct smpheap *h, uint32_t page)
+{
+	return h->pool_base + ((uintptr_t)page << h->page_shift);
+}
+
+/* The slab start page for page table entry e at page `page` (a SLAB or
+ * SLAB_IN entry), and its entry in *start_entry. Relaxed: for a live block
+ * the entries were written before the block was handed out (and the hand-out
+ * to whoever frees it synchronises); for anything else the answer is
+ * checked against the slab word. */
+static inline uint32_t smph_slab_start(const struct smpheap *h, uint32_t page, uint32_t e,
+				       uint32_t *start_entry)
+{
+	if (SMPH_PT_KIND(e) == SMPH_PT_SLAB_IN) {
+		page -= SMPH_PT_DATA(e);
+		e = smph_load(&h->pt[page], smph_relaxed);
+	}
+	*start_entry = e;
+	return page;
 }
 
 /* rel / block_size if `rel` is a multiple of class g's block size, else
@@ -400,18 +509,14 @@ static inline uint32_t smph_block_div(const struct smph_class_geom *g, uintptr_t
 	return idx;
 }
 
-/* Block index of offset `rel` into class `g`'s blocks, or SMPH_NO_BIT if
- * `rel` is not the start of one of its blocks (an offset before the class's
- * first block wraps to a huge `rel` and is rejected too). */
+/* Block index of offset `rel` into a slab of class `g`, or SMPH_NO_BIT if
+ * `rel` is not the start of one of its blocks. */
 static inline uint32_t smph_block_index(const struct smph_class_geom *g, uintptr_t rel)
 {
-	if (smph_unlikely(rel >= g->bytes))
+	if (smph_unlikely(rel >= g->span))
 		return SMPH_NO_BIT;
 	return smph_block_div(g, rel);
 }
-
-/* Runtime shard geometry helpers for hotplug. */
-bool smph_runtime_range_free(const struct smpheap *h, unsigned core, uintptr_t lo, uintptr_t hi);
 
 /* Poisoning (SMPHEAP_POISON builds). */
 #ifdef SMPHEAP_POISON

@@ -1,5 +1,6 @@
-/* runtime.h - the runtime zone's fast paths, inline in the public entry
- * points. The slow paths (larger classes, stealing) are in runtime.c. */
+/* runtime.h - the runtime zone's short paths, inline in the public entry
+ * points: one claim in the calling core's current slab, and one free. The
+ * rest (refill, the pool, the retire protocol) is in runtime.c. */
 #ifndef SMPH_RUNTIME_H
 #define SMPH_RUNTIME_H
 
@@ -7,84 +8,107 @@
 
 /* Full search: for each class from the one that fits up, the calling
  * thread's cached word (slot: its slot, or any value >= tcache_slots), the
- * caller's shard, then the other shards. */
+ * core's current slab, a partly free slab of any core, a new slab from the
+ * pool. NULL when none of them has a block. */
 void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t size, size_t align,
 			 size_t *block);
 
-/* After the calling thread's held word came up empty (or it has no slot): a
- * new word for its cache, else one claim from the caller's own shard in the
- * class that fits, else the full search. `size` is 1..max_block. */
-static inline void *smph_runtime_alloc_fast(struct smpheap *h, unsigned core, unsigned slot,
-					    size_t size, size_t *block)
+/* Cuts a new slab of class k from the pool and publishes it: its start
+ * page, or SMPH_NO_BIT when the pool has no room. */
+uint32_t smph_runtime_cut(struct smpheap *h, unsigned k);
+
+/* Frees `bits`, blocks the caller owns, back into the slab at page s, with
+ * the free protocol (hint, retire); `mark` (0, or SMPH_SLAB_HELD for a
+ * cache giving its word back) is cleared after them. */
+void smph_runtime_give_back(struct smpheap *h, uint32_t s, smph_word_t bits, smph_word_t mark);
+
+/* Before the pool reports exhaustion (to either zone): every core's current
+ * slab that is all free goes back to the pool. True if one did. */
+bool smph_runtime_reclaim(struct smpheap *h);
+
+/* core_down: the core's current slabs stop being current (and go back to
+ * the pool if all free). */
+void smph_runtime_core_release(struct smpheap *h, unsigned core);
+
+/* After a claim in slab s: the slab's class was not k (a stale current:
+ * the slab was retired and cut again for another class meanwhile), or the
+ * claim took its last free block. Gives the block back or fixes the hint;
+ * returns the block, or NULL to send the caller on. */
+void *smph_runtime_claimed(struct smpheap *h, unsigned k, uint32_t s, uint32_t idx,
+			   smph_word_t left);
+
+/* One block of class k from `core`'s current slab, or NULL (the caller then
+ * takes the slow path). */
+static inline void *smph_runtime_claim_current(struct smpheap *h, unsigned core, unsigned k)
 {
-	struct smph_shard *s = &h->shards[core];
-	unsigned k = h->size_class[(size + 15) >> 4];
 	const struct smph_class_geom *g = &h->geom[k];
+	/* Relaxed: the current slab is a hint; the claim below is checked. */
+	uint32_t s = smph_load(&h->core[core].cur[k], smph_relaxed) & ~SMPH_CUR_PINNED;
+	smph_word_t left;
+	uint32_t idx =
+	    smph_slab_claim_fast(&h->slabw[smph_gidx(h, s >> h->gshift)], g->live, &left);
 
-	if (slot < h->tcache_slots && g->cache_max) {
-		void *p = smph_tcache_refill(h, &h->tcache[slot], core, k, block);
-
-		if (p)
-			return p;
-	}
-
-	/* Relaxed: a core's own shard cannot go down under it (the
-	 * core_down contract: no thread acts as a core while it goes down). */
-	if (smph_likely(smph_load(&s->online, smph_relaxed))) {
-		uint32_t idx = smph_bitmap2_claim_fast(&s->bm[k]);
-
-		if (smph_likely(idx != SMPH_NO_BIT)) {
-			*block = g->block_size;
-			return (void *)(s->base + g->offset + (uintptr_t)idx * g->block_size);
-		}
-	}
-	return smph_runtime_alloc(h, core, slot, size, SMPH_MIN_ALIGN, block);
+	if (smph_unlikely(idx == SMPH_NO_BIT))
+		return NULL;
+	/* The class check, after the claim: while we hold a block of the slab
+	 * it cannot be retired, so the entry is the one its cutter published
+	 * before the word went live (our claim's acquire saw that). Relaxed
+	 * for that reason. */
+	if (smph_likely(smph_load(&h->pt[s], smph_relaxed) == g->tag && left))
+		return (void *)(smph_page_addr(h, s) + (uintptr_t)idx * g->block_size);
+	return smph_runtime_claimed(h, k, s, idx, left);
 }
 
-/* Class whose blocks cover shard offset `off` (off < shard_bytes). */
-static inline unsigned smph_class_at(const struct smpheap *h, uintptr_t off)
-{
-	return h->granule_class[off >> SMPH_GRANULE_SHIFT];
-}
+/* Retires the slab at s if its word is the all-free, unmarked word of a
+ * class of k's block count (runtime.c, 4.). */
+void smph_runtime_retire(struct smpheap *h, unsigned k, uint32_t s);
 
-/* Frees block `idx` of class k (at p) in `core`'s shard: 0, or -EALREADY
- * if it is free already, in the leaf or in some thread's cache. The
- * word-claim cache has had its chance (tcache.h); a block of a word some
- * thread holds goes to that word's `remote`, the others to the leaf. */
-static inline int smph_runtime_free(struct smpheap *h, unsigned core, unsigned k, uint32_t idx,
+/* After the OR of a free into slab s gave `old`: a double free or a free
+ * into a slab no longer live (the error), or the slab was empty (its hint
+ * is set) or is all free now (it may be retired). Returns 0 or the error. */
+int smph_runtime_freed(struct smpheap *h, unsigned k, uint32_t s, smph_word_t bit, smph_word_t old);
+
+/* Frees block `idx` of the class-k slab starting at pool page s (at p): 0,
+ * or -EALREADY if it is free already, in the slab's word or in some
+ * thread's cache. The word-claim cache has had its chance (tcache.h). */
+static inline int smph_runtime_free(struct smpheap *h, unsigned k, uint32_t s, uint32_t idx,
 				    uintptr_t p)
 {
-	struct smph_shard *s = &h->shards[core];
-	uint32_t li = idx >> SMPH_WORD_SHIFT;
+	const struct smph_class_geom *g = &h->geom[k];
+	uint32_t gi = s >> h->gshift;
+	smph_word_t b = smph_bit(idx), old;
 	bool held = false;
 
 	(void)p;
 	if (h->cache_on) {
 		/* Free in some thread's cache already: a double free.
-		 * Relaxed: a snapshot; a free that misses a block cached
-		 * just now goes to the word's `remote`, where the holder
-		 * finds it (tcache.h). */
-		if (smph_load(&s->cached[k][li], smph_relaxed) & smph_bit(idx))
+		 * Relaxed: a snapshot; a free that misses a block cached just
+		 * now goes to the slab's `remote`, where the holder finds it
+		 * (tcache.h). */
+		if (smph_load(&h->cached[smph_gidx(h, gi)], smph_relaxed) & b)
 			return -EALREADY;
-		/* Relaxed: only a choice of where to free into. Seen held
-		 * when it is no longer, the free re-reads the bit after its OR
-		 * (smph_tcache_free_remote); seen unheld when it is, a block
-		 * that is live goes to the leaf as before a hold (only a
-		 * double free racing the block's move into the cache could
-		 * then be missed: undetectable anyway, see tcache.h). */
-		held = (smph_load(&s->holder[k][li >> SMPH_WORD_SHIFT], smph_relaxed) &
-			smph_bit(li)) != 0;
+		/* Relaxed: only a choice of where to free into. Seen held when
+		 * it is no longer, the free re-reads the mark after its OR
+		 * (smph_tcache_free_remote); seen unheld when it is, a live
+		 * block goes to the word as before a hold (only a double free
+		 * racing the block's move into the cache could then be
+		 * missed: undetectable anyway, see tcache.h). */
+		held = (smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed) & SMPH_SLAB_HELD) != 0;
 	}
 #ifdef SMPHEAP_POISON
 	/* Poison only a block that is live now: poisoning a free block could
 	 * scribble over a racing allocation's new block. */
-	if (smph_bitmap2_is_free(&s->bm[k], idx))
+	if (smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed) & b)
 		return -EALREADY;
-	smph_poison((void *)p, h->geom[k].block_size);
+	smph_poison((void *)p, g->block_size);
 #endif
 	if (held)
-		return smph_tcache_free_remote(s, k, idx);
-	return smph_bitmap2_release(&s->bm[k], idx);
+		return smph_tcache_free_remote(h, s, k, idx);
+	old = smph_slab_release(&h->slabw[smph_gidx(h, gi)], b);
+	if (smph_unlikely((old & (g->live | b)) != g->live || !(old & g->full) ||
+			  (old | b) == g->all))
+		return smph_runtime_freed(h, k, s, b, old);
+	return 0;
 }
 
 #endif

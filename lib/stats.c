@@ -1,7 +1,8 @@
 /* stats.c - counters, figures and invariant checks.
  *
  * Counters live per (zone, core) on their own cache lines and are updated
- * with relaxed atomics by the threads acting as that core; reading sums them.
+ * with relaxed atomics by the threads acting as that core (or per thread
+ * slot, by its one thread); reading sums them.
  * A shared counter would serialise every core on one line.
  *
  * Peak: an exact peak of a sum of per-core figures needs a global
@@ -15,22 +16,26 @@
 
 #include "internal.h"
 
-/* Bytes of class-k blocks of core's shard freed twice and not yet found:
- * free in a holder's cache and in its word's `remote` at once (tcache.h).
- * Both frees were counted; the holder counts the second one as bad when it
- * finds it, and until then stats and check add the bytes back. */
-static size_t pending_double_bytes(const struct smpheap *h, unsigned core, unsigned k)
+/* Bytes of runtime blocks freed twice and not yet found: free in a
+ * holder's cache and in its slab's `remote` at once (tcache.h). Both frees
+ * were counted; the holder counts the second one as bad when it finds it,
+ * and until then stats and check add the bytes back. */
+static size_t pending_double_bytes(const struct smpheap *h)
 {
-	const struct smph_shard *s = &h->shards[core];
-	uint32_t n = 0;
+	size_t n = 0;
 
-	if (!h->cache_on || !h->geom[k].cache_max)
+	if (!h->cache_on)
 		return 0;
-	for (uint32_t li = 0; li < s->bm[k].leaves; li++)
-		n += (uint32_t)smph_popcount(
-		    atomic_load_explicit(&s->cached[k][li], memory_order_relaxed) &
-		    atomic_load_explicit(&s->remote[k][li], memory_order_relaxed));
-	return (size_t)n * h->geom[k].block_size;
+	for (uint32_t gi = 0; gi < h->granules; gi++) {
+		smph_word_t d = smph_load(&h->cached[smph_gidx(h, gi)], smph_relaxed) &
+				smph_load(&h->remote[smph_gidx(h, gi)], smph_relaxed) &
+				~SMPH_REMOTE_HELD;
+		uint32_t e = smph_load(&h->pt[gi << h->gshift], smph_relaxed);
+
+		if (d && SMPH_PT_KIND(e) == SMPH_PT_SLAB)
+			n += (size_t)smph_popcount(d) * h->geom[SMPH_PT_CLASS(e)].block_size;
+	}
+	return n;
 }
 
 /* The zone's bytes in use by the counters, as a signed sum: below zero
@@ -152,77 +157,80 @@ void smph_sample_peak(struct smpheap *h, unsigned zone)
 	sample_peak(h, zone);
 }
 
-/* Blocks of class k in core's shard that sit free in thread caches or in
- * a held word's `remote` (a block in both counts once). */
-static uint32_t cached_count(const struct smpheap *h, unsigned core, unsigned k)
+/* Bytes of the pools `zone` may draw from (a shared region counts for each
+ * zone that may use it), capped by the zone's quota. */
+static size_t pool_capacity(const struct smpheap *h, unsigned zone)
 {
-	const struct smph_shard *s = &h->shards[core];
-	uint32_t n = 0;
+	size_t cap = 0;
 
-	if (!h->cache_on)
-		return 0;
-	for (uint32_t li = 0; li < s->bm[k].leaves; li++)
-		n += (uint32_t)smph_popcount(
-		    atomic_load_explicit(&s->cached[k][li], memory_order_relaxed) |
-		    atomic_load_explicit(&s->remote[k][li], memory_order_relaxed));
-	return n;
-}
-
-/* Cache bookkeeping of one class: a block is never free both in the leaf
- * and in a cache or `remote`, and a word nobody holds has nothing cached. */
-static int check_cached(const struct smpheap *h, unsigned core, unsigned k)
-{
-	const struct smph_shard *s = &h->shards[core];
-
-	if (!h->cache_on)
-		return 0;
-	for (uint32_t li = 0; li < s->bm[k].leaves; li++) {
-		smph_word_t cached = atomic_load_explicit(&s->cached[k][li], memory_order_relaxed);
-		smph_word_t leaf = atomic_load_explicit(&s->bm[k].leaf[li], memory_order_relaxed);
-		smph_word_t remote = atomic_load_explicit(&s->remote[k][li], memory_order_relaxed);
-
-		if (((cached | remote) & leaf) || (cached && !smph_bit_test(s->holder[k], li)))
-			return -EUCLEAN;
-	}
-	return 0;
+	for (unsigned r = 0; r < h->region_count; r++)
+		if (h->regions[r].zones & (1u << zone))
+			cap += (size_t)h->regions[r].pages << h->page_shift;
+	if (h->quota[zone] && h->quota[zone] < cap)
+		cap = h->quota[zone];
+	return cap;
 }
 
 static size_t zone_capacity(const struct smpheap *h, unsigned zone)
 {
 	size_t cap = 0;
 
-	switch (zone) {
-	case SMPHEAP_ZONE_SYS:
-		for (unsigned c = 0; c < h->cores; c++)
-			cap += h->sys[c].size;
-		break;
-	case SMPHEAP_ZONE_RUNTIME:
-		for (unsigned k = 0; k < h->class_count; k++)
-			cap += (size_t)h->geom[k].block_size * h->geom[k].count;
-		cap *= h->cores;
-		break;
-	default:
-		for (unsigned r = 0; r < h->region_count; r++)
-			cap += (size_t)h->regions[r].pages << h->page_shift;
-	}
+	if (zone != SMPHEAP_ZONE_SYS)
+		return pool_capacity(h, zone);
+	for (unsigned c = 0; c < h->cores; c++)
+		cap += h->sys[c].size;
 	return cap;
 }
 
-/* Longest run of 1 bits in map[0..bits). */
-static uint32_t longest_run(const smph_aword_t *map, uint32_t bits)
+/* Longest run of free pages in [lo, hi) that starts on a multiple of
+ * `align` pages. */
+static uint32_t longest_run(const struct smpheap *h, uint32_t lo, uint32_t hi, uint32_t align)
 {
-	uint32_t best = 0, i = smph_bits_find_set(map, bits, 0);
+	uint32_t best = 0, i = smph_bits_find_set(h->pfree, hi, lo);
 
 	while (i != SMPH_NO_BIT) {
-		uint32_t j = i;
+		uint32_t j = i, a = (i + align - 1) / align * align;
 
-		while (j < bits && smph_bit_test(map, j))
+		while (j < hi && smph_bit_test(h->pfree, j))
 			j++;
-		if (j - i > best)
-			best = j - i;
-		i = j < bits ? smph_bits_find_set(map, bits, j) : SMPH_NO_BIT;
+		if (a < j && j - a > best)
+			best = j - a;
+		i = j < hi ? smph_bits_find_set(h->pfree, hi, j) : SMPH_NO_BIT;
 	}
 	return best;
+}
+
+/* Longest free run of pages `zone` could claim now. */
+static uint32_t zone_longest_run(const struct smpheap *h, unsigned zone, uint32_t align)
+{
+	uint32_t best = 0;
+
+	for (unsigned r = 0; r < h->region_count; r++) {
+		const struct smph_region *rg = &h->regions[r];
+		uint32_t run;
+
+		if (!(rg->zones & (1u << zone)))
+			continue;
+		run = longest_run(h, rg->first, rg->first + rg->pages, align);
+		if (run > best)
+			best = run;
+	}
+	return best;
+}
+
+/* A live slab of some class with a free block (in its word or a cache)? */
+static bool class_has_free_block(const struct smpheap *h, unsigned k)
+{
+	for (uint32_t gi = 0; gi < h->granules; gi++) {
+		smph_word_t w = smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed);
+
+		if ((w & h->geom[k].live) &&
+		    smph_load(&h->pt[gi << h->gshift], smph_relaxed) == h->geom[k].tag &&
+		    ((w & h->geom[k].full) ||
+		     smph_load(&h->cached[smph_gidx(h, gi)], smph_relaxed)))
+			return true;
+	}
+	return false;
 }
 
 static size_t zone_largest_free(const struct smpheap *h, unsigned zone)
@@ -232,7 +240,7 @@ static size_t zone_largest_free(const struct smpheap *h, unsigned zone)
 	switch (zone) {
 	case SMPHEAP_ZONE_SYS:
 		for (unsigned c = 0; c < h->cores; c++) {
-			size_t st = atomic_load_explicit(&h->sys[c].state, memory_order_relaxed);
+			size_t st = smph_load(&h->sys[c].state, smph_relaxed);
 
 			/* Allocations take multiples of 16 bytes: a tail
 			 * shorter than that holds none (issue 13, item 9). */
@@ -244,26 +252,16 @@ static size_t zone_largest_free(const struct smpheap *h, unsigned zone)
 		}
 		break;
 	case SMPHEAP_ZONE_RUNTIME:
-		for (unsigned c = 0; c < h->cores; c++) {
-			if (!atomic_load_explicit(&h->shards[c].online, memory_order_relaxed))
-				continue;
-			for (unsigned k = h->class_count; k-- > 0;) {
-				if (h->geom[k].block_size <= best)
-					break;
-				if (smph_bitmap2_count_free(&h->shards[c].bm[k]) ||
-				    cached_count(h, c, k))
-					best = h->geom[k].block_size;
-			}
+		for (unsigned k = h->class_count; k-- > 0;) {
+			const struct smph_class_geom *g = &h->geom[k];
+
+			if (zone_longest_run(h, zone, g->align_pages) >= g->pages ||
+			    class_has_free_block(h, k))
+				return g->block_size;
 		}
 		break;
 	default:
-		for (unsigned r = 0; r < h->region_count; r++) {
-			size_t run = (size_t)longest_run(h->regions[r].free, h->regions[r].pages)
-				     << h->page_shift;
-
-			if (run > best)
-				best = run;
-		}
+		best = (size_t)zone_longest_run(h, zone, 1) << h->page_shift;
 	}
 	return best;
 }
@@ -288,9 +286,7 @@ int smpheap_stats(const struct smpheap *h, enum smpheap_zone zone, struct smphea
 	out->capacity = zone_capacity(h, zone);
 	out->used = zone_used(h, zone);
 	if (zone == SMPHEAP_ZONE_RUNTIME)
-		for (unsigned c = 0; c < h->cores; c++)
-			for (unsigned k = 0; k < h->class_count; k++)
-				out->used += pending_double_bytes(h, c, k);
+		out->used += pending_double_bytes(h);
 	peak = atomic_load_explicit(&h->peak[zone], memory_order_relaxed);
 	out->peak = peak > out->used ? peak : out->used;
 	out->largest_free = zone_largest_free(h, zone);
@@ -300,78 +296,129 @@ int smpheap_stats(const struct smpheap *h, enum smpheap_zone zone, struct smphea
 	return 0;
 }
 
-/* Pages in use, run by run: every page in use lies in exactly one run that
- * opens with a start mark and closes with an end mark. */
-static int check_region(const struct smpheap *h, const struct smph_region *rg, size_t *used)
+/* One slab at page s (class k): its pages, its word, its hint. Adds its
+ * live blocks' bytes to *rt. */
+static int check_slab(const struct smpheap *h, uint32_t s, unsigned k, size_t *rt)
 {
-	bool in_run = false;
+	const struct smph_class_geom *g = &h->geom[k];
+	uint32_t gi = s >> h->gshift;
+	smph_word_t w, cached, remote;
 
-	(void)h;
-	for (uint32_t i = 0; i < rg->pages; i++) {
-		bool s = smph_bit_test(rg->start, i), e = smph_bit_test(rg->end, i);
-		bool f = smph_bit_test(rg->free, i);
-
-		if (s) {
-			if (in_run)
-				return -EUCLEAN; /* a run opens inside another */
-			in_run = true;
-		}
-		if (f != !in_run)
-			return -EUCLEAN; /* a free page in a run, or a lost page */
-		if (!f)
-			(*used)++;
-		if (e) {
-			if (!in_run)
-				return -EUCLEAN; /* an end with no start */
-			in_run = false;
-		}
+	if (k >= h->class_count || (s & ((1u << h->gshift) - 1)) || s % g->align_pages ||
+	    s + g->pages > h->pool_pages)
+		return -EUCLEAN;
+	for (uint32_t d = 0; d < g->pages; d++) {
+		if (smph_bit_test(h->pfree, s + d))
+			return -EUCLEAN; /* a slab's page free in the pool */
+		if (d && smph_load(&h->pt[s + d], smph_relaxed) != SMPH_PT_SLAB_IN_OF(d))
+			return -EUCLEAN;
 	}
-	for (uint32_t w = smph_words_for(rg->pages) * SMPH_WORD_BITS, i = rg->pages; i < w; i++)
-		if (smph_bit_test(rg->free, i) || smph_bit_test(rg->start, i) ||
-		    smph_bit_test(rg->end, i))
-			return -EUCLEAN; /* bits past the region */
-	return in_run ? -EUCLEAN : 0;
+	w = smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed);
+	cached = smph_load(&h->cached[smph_gidx(h, gi)], smph_relaxed);
+	remote = smph_load(&h->remote[smph_gidx(h, gi)], smph_relaxed);
+	if (!(remote & SMPH_REMOTE_HELD) != !(w & SMPH_SLAB_HELD))
+		return -EUCLEAN; /* the two marks of a hold disagree */
+	remote &= ~SMPH_REMOTE_HELD;
+	if (!(w & g->live) || (w & ~(g->all | SMPH_SLAB_PIN | SMPH_SLAB_HELD)) ||
+	    ((cached | remote) & ~g->full) || ((cached | remote) & w))
+		return -EUCLEAN;
+	if ((cached | remote) && !(w & SMPH_SLAB_HELD))
+		return -EUCLEAN; /* blocks cached by nobody */
+	if ((w & g->full) && !smph_bit_test(h->hint[k].leaf, gi))
+		return -EUCLEAN; /* a free block no refill can find */
+	*rt += (size_t)(g->blocks - smph_popcount(w & g->full) - smph_popcount(cached | remote)) *
+	       g->block_size;
+	return 0;
+}
+
+/* The pool, page by page: the page table against the pool bitmap and the
+ * slab words. Adds the bytes of live runtime blocks and of buffer runs. */
+static int check_pool(const struct smpheap *h, size_t *rt, size_t *buf)
+{
+	uint32_t owner_end = 0; /* end of the run or slab that covers this page */
+
+	for (uint32_t i = 0; i < h->pool_pages; i++) {
+		uint32_t e = smph_load(&h->pt[i], smph_relaxed);
+		bool free = smph_bit_test(h->pfree, i);
+		int rc;
+
+		switch (SMPH_PT_KIND(e)) {
+		case SMPH_PT_RUN:
+			if (i < owner_end || free || !SMPH_PT_DATA(e))
+				return -EUCLEAN;
+			owner_end = i + SMPH_PT_DATA(e);
+			if (owner_end > h->pool_pages)
+				return -EUCLEAN;
+			for (uint32_t j = i; j < owner_end; j++)
+				if (smph_bit_test(h->pfree, j))
+					return -EUCLEAN; /* a run's page free */
+			*buf += (size_t)SMPH_PT_DATA(e) << h->page_shift;
+			break;
+		case SMPH_PT_SLAB:
+			if (i < owner_end)
+				return -EUCLEAN;
+			rc = check_slab(h, i, SMPH_PT_CLASS(e), rt);
+			if (rc)
+				return rc;
+			owner_end = i + h->geom[SMPH_PT_CLASS(e)].pages;
+			break;
+		case SMPH_PT_SLAB_IN:
+			if (i >= owner_end)
+				return -EUCLEAN; /* checked with its slab, else stray */
+			break;
+		default: /* NONE: free, a run's interior, a gap or a bank off */
+			if (!free && i >= owner_end) {
+				uintptr_t a = smph_page_addr(h, i);
+				uint32_t b = (uint32_t)((a - h->zones_base) >> h->bank_shift);
+				bool in_region = false;
+
+				for (unsigned r = 0; r < h->region_count; r++)
+					in_region |= i - h->regions[r].first < h->regions[r].pages;
+				if (in_region && !smph_load(&h->bank_off[b], smph_relaxed))
+					return -EUCLEAN; /* a lost page */
+			}
+		}
+		if (free && i < owner_end)
+			return -EUCLEAN;
+	}
+	/* Words are non-zero only at slab starts (check_slab() checked those). */
+	for (uint32_t gi = 0; gi <= h->granules; gi++) {
+		uint32_t s = gi << h->gshift;
+
+		if (smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed) &&
+		    (s >= h->pool_pages ||
+		     SMPH_PT_KIND(smph_load(&h->pt[s], smph_relaxed)) != SMPH_PT_SLAB))
+			return -EUCLEAN;
+	}
+	return 0;
 }
 
 int smpheap_check(const struct smpheap *h)
 {
-	size_t used_blocks = 0, used_pages = 0, pending = 0;
+	size_t rt = 0, buf = 0;
 	intptr_t runtime, buffer;
 	int rc;
 
 	if (!h || h->magic != SMPH_MAGIC || !h->layout || h->cores != h->layout->cores)
 		return -EFAULT;
 	for (unsigned c = 0; c < h->cores; c++) {
-		size_t st = atomic_load_explicit(&h->sys[c].state, memory_order_relaxed);
+		size_t st = smph_load(&h->sys[c].state, smph_relaxed);
 		size_t off = st & ~SMPH_SYS_DOWN;
 
 		if (off > h->sys[c].size || ((st & SMPH_SYS_DOWN) && off))
 			return -EUCLEAN;
-		for (unsigned k = 0; k < h->class_count; k++) {
-			const struct smph_bitmap2 *bm = &h->shards[c].bm[k];
-
-			rc = smph_bitmap2_check(bm);
-			if (!rc)
-				rc = check_cached(h, c, k);
-			if (rc)
-				return rc;
-			used_blocks += (size_t)(bm->bits - smph_bitmap2_count_free(bm) -
-						cached_count(h, c, k)) *
-				       h->geom[k].block_size;
-			pending += pending_double_bytes(h, c, k);
-		}
 	}
-	for (unsigned r = 0; r < h->region_count; r++) {
-		rc = check_region(h, &h->regions[r], &used_pages);
-		if (rc)
-			return rc;
-	}
-	/* What the counters say is live must be what the bitmaps hold (with
-	 * the double frees not yet found added back), and never below zero. */
-	runtime = zone_net(h, SMPHEAP_ZONE_RUNTIME) + (intptr_t)pending;
+	for (unsigned k = 0; k < h->class_count; k++)
+		if (smph_bitmap2_check(&h->hint[k]))
+			return -EUCLEAN;
+	rc = check_pool(h, &rt, &buf);
+	if (rc)
+		return rc;
+	/* What the counters say is live must be what the pool holds (with the
+	 * double frees not yet found added back), and never below zero. */
+	runtime = zone_net(h, SMPHEAP_ZONE_RUNTIME) + (intptr_t)pending_double_bytes(h);
 	buffer = zone_net(h, SMPHEAP_ZONE_BUFFER);
-	if (runtime < 0 || buffer < 0 || used_blocks != (size_t)runtime ||
-	    used_pages << h->page_shift != (size_t)buffer)
+	if (runtime < 0 || buffer < 0 || rt != (size_t)runtime || buf != (size_t)buffer)
 		return -EUCLEAN;
 	return 0;
 }

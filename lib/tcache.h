@@ -2,13 +2,13 @@
  *
  * Why: one locked read-modify-write costs about as much as a whole
  * thread-cached malloc+free pair elsewhere, and the pure lock-free path needs
- * two per pair. A thread takes the free blocks of a whole leaf word (up to
- * the class's cache_max) from its own shard with one atomic exchange and
- * then hands them out, and takes back its own frees into that word, with
- * plain instructions.
+ * two per pair. A thread takes the free blocks of a slab's word (up to the
+ * class's cache_max) with one CAS and then hands them out, and takes back
+ * its own frees into that word, with plain instructions. A held slab (its
+ * word's HELD mark) is never retired, so the held word stays the slab's.
  *
- * Other threads' frees of a held word's blocks do not go to the leaf, which
- * anyone may claim from, but into the word's `remote` word with one atomic
+ * Other threads' frees of a held slab's blocks do not go to the slab's word,
+ * which anyone may claim from, but into its `remote` word with one atomic
  * OR: only the holder's give-back moves them on, merged with its own free
  * blocks. So a block freed twice at once, once by the holder into its cache
  * and once by another thread into `remote`, is in two places no one else
@@ -16,9 +16,9 @@
  * or when it gives the word back), counts the second free as a bad free,
  * puts the bytes back into `used`, and hands the block out once.
  *
- * Double frees stay detected at once otherwise: cached[leaf] (written only
- * by the word's one holder, with relaxed stores) says which blocks sit free
- * in a cache, and every free checks it, the leaf and `remote`. A double
+ * Double frees stay detected at once otherwise: cached[granule] (written
+ * only by the word's one holder, with relaxed stores) says which blocks sit
+ * free in a cache, and every free checks it, the word and `remote`. A double
  * free that races with the block's hand-out, to a caller or into a cache,
  * is, as always, undetectable.
  */
@@ -27,19 +27,20 @@
 
 #include "internal.h"
 
-/* Takes a new word of class k's free blocks from `core`'s shard into slot t
- * and hands one out; NULL if the shard has none to give (the caller then
- * takes the pure path). Out of line: once per word. */
+/* Takes a new word of class k's free blocks into slot t (the core's current
+ * slab if no other thread holds it, else a partly free slab, else a new one)
+ * and hands one out; NULL if none is to be had (the caller then takes the
+ * pure path). Out of line: once per word. */
 void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core, unsigned k,
 			 size_t *block);
 
-/* Gives every block slot t holds back to its shard. Only t's own thread may
+/* Gives every block slot t holds back to its slabs. Only t's own thread may
  * call it (nothing else ever touches a slot's cache). */
 void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t);
 
-/* Frees block `idx` of class k of shard s, whose word some thread holds,
- * into the word's `remote` (see above): 0 or -EALREADY. */
-int smph_tcache_free_remote(struct smph_shard *s, unsigned k, uint32_t idx);
+/* Frees block `idx` of the slab at page s, whose word some thread holds,
+ * into the slab's `remote` (see above): 0 or -EALREADY. */
+int smph_tcache_free_remote(struct smpheap *h, uint32_t s, unsigned k, uint32_t idx);
 
 /* Registers a heap so threads can find it to flush; false if full. */
 bool smph_registry_add(struct smpheap *h);
@@ -78,9 +79,9 @@ static inline void *smph_tcache_pop(struct smph_tcache_class *c, uint32_t block)
 /* Takes back the block at p if it belongs to the held word of `c` and
  * there is room: true if it did. Safe for any p, so a caller may guess `c`
  * (free tries the thread's last-used class first): the span test places p
- * in that shard, class and word, the division test on a block start. False
- * sends the caller on, and a double free (the bit already set here or in
- * the leaf or in `remote`) to the shard's bitmap, which answers it. */
+ * in that slab, the division test on a block start. False sends the caller
+ * on, and a double free (the bit already set here or in the word) to the
+ * slab's word, which answers it. */
 static inline bool smph_tcache_push(struct smph_tcache_class *c, uintptr_t p)
 {
 	uintptr_t rel = p - c->base;
@@ -93,9 +94,8 @@ static inline bool smph_tcache_push(struct smph_tcache_class *c, uintptr_t p)
 	i = smph_block_div(g, rel);
 	if (smph_unlikely(i == SMPH_NO_BIT))
 		return false;
-	b = smph_bit(i);
-	/* Relaxed: snapshots of the leaf and of other threads' frees, as in
-	 * smph_bitmap2_is_free(); a free racing ours is caught later (above). */
+	b = smph_bit(i); /* Relaxed: snapshots of the word and of other threads' frees (only a
+			  * double free finds one set); a free racing ours is caught later. */
 	if (smph_unlikely(
 		(c->bits & b) ||
 		((smph_load(c->leafword, smph_relaxed) | smph_load(c->remote, smph_relaxed)) & b)))

@@ -53,14 +53,16 @@ int stress_core_down(struct stress *s, unsigned core)
 	}
 	stress_bank_figures(s, &rel1, &cnt1);
 	/* Its system heap starts on a bank boundary and was just reset, so the
-	 * banks it fills alone hold no live block and must be off now (a bank
-	 * it shares with the runtime shard may still hold a live block). */
+	 * banks it fills alone hold no live block and must be off now. Pool
+	 * banks are heap-wide: workers' allocations may power some on again
+	 * meanwhile, so only the power-off count is exact (only the controller
+	 * powers banks off). */
 	const struct smpheap_layout *l = s->cfg.layout;
 	size_t sys_banks = l->sys_size[core] / l->bank_size;
-	if (rel1 < rel0 + sys_banks || cnt1 - cnt0 != rel1 - rel0) {
+	if (cnt1 - cnt0 < sys_banks) {
 		stress_fail(s, -1, s->ctl_step,
 			    "core_down released too few banks (expected >= got)", NULL, 0, 0,
-			    rel0 + sys_banks, rel1);
+			    sys_banks, cnt1 - cnt0);
 		return -1;
 	}
 	s->released_on[core] = rel1 - rel0;
@@ -82,13 +84,15 @@ int stress_core_sweep(struct stress *s, unsigned core)
 	stress_bank_figures(s, &rel0, &cnt0);
 	int rc = smpheap_core_sweep(s->st->heap, core);
 	stress_bank_figures(s, &rel1, &cnt1);
-	/* Only this controller powers banks off or on, so the figures move by
-	 * exactly what the sweep reports. */
-	if (rc < 0 || rel1 != rel0 + (size_t)rc || cnt1 != cnt0 + (size_t)rc) {
+	/* Only this controller powers banks off, so the count moves by
+	 * exactly what the sweep reports (workers may power pool banks on). */
+	if (rc < 0 || cnt1 != cnt0 + (size_t)rc) {
 		stress_fail(s, -1, s->ctl_step, "core_sweep: banks released differ from its result",
-			    NULL, 0, 0, (uint64_t)(int64_t)rc, rel1 - rel0);
+			    NULL, 0, 0, (uint64_t)(int64_t)rc, cnt1 - cnt0);
 		return -1;
 	}
+	(void)rel0;
+	(void)rel1;
 	s->sweeps++;
 	s->released_on[core] += (size_t)rc;
 	s->banks_released += (size_t)rc;
@@ -111,11 +115,13 @@ int stress_core_up(struct stress *s, unsigned core)
 				    (uint64_t)(int64_t)rc);
 			return -1;
 		}
-		/* Its banks are powered again: exactly those it had released. */
-		if (rel1 + s->released_on[core] != rel0 || cnt1 != cnt0) {
+		/* Its system banks are powered again, and the pool's banks
+		 * with them (smpheap_core_up); nothing is powered off. */
+		size_t sys_banks = s->cfg.layout->sys_size[core] / s->cfg.layout->bank_size;
+		if (rel1 + sys_banks > rel0 || cnt1 != cnt0) {
 			stress_fail(s, -1, s->ctl_step,
 				    "core_up: banks still released (expected, got)", NULL, 0, 0,
-				    rel0 - s->released_on[core], rel1);
+				    rel0 - sys_banks, rel1);
 			return -1;
 		}
 		if (smpheap_core_is_up(h, core) != 1 || smpheap_core_up(h, core) != -EALREADY) {

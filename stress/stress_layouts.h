@@ -33,9 +33,13 @@ static const struct smpheap_layout stress_layout_small = {
     .buffer_region_count = 2,
     .buffer_regions =
 	{
-	    {SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED, 64},
-	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, 16},
+	    /* the old 64 buffer pages plus the 66 of the old per-core block
+	     * maps, one pool shared by the runtime and buffer zones */
+	    {SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED, 64 + 66,
+	     SMPHEAP_POOL_RUNTIME | SMPHEAP_POOL_BUFFER},
+	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, 16, SMPHEAP_POOL_BUFFER},
 	},
+    .slab_bytes = 1024, /* 4-page slabs: a tiny pool */
 };
 
 #endif /* SMPHEAP_STRESS_LAYOUTS_H */

@@ -43,7 +43,9 @@ static const struct smpheap_layout layout = {
     .runtime_caps = SMPHEAP_CAP_HP,
     .page_size = 4096,
     .buffer_region_count = 1,
-    .buffer_regions = {{SMPHEAP_CAP_HP, 64}},
+    /* the old 64 buffer pages plus the 96 of the old per-core block maps,
+     * one pool shared by the runtime and buffer zones */
+    .buffer_regions = {{SMPHEAP_CAP_HP, 64 + 96, SMPHEAP_POOL_RUNTIME | SMPHEAP_POOL_BUFFER}},
 };
 
 static struct smpheap *heap;

@@ -34,7 +34,9 @@ static const struct smpheap_layout base_layout = {
     .classes = {{64, 128, 64}, {256, 32, 8}},
     .page_size = 256,
     .buffer_region_count = 1,
-    .buffer_regions = {{SMPHEAP_CAP_HP, 64}},
+    /* the old 64 buffer pages plus the 128 of the old per-core block maps,
+     * one pool shared by the runtime and buffer zones */
+    .buffer_regions = {{SMPHEAP_CAP_HP, 64 + 128, SMPHEAP_POOL_RUNTIME | SMPHEAP_POOL_BUFFER}},
     .thread_slots = 8,
 };
 

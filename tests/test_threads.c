@@ -161,14 +161,20 @@ static void check_quiescent(void)
 	CHECK_EQ(s.bad_frees, 0);
 }
 
-/* exhausts: the runtime zone must run out (tgl: a few blocks per class and
- * core), so that stealing and the failure paths are what gets raced. */
+/* tgl-split with a runtime quota of 48 KiB: the runtime zone runs out
+ * constantly in this test. */
+static struct smpheap_layout tight;
+
+/* exhausts: the runtime zone must run out (`tight`), so that slab retire
+ * and re-cut at exhaustion, taking other cores' slabs and the failure
+ * paths are what gets raced. */
 static void run(const char *layout, bool exhausts)
 {
 	pthread_t t[THREADS];
 	struct smpheap_stats s;
 
-	heap = smpheap_host_create(smpheap_layout_by_name(layout));
+	heap =
+	    smpheap_host_create(strcmp(layout, "tight") ? smpheap_layout_by_name(layout) : &tight);
 	CHECK(heap != NULL);
 	if (!heap)
 		return;
@@ -211,6 +217,10 @@ int main(int argc, char **argv)
 {
 	ops_per_thread = argc > 1 ? (unsigned)atoi(argv[1]) : 20000;
 	run("host", false);
-	run("tgl", true);
+	run("tgl", false); /* one shared pool: the runtime zone no longer runs out here */
+	tight = *smpheap_layout_by_name("tgl-split");
+	tight.name = "tight";
+	tight.runtime_quota = 48 * 1024;
+	run("tight", true);
 	return check_report("test_threads");
 }

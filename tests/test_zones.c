@@ -55,8 +55,6 @@ static void test_system(struct smpheap *h)
 
 static void test_runtime(struct smpheap *h)
 {
-	static void *blocks[2048];
-	unsigned n = 0;
 	struct smpheap_stats s;
 
 	/* Size classes: the smallest block that holds the request. */
@@ -93,54 +91,6 @@ static void test_runtime(struct smpheap *h)
 		CHECK(smpheap_alloc_aligned(h, SMPHEAP_ZONE_RUNTIME, 0, 16, 8192) == NULL);
 	}
 
-	/* Exhaust every shard's 4096 class: 4 blocks per shard x 4 cores.
-	 * The first 4 come from our shard, the rest are stolen. */
-	for (n = 0; n < 16; n++) {
-		blocks[n] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 4096);
-		CHECK(blocks[n] != NULL);
-		if (blocks[n])
-			memset(blocks[n], (int)n, 4096);
-	}
-	CHECK(smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 4096) == NULL);
-	CHECK_EQ(smpheap_check(h), 0);
-	/* Small requests fall back to larger classes only when their own is
-	 * empty: fill everything, then check contents survived. */
-	for (;;) {
-		void *p = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
-
-		if (!p)
-			break;
-		CHECK(n < sizeof(blocks) / sizeof(blocks[0]));
-		if (n >= sizeof(blocks) / sizeof(blocks[0]))
-			break;
-		memset(p, (int)n, 64);
-		blocks[n++] = p;
-	}
-	s = stats(h, SMPHEAP_ZONE_RUNTIME);
-	CHECK_EQ(s.used, s.capacity); /* every block of every shard */
-	CHECK_EQ(s.largest_free, 0);
-	CHECK_EQ(smpheap_check(h), 0);
-	for (unsigned i = 0; i < n; i++) {
-		unsigned char *b = blocks[i];
-		size_t len = i < 16 ? 4096 : 64;
-		int ok = 1;
-
-		for (size_t j = 0; j < len; j++)
-			ok &= b[j] == (unsigned char)i;
-		CHECK(ok);
-	}
-	/* Recovery: one free makes one allocation possible again. */
-	CHECK_EQ(smpheap_free(h, blocks[20]), 0);
-	blocks[20] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
-	CHECK(blocks[20] != NULL);
-	for (unsigned i = 0; i < n; i++)
-		CHECK_EQ(smpheap_free(h, blocks[i]), 0);
-	s = stats(h, SMPHEAP_ZONE_RUNTIME);
-	CHECK_EQ(s.used, 0);
-	CHECK_EQ(s.peak, s.capacity);
-	CHECK_EQ(s.largest_free, 4096);
-	CHECK_EQ(smpheap_check(h), 0);
-
 	/* realloc within the zone: in place while the block holds it. */
 	{
 		unsigned char *p = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 100), *q;
@@ -165,11 +115,57 @@ static void test_runtime(struct smpheap *h)
 	CHECK_EQ(smpheap_check(h), 0);
 }
 
+/* On a fresh heap: no class holds a current slab yet. */
+static void test_runtime_fill(struct smpheap *h)
+{
+	static void *blocks[2048];
+	unsigned n = 0;
+	struct smpheap_stats s;
+
+	/* Exhaust the pool with 4096-byte blocks (two to a slab, 4 KiB
+	 * aligned): on tgl they tile the whole shared HP pool, from any core. */
+	for (n = 0; n < sizeof(blocks) / sizeof(blocks[0]); n++) {
+		blocks[n] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 4096);
+		if (!blocks[n])
+			break;
+		memset(blocks[n], (int)n, 4096);
+	}
+	s = stats(h, SMPHEAP_ZONE_RUNTIME);
+	CHECK_EQ((size_t)n * 4096, s.capacity);
+	CHECK(smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 4096) == NULL);
+	CHECK(smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64) == NULL); /* no page left */
+	CHECK(smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, SMPHEAP_CAP_HP, 256) == NULL); /* shared */
+	CHECK_EQ(s.used, s.capacity);
+	CHECK_EQ(s.largest_free, 0);
+	CHECK_EQ(smpheap_check(h), 0);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned char *b = blocks[i];
+		int ok = 1;
+
+		for (size_t j = 0; j < 4096; j++)
+			ok &= b[j] == (unsigned char)i;
+		CHECK(ok);
+	}
+	/* Recovery: one free makes one allocation possible again (a small
+	 * request takes the free 4096-byte block: no page is free). */
+	CHECK_EQ(smpheap_free(h, blocks[20]), 0);
+	blocks[20] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
+	CHECK(blocks[20] != NULL);
+	CHECK_EQ(smpheap_usable_size(h, blocks[20]), 4096);
+	for (unsigned i = 0; i < n; i++)
+		CHECK_EQ(smpheap_free(h, blocks[i]), 0);
+	s = stats(h, SMPHEAP_ZONE_RUNTIME);
+	CHECK_EQ(s.used, 0);
+	CHECK_EQ(s.peak, s.capacity);
+	CHECK_EQ(s.largest_free, 4096);
+	CHECK_EQ(smpheap_check(h), 0);
+}
+
 static void test_buffer(struct smpheap *h)
 {
 	struct smpheap_stats s = stats(h, SMPHEAP_ZONE_BUFFER);
 	unsigned char *a, *b, *c, *d;
-	size_t hp = 34 * 64 * 1024, lp = 64 * 1024;
+	size_t hp = SMPHEAP_TGL_RUNTIME_BYTES + SMPHEAP_TGL_BUFFER_BYTES, lp = 64 * 1024;
 
 	CHECK_EQ(s.capacity, hp + lp);
 	CHECK_EQ(s.largest_free, hp);
@@ -254,6 +250,19 @@ int main(void)
 		return check_report("test_zones");
 	test_system(h);
 	test_runtime(h);
+	/* A fresh heap: the runtime zone's current slabs (kept by hysteresis)
+	 * would hold pages of the shared pool. */
+	test_heap_destroy(h);
+	h = test_heap_create(&TGL);
+	CHECK(h != NULL);
+	if (!h)
+		return check_report("test_zones");
+	test_runtime_fill(h);
+	test_heap_destroy(h);
+	h = test_heap_create(&TGL);
+	CHECK(h != NULL);
+	if (!h)
+		return check_report("test_zones");
 	test_buffer(h);
 	test_heap_destroy(h);
 	return check_report("test_zones");

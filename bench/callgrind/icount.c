@@ -16,6 +16,7 @@
  *   sys_alloc            smpheap_alloc(SYS, 16)            vs base_direct
  *   runtime64_pair       smpheap_alloc(RUNTIME, 64) + free  vs base_direct_pair
  *   buffer4k_pair        smpheap_alloc(BUFFER, 4096) + free vs base_direct_pair
+ *   buffer256k_pair      the same for 256 KiB (and tgl_* for both on tgl)
  *   runtime64_pair_nocache  the runtime pair with the word-claim cache off
  *   <strategy>_64_pair   through the strategy interface     vs base_iface_pair
  *                        (smpheap, blockmap-lock, tlsf-lock,
@@ -80,6 +81,20 @@ int main(int argc, char **argv)
 	phase_direct("base_direct_pair", h, SMPHEAP_ZONE_RUNTIME, 64, 1, 0);
 	phase_direct("runtime64_pair", h, SMPHEAP_ZONE_RUNTIME, 64, 1, 1);
 	phase_direct("buffer4k_pair", h, SMPHEAP_ZONE_BUFFER, 4096, 1, 1);
+	/* Issue 11's target: a run's cost must not grow with its length. */
+	phase_direct("buffer256k_pair", h, SMPHEAP_ZONE_BUFFER, 256 * 1024, 1, 1);
+	{
+		/* The same two on the DSP layout (256-byte pages). */
+		struct smpheap *ht = smpheap_host_create(smpheap_layout_by_name("tgl"));
+
+		if (!ht) {
+			fprintf(stderr, "smpheap-bench-icount: cannot create the tgl heap\n");
+			return 1;
+		}
+		phase_direct("tgl_buffer4k_pair", ht, SMPHEAP_ZONE_BUFFER, 4096, 1, 1);
+		phase_direct("tgl_buffer256k_pair", ht, SMPHEAP_ZONE_BUFFER, 256 * 1024, 1, 1);
+		smpheap_host_destroy(ht);
+	}
 	{
 		/* The same pair with the word-claim cache off: the pure
 		 * lock-free path (one CAS to claim, one OR to release). */

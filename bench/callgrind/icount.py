@@ -19,6 +19,9 @@ BASE = {
     "sys_alloc": "base_direct",
     "runtime64_pair": "base_direct_pair",
     "buffer4k_pair": "base_direct_pair",
+    "buffer256k_pair": "base_direct_pair",
+    "tgl_buffer4k_pair": "base_direct_pair",
+    "tgl_buffer256k_pair": "base_direct_pair",
     "runtime64_pair_nocache": "base_direct_pair",
 }
 TARGETS = {"sys_alloc": 12, "runtime64_pair": 40, "buffer4k_pair": 150}

@@ -125,8 +125,8 @@ static size_t bml_layout(const struct smpheap_layout *l, unsigned char *mem, str
 	size_t mcount[SMPHEAP_MAX_CLASSES];
 	unsigned nmaps = legacy_maps(l, msize, mcount);
 
-	for (unsigned r = 0; r < l->buffer_region_count; r++)
-		pages += l->buffer_regions[r].pages;
+	/* The regions' bytes less the block maps: the same bytes as smpheap's. */
+	pages = smpheap_layout_legacy_buffer_bytes(l) / l->page_size;
 	for (unsigned c = 0; c < nmaps; c++) {
 		if (b)
 			b->maps[c].hdr = (struct bml_hdr *)(mem + off);

@@ -11,20 +11,12 @@ static size_t lh_align(size_t v, size_t a)
 
 static size_t runtime_bytes(const struct smpheap_layout *l)
 {
-	size_t n = 0;
-
-	for (unsigned c = 0; c < l->class_count; c++)
-		n += (size_t)l->classes[c].block_size * l->classes[c].count;
-	return n * l->cores;
+	return smpheap_layout_legacy_runtime_bytes(l);
 }
 
 static size_t buffer_bytes(const struct smpheap_layout *l)
 {
-	size_t n = 0;
-
-	for (unsigned r = 0; r < l->buffer_region_count; r++)
-		n += (size_t)l->buffer_regions[r].pages * l->page_size;
-	return n;
+	return smpheap_layout_legacy_buffer_bytes(l);
 }
 
 size_t locked_heap_arena_bytes(const struct smpheap_layout *layout)

@@ -7,10 +7,12 @@
  *   platform/apollolake memory map (8 or more HP banks by SKU).
  * - System heaps 16 KiB (primary) and 12 KiB: half of tgl's, as APL's
  *   firmware runs fewer system components.
- * - Runtime block sizes 64..2048 as in SOF's APL block maps; counts ours,
- *   sized so each core's system heap and shard fit one bank.
- * - Buffer zone: the remaining 6 HP banks in 256-byte pages, plus LP.
- * The word-claim cache is off (few blocks per class).
+ * - Runtime block sizes 64..2048 as in SOF's APL block maps, cut on demand
+ *   from one HP pool shared with the buffer zone: the legacy per-core
+ *   counts (kept for blockmap-lock only) make 88 KiB on 2 cores, and the
+ *   pool is those plus the 6 banks of the buffer heap, in 256-byte pages;
+ *   plus LP as a buffer region.
+ * The word-claim cache is off (one context per core).
  */
 #ifndef SMPHEAP_LAYOUT_APL_H
 #define SMPHEAP_LAYOUT_APL_H
@@ -19,7 +21,7 @@
 
 static const struct smpheap_layout smpheap_layout_apl = {
     .name = "apl",
-    .origin = "SOF apollolake memory map shape; counts sized to 1 bank per core",
+    .origin = "SOF apollolake memory map shape; one HP pool of runtime + buffer bytes",
     .cores = 2,
     .bank_size = 64 * 1024,
     .sys_size = {16 * 1024, 12 * 1024},
@@ -39,8 +41,10 @@ static const struct smpheap_layout smpheap_layout_apl = {
     .buffer_region_count = 2,
     .buffer_regions =
 	{
-	    {SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED, (6 * 64 * 1024) / 256},
-	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, (64 * 1024) / 256},
+	    {SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED,
+	     (2 * 45056 + 6 * 64 * 1024) / 256, SMPHEAP_POOL_RUNTIME | SMPHEAP_POOL_BUFFER},
+	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, (64 * 1024) / 256,
+	     SMPHEAP_POOL_BUFFER},
 	},
 };
 

@@ -6,11 +6,15 @@
  * - System heaps: 1 MiB for core 0, 256 KiB for the others.
  * - Runtime classes: 16 B to 4 KiB in steps of 1x and 1.5x powers of two, so
  *   no request wastes more than a third of its block (600 B takes 768 B).
- * - Buffer zone: 64 MiB of HP in 1 KiB pages, and 4 MiB of LP.
+ * - One HP pool in 1 KiB pages shared by the runtime and buffer zones: the
+ *   buffer zone's 64 MiB plus the bytes the class counts give every core
+ *   (about 3.3 MiB a core; layouts.c adds them once it knows the cores),
+ *   and 4 MiB of LP for buffers. smpheap cuts slabs on demand and ignores
+ *   the counts; the bench's legacy heaps take that split of the same bytes.
  * - 64 KiB banks, as on the DSPs, so power-off is exercised the same way.
  * - The word-claim cache is on up to 1 KiB blocks: each thread may hold up
- *   to one word of free blocks per class (64 small blocks, down to 8 of
- *   1 KiB), at most 0.4 % of a shard per thread and class. It is off from
+ *   to one slab's word of free blocks per class (63 small blocks, down to
+ *   8 of 1 KiB). It is off from
  *   1.5 KiB up: there a word would bring 2 to 4 blocks, and taking and
  *   giving back a word costs up to four atomic read-modify-writes, more
  *   than the one CAS per block of the pure path (the handoff benchmark
@@ -56,8 +60,10 @@ static const struct smpheap_layout smpheap_layout_host_template = {
     .buffer_region_count = 2,
     .buffer_regions =
 	{
-	    {SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED, 64 * 1024},
-	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, 4 * 1024},
+	    {SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED, 64 * 1024,
+	     SMPHEAP_POOL_RUNTIME | SMPHEAP_POOL_BUFFER},
+	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, 4 * 1024,
+	     SMPHEAP_POOL_BUFFER},
 	},
     .thread_slots = SMPHEAP_THREAD_SLOTS,
 };

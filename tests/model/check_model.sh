@@ -1,8 +1,16 @@
 #!/bin/sh
-# Runs spin on bitmap2.pml twice: as written (must verify with no error) and
-# without the summary re-read (must find the counterexample).
+# Runs spin on a model twice or more: as written (must verify with no
+# error) and once per broken variant named after it (a -D flag that removes
+# a step of the protocol: spin must find the counterexample).
+#   check_model.sh [MODEL.pml [VARIANT...]]
+# With no arguments: bitmap2.pml and its NO_REREAD variant.
 set -eu
-model=$(cd "$(dirname "$0")" && pwd)/bitmap2.pml
+dir=$(cd "$(dirname "$0")" && pwd)
+if [ $# -eq 0 ]; then
+	set -- bitmap2.pml NO_REREAD
+fi
+model=$dir/$1
+shift
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -13,9 +21,19 @@ run() { # $1: extra spin flags; prints pan's error count
 	./pan -m200000 >out.txt 2>&1 || true
 	sed -n 's/.*errors: \([0-9]*\).*/\1/p' out.txt
 }
+name=$(basename "$model" .pml)
 ok=$(run "")
-broken=$(run "-DNO_REREAD")
-echo "bitmap2 model: $ok errors as written; $broken with the re-read removed (must be > 0)"
-[ "$ok" = 0 ] && [ "${broken:-0}" -gt 0 ] && echo "model: 1 passed, 0 failed" && exit 0
+pass=1
+echo "$name model: $ok errors as written (must be 0)"
+[ "$ok" = 0 ] || pass=0
+for v in "$@"; do
+	broken=$(run "-D$v")
+	echo "$name model: $broken errors with -D$v (must be > 0)"
+	[ "${broken:-0}" -gt 0 ] || pass=0
+done
+if [ $pass = 1 ]; then
+	echo "model: 1 passed, 0 failed"
+	exit 0
+fi
 echo "model: 0 passed, 1 failed"
 exit 1

@@ -1,5 +1,5 @@
-/* relacy_buffer.cpp - buffer runs (lib/buffer.c over lib/bitmap.c) under
- * Relacy.
+/* relacy_buffer.cpp - buffer runs (lib/buffer.c over lib/pool.c and
+ * lib/bitmap.c) under Relacy.
  *
  * One region of 128 pages (two 64-bit words). Before the threads start,
  * thread 1 holds run A = pages [0, 64) (the whole first word) and thread 2
@@ -16,8 +16,8 @@
  * Checked: no page is ever owned twice (each page's owner is a Relacy
  * variable: a claim that does not see the previous owner's writes is a data
  * race, a double claim fails the assertion), every allocation that succeeds
- * is the size asked, and at the end every page is free and no run start or
- * end bit is left.
+ * is the size asked, and at the end every page is free and every page table
+ * entry is NONE again.
  *
  * Weakened (SMPH_MODEL_WEAKEN="claim_run"): the word-by-word claim's CAS is
  * relaxed instead of acquire, so the new owner's writes race the previous
@@ -27,12 +27,24 @@
 
 #include "../../lib/bitmap.c"
 #include "../../lib/buffer.c"
+#include "../../lib/pool.c"
+
+/* The pool's bank hooks: never reached here (no bank is ever swept off). */
+void smph_platform_synchronize(void)
+{
+	RL_ASSERT(false);
+}
+void smph_platform_bank_power(void *, size_t, bool)
+{
+	RL_ASSERT(false);
+}
 
 enum { PAGES = 128, WORDS = PAGES / 64, PAGE_SHIFT = 12, THREADS = 3 };
 static const uintptr_t REGION_BASE = (uintptr_t)1 << 30; /* never dereferenced */
 
 struct buffer_test : rl::test_suite<buffer_test, THREADS> {
-	smph_aword_t free_map[WORDS], start_map[WORDS], end_map[WORDS];
+	smph_aword_t free_map[WORDS];
+	SMPH_ATOMIC(uint32_t) pt_map[PAGES];
 	struct smpheap heap;
 	rl::var<int> owner[PAGES]; /* thread + 1, 0 while free */
 	void *held[THREADS];	   /* each thread's run; before() sets 1 and 2 */
@@ -43,19 +55,24 @@ struct buffer_test : rl::test_suite<buffer_test, THREADS> {
 		RL_ASSERT(SMPH_WORD_BITS == 64);
 		heap.page_shift = PAGE_SHIFT;
 		heap.region_count = 1;
+		heap.pool_base = REGION_BASE;
+		heap.pool_pages = PAGES;
 		heap.regions[0].base = REGION_BASE;
+		heap.regions[0].first = 0;
 		heap.regions[0].pages = PAGES;
 		heap.regions[0].caps = SMPHEAP_CAP_DMA;
-		heap.regions[0].free = free_map;
-		heap.regions[0].start = start_map;
-		heap.regions[0].end = end_map;
-		for (int w = 0; w < WORDS; w++) {
+		heap.regions[0].zones = SMPHEAP_POOL_BUFFER;
+		heap.pfree = free_map;
+		heap.pt = pt_map;
+		for (int z = 0; z < SMPHEAP_ZONE_COUNT; z++)
+			heap.quota[z] = 0;
+		heap.banks_off.store(0, rl::mo_relaxed, $);
+		for (int w = 0; w < WORDS; w++)
 			free_map[w].store(SMPH_WORD_ONES, rl::mo_relaxed, $);
-			start_map[w].store(0, rl::mo_relaxed, $);
-			end_map[w].store(0, rl::mo_relaxed, $);
-		}
-		for (int p = 0; p < PAGES; p++)
+		for (int p = 0; p < PAGES; p++) {
+			pt_map[p].store(SMPH_PT_NONE, rl::mo_relaxed, $);
 			owner[p]($) = 0;
+		}
 		held[0] = NULL;
 		RL_ASSERT(take(1, 64) && held[1] == (void *)REGION_BASE);
 		RL_ASSERT(take(2, 8) && held[2] == (void *)(REGION_BASE + (64u << PAGE_SHIFT)));
@@ -92,7 +109,7 @@ struct buffer_test : rl::test_suite<buffer_test, THREADS> {
 			RL_ASSERT(owner[i]($) == t + 1);
 			owner[i]($) = 0;
 		}
-		RL_ASSERT(smph_buffer_free(&heap, 0, (uintptr_t)held[t], &bytes) == 0);
+		RL_ASSERT(smph_buffer_free(&heap, first, &bytes) == 0);
 		RL_ASSERT(bytes == (size_t)held_pages[t] << PAGE_SHIFT);
 		held[t] = NULL;
 	}
@@ -118,8 +135,8 @@ struct buffer_test : rl::test_suite<buffer_test, THREADS> {
 	void after()
 	{
 		RL_ASSERT(smph_bits_count(free_map, 0, PAGES) == PAGES);
-		RL_ASSERT(smph_bits_count(start_map, 0, PAGES) == 0);
-		RL_ASSERT(smph_bits_count(end_map, 0, PAGES) == 0);
+		for (int p = 0; p < PAGES; p++)
+			RL_ASSERT(pt_map[p].load(rl::mo_relaxed, $) == SMPH_PT_NONE);
 	}
 };
 

@@ -2,9 +2,10 @@
  *
  * Zones (see DESIGN.md):
  *   SYS      per-core bump heaps: never freed, reset when the core goes down.
- *   RUNTIME  per-core shards of fixed-size blocks over atomic bitmaps; free from any core.
- *   BUFFER   pages claimed as contiguous runs; large audio buffers, DMA-friendly
- *            (no header in front of the data: all metadata is out of band).
+ *   RUNTIME  size-class blocks in slabs cut from a page pool on demand: each core
+ *            allocates from its own current slab per class; free from any core.
+ *   BUFFER   runs of pages from the same kind of pool; large audio buffers,
+ *            DMA-friendly (no header in front of the data: metadata is out of band).
  *
  * The calling core comes from the platform layer (smph_platform_core_id(),
  * see smpheap/platform.h); on the host a thread picks its core with
@@ -62,7 +63,7 @@ struct smpheap_stats {
 	size_t frees;	       /* successful frees */
 	size_t failures;       /* allocations that returned NULL */
 	size_t bad_frees;      /* frees rejected: foreign, interior, double, system */
-	size_t banks_released; /* banks powered off now by core_down (heap-wide) */
+	size_t banks_released; /* banks powered off now (heap-wide) */
 	size_t bank_release_count; /* banks powered off since init (a bank may count twice) */
 	size_t poison_errors;	   /* freed blocks found written to (SMPHEAP_POISON builds) */
 };
@@ -118,8 +119,9 @@ void *smpheap_realloc(struct smpheap *h, void *ptr, size_t size);
  *   -EFAULT    ptr is outside the heap
  *   -EPERM     ptr is in a system heap (system memory is never freed)
  *   -EINVAL    ptr is inside a zone but not the start of a block or run
- *   -EALREADY  the block is already free (double free), or the page is in a
- *              buffer run freed already; nothing changes
+ *   -EALREADY  the block is already free (double free), or the page is free
+ *              (a buffer run freed already, a slab gone back to the pool);
+ *              nothing changes
  * Of two racing frees of a block exactly one gets 0, except when one is by
  * the thread whose cache holds the block's word: then both may, and that
  * thread counts the second as a bad free when it next hands the block out
@@ -134,23 +136,28 @@ size_t smpheap_usable_size(const struct smpheap *h, const void *ptr);
 /* Zone of `ptr`, or -EFAULT if it is outside the heap. */
 int smpheap_zone_of(const struct smpheap *h, const void *ptr);
 
-/* Takes `core` down: resets its system heap (all its system memory is gone),
- * stops its runtime shard serving new allocations (frees of its blocks from
- * any core still work), waits for a grace period so no other core can still
- * be claiming from the shard, then powers off its banks that hold no live
- * block. No thread may allocate as `core` meanwhile (on a DSP the core is
+/* Takes `core` down: its current slabs stop being current, its system heap
+ * is reset (all its system memory is gone), a grace period passes, its
+ * system heap's banks are powered off, then the pool is swept
+ * (smpheap_bank_sweep()). Frees of blocks it allocated keep working from
+ * any core. No thread may allocate as `core` meanwhile (on a DSP the core is
  * parked; on the host, park the threads bound to it). Frees, thread exits
  * and rebinds may go on, also by threads bound to `core`: threads' caches
  * are never touched here, each thread gives its words back itself (at its
- * next refill, exit or rebind) and smpheap_core_sweep() powers their banks
- * off after.
+ * next refill, exit or rebind), and a later sweep powers their banks off.
  * 0, -EINVAL (no such core), -EALREADY (already down). */
 int smpheap_core_down(struct smpheap *h, unsigned core);
 
-/* Powers off any further banks of a down core whose last live block has been
- * freed since smpheap_core_down(). Returns the number of banks released now,
- * or -EINVAL / -EAGAIN (core is up). */
+/* As smpheap_bank_sweep(), for a down core (kept for callers of the
+ * per-core API): the banks released now, or -EINVAL / -EAGAIN (core is up). */
 int smpheap_core_sweep(struct smpheap *h, unsigned core);
+
+/* Powers off every bank of the pool whose pages are all free, whichever
+ * core used it: takes its pages out of the pool (so nobody is handed them),
+ * waits a grace period, then powers it off. A pool that would otherwise
+ * fail an allocation powers such banks on again first. Returns the number
+ * of banks released now, or -EINVAL. May block (the grace period). */
+int smpheap_bank_sweep(struct smpheap *h);
 
 /* Brings `core` back: powers its banks on and lets its shard serve again.
  * 0, -EINVAL (no such core), -EALREADY (already up). */

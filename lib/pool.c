@@ -1,0 +1,268 @@
+/* pool.c - the page pool: every region's pages in one flat atomic bitmap
+ * (1 = free), from which the runtime zone cuts slabs and the buffer zone
+ * cuts runs, lock-free (CAS, rolled back on conflict; bitmap.c).
+ *
+ * A claim looks only in regions the zone may draw from (the layout's
+ * `zones`), with the caps asked, within the zone's quota. A search that
+ * failed only because other threads held pages tentatively is retried, a
+ * bounded number of times, before the pool reports exhaustion; before it
+ * does, banks the sweep powered off are powered on again.
+ *
+ * Banks: smph_pool_sweep() takes every bank whose pages are all free out
+ * of the pool (a claim like any other, so nobody can be handed its pages),
+ * waits a grace period, then powers it off. Whichever core used it.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+#define CLAIM_PASSES 4 /* full searches before a conflicted search gives up */
+
+/* Bit i of the result is set iff bits i..i+n-1 of x are all set (1 <= n <= W). */
+static inline smph_word_t run_starts(smph_word_t x, uint32_t n)
+{
+	for (uint32_t have = 1; have < n && x;) {
+		uint32_t step = have < n - have ? have : n - have;
+
+		x &= x >> step;
+		have += step;
+	}
+	return x;
+}
+
+/* Bits of word w that lie in [lo, hi). */
+static inline smph_word_t range_mask(uint32_t w, uint32_t lo, uint32_t hi)
+{
+	uint32_t a = w << SMPH_WORD_SHIFT, b = a + SMPH_WORD_BITS;
+	smph_word_t m = SMPH_WORD_ONES;
+
+	if (lo > a)
+		m &= SMPH_WORD_ONES << (lo - a);
+	if (hi < b)
+		m &= smph_bit(hi - a) - 1;
+	return m;
+}
+
+/* A run that fits in one word, claimed with one CAS: the common case (audio
+ * periods, slabs). Word by word from the region start (first fit among
+ * one-word placements); SMPH_NO_BIT sends the caller to the general search,
+ * which also finds runs that straddle words. */
+static uint32_t claim_in_word(struct smpheap *h, const struct smph_region *rg, uint32_t n,
+			      uint32_t align_pages)
+{
+	uint32_t lo = rg->first, hi = rg->first + rg->pages;
+	/* Bits at multiples of align_pages (a power of two): all ones / (2^a - 1)
+	 * is 1 + 2^a + 2^2a + ..., e.g. 0x5555... for a = 2. */
+	smph_word_t aligned = SMPH_WORD_ONES;
+
+	if (align_pages >= SMPH_WORD_BITS)
+		aligned = 1;
+	else if (align_pages > 1)
+		aligned = SMPH_WORD_ONES / (smph_bit(align_pages) - 1);
+	for (uint32_t w = lo >> SMPH_WORD_SHIFT; w <= (hi - 1) >> SMPH_WORD_SHIFT; w++) {
+		smph_aword_t *word = &h->pfree[w];
+		smph_word_t in = range_mask(w, lo, hi);
+		/* Relaxed: a snapshot; the CAS decides. */
+		smph_word_t cur = smph_load(word, smph_relaxed);
+
+		for (;;) {
+			smph_word_t starts = run_starts(cur & in, n) & aligned;
+			unsigned bit;
+
+			if (!starts)
+				break;
+			bit = smph_ctz(starts);
+			/* Acquire on success: as every claim (bitmap.h). */
+			if (smph_cas_weak(word, &cur, cur & ~smph_mask(bit, n), smph_acquire,
+					  smph_relaxed))
+				return (w << SMPH_WORD_SHIFT) + bit;
+		}
+	}
+	return SMPH_NO_BIT;
+}
+
+static uint32_t claim_in(struct smpheap *h, const struct smph_region *rg, uint32_t n,
+			 uint32_t align_pages)
+{
+	uint32_t hi = rg->first + rg->pages;
+
+	for (int pass = 0; pass < CLAIM_PASSES; pass++) {
+		bool conflict = false;
+		uint32_t from = rg->first;
+
+		for (;;) {
+			uint32_t i = smph_bits_find_run(h->pfree, hi, from, n, align_pages);
+			uint32_t busy;
+
+			if (i == SMPH_NO_BIT)
+				break;
+			busy = smph_bits_claim_run(h->pfree, i, n);
+			if (busy == SMPH_NO_BIT)
+				return i;
+			/* Every start from i up to the busy page would cover
+			 * it: resume the search there. */
+			conflict = true;
+			from = busy;
+		}
+		if (!conflict)
+			break;
+	}
+	return SMPH_NO_BIT;
+}
+
+bool smph_pool_charge(struct smpheap *h, unsigned zone, size_t bytes)
+{
+	if (!h->quota[zone])
+		return true;
+	/* Relaxed: a count; the pages themselves are claimed by CAS. */
+	if (smph_fetch_add(&h->held[zone], bytes, smph_relaxed) + bytes <= h->quota[zone])
+		return true;
+	smph_fetch_sub(&h->held[zone], bytes, smph_relaxed);
+	return false;
+}
+
+void smph_pool_refund(struct smpheap *h, unsigned zone, size_t bytes)
+{
+	if (h->quota[zone])
+		smph_fetch_sub(&h->held[zone], bytes, smph_relaxed);
+}
+
+static uint32_t claim_once(struct smpheap *h, uint32_t zone_bit, uint32_t caps, uint32_t n,
+			   uint32_t align_pages)
+{
+	for (unsigned r = 0; r < h->region_count; r++) {
+		const struct smph_region *rg = &h->regions[r];
+		uint32_t i = SMPH_NO_BIT;
+
+		if (!(rg->zones & zone_bit) || (rg->caps & caps) != caps || n > rg->pages)
+			continue;
+		if (n <= SMPH_WORD_BITS && align_pages <= SMPH_WORD_BITS)
+			i = claim_in_word(h, rg, n, align_pages);
+		if (i == SMPH_NO_BIT)
+			i = claim_in(h, rg, n, align_pages);
+		if (i != SMPH_NO_BIT)
+			return i;
+	}
+	return SMPH_NO_BIT;
+}
+
+uint32_t smph_pool_claim(struct smpheap *h, unsigned zone, uint32_t caps, uint32_t n,
+			 uint32_t align_pages)
+{
+	uint32_t zone_bit = 1u << zone, i;
+
+	if (!smph_pool_charge(h, zone, (size_t)n << h->page_shift))
+		return SMPH_NO_BIT;
+	i = claim_once(h, zone_bit, caps, n, align_pages);
+	if (smph_unlikely(i == SMPH_NO_BIT) && smph_pool_wake(h))
+		i = claim_once(h, zone_bit, caps, n, align_pages);
+	if (i == SMPH_NO_BIT)
+		smph_pool_refund(h, zone, (size_t)n << h->page_shift);
+	return i;
+}
+
+void smph_pool_release(struct smpheap *h, unsigned zone, uint32_t i, uint32_t n)
+{
+	/* Release (inside): whoever claims these pages next sees our writes,
+	 * the page table entries we reset among them. */
+	smph_bits_set_run(h->pfree, i, n);
+	smph_pool_refund(h, zone, (size_t)n << h->page_shift);
+}
+
+/* The pool pages of bank b, [*lo, *hi), clipped to its region; false if the
+ * bank holds none. */
+static bool bank_pages(const struct smpheap *h, uint32_t b, uint32_t *lo, uint32_t *hi)
+{
+	uintptr_t a = h->zones_base + ((uintptr_t)b << h->bank_shift);
+	unsigned r = h->bank_owner[b] & SMPH_OWNER_INDEX;
+	const struct smph_region *rg = &h->regions[r];
+	uint32_t first, last;
+
+	if (!(h->bank_owner[b] & SMPH_OWNER_REGION) || a < h->pool_base)
+		return false;
+	first = (uint32_t)((a - h->pool_base) >> h->page_shift);
+	last = first + (uint32_t)(((uintptr_t)1 << h->bank_shift) >> h->page_shift);
+	if (first < rg->first)
+		first = rg->first;
+	if (last > rg->first + rg->pages)
+		last = rg->first + rg->pages;
+	*lo = first;
+	*hi = last;
+	return first < last;
+}
+
+int smph_pool_sweep(struct smpheap *h)
+{
+	uint32_t taken[64], count = 0;
+	int released = 0;
+	bool more = true;
+
+	/* In rounds of up to 64 banks: take, wait, power off. */
+	for (uint32_t b = 0; more;) {
+		more = false;
+		count = 0;
+		for (; b < h->banks; b++) {
+			uint32_t lo, hi;
+
+			if (count == 64) {
+				more = true;
+				break;
+			}
+			/* Relaxed: only the sweep and wake change it, by exchange. */
+			if (!bank_pages(h, b, &lo, &hi) || smph_load(&h->bank_off[b], smph_relaxed))
+				continue;
+			if (smph_bits_count(h->pfree, lo, hi - lo) != hi - lo)
+				continue;
+			/* Claimed like any run: from now on nobody is handed
+			 * these pages. */
+			if (smph_bits_claim_run(h->pfree, lo, hi - lo) == SMPH_NO_BIT)
+				taken[count++] = b;
+		}
+		if (!count)
+			break;
+		/* The grace period: a thread that found these pages free before
+		 * our claim and was about to touch them (a poisoning or zeroing
+		 * platform hook, a non-coherent cache's write-back) is done. */
+		smph_platform_synchronize();
+		for (uint32_t i = 0; i < count; i++) {
+			uintptr_t a = h->zones_base + ((uintptr_t)taken[i] << h->bank_shift);
+
+			smph_platform_bank_power((void *)a, (size_t)1 << h->bank_shift, false);
+			/* Relaxed: the pages stay claimed; wake exchanges it back. */
+			smph_store(&h->bank_off[taken[i]], 1, smph_relaxed);
+			smph_fetch_add(&h->banks_off, 1, smph_relaxed);
+			smph_fetch_add(&h->bank_release_count, 1, smph_relaxed);
+			released++;
+		}
+	}
+	return released;
+}
+
+bool smph_pool_wake(struct smpheap *h)
+{
+	bool woke = false;
+
+	/* Relaxed: a count, read to skip the scan when nothing is off. */
+	if (!smph_load(&h->banks_off, smph_relaxed))
+		return false;
+	for (uint32_t b = 0; b < h->banks; b++) {
+		uint32_t lo, hi;
+
+		if (!bank_pages(h, b, &lo, &hi) || !smph_load(&h->bank_off[b], smph_relaxed))
+			continue;
+		/* Exactly one waker takes the bank back. Relaxed: the pages'
+		 * release below publishes the powered-on memory. */
+		if (!smph_exchange(&h->bank_off[b], 0, smph_relaxed))
+			continue;
+		smph_platform_bank_power((void *)(h->zones_base + ((uintptr_t)b << h->bank_shift)),
+					 (size_t)1 << h->bank_shift, true);
+#ifdef SMPHEAP_POISON
+		/* Power-off lost the poison; every page here is free. */
+		smph_poison((void *)smph_page_addr(h, lo), (size_t)(hi - lo) << h->page_shift);
+#endif
+		smph_fetch_sub(&h->banks_off, 1, smph_relaxed);
+		smph_bits_set_run(h->pfree, lo, hi - lo);
+		woke = true;
+	}
+	return woke;
+}
