@@ -473,8 +473,13 @@ def targets_issue12(run, ic):
 
 def targets_issue12_dsp(run):
     rows = []
-    qemu = "QEMU -icount: a deterministic count, CCOUNT averaged over %s operations" % fmt(
-        (run.find("insns") or [{}])[0].get("ops"), 0)
+    ib = (run.find("insns") or [{}])[0]
+    ipt = float(run.ctx.get("insns_per_tick_milli", 0) or 0) / 1000
+    # each timed window and each baseline window is within one tick
+    bound = (", within %.2f instructions" % (2 * ib["windows"] * ipt / ib["ops"])
+             if ib.get("windows") and ib.get("ops") else "")
+    qemu = "QEMU -icount: a deterministic count, CCOUNT ticks over %s operations%s" % (
+        fmt(ib.get("ops"), 0), bound)
     own = insns_figure(run, "runtime_pair", "smpheap", direct=True)
     what = "Xtensa 64 B pair (smpheap's own API, `insns-direct`) <= 150 instructions"
     rows.append(exact_row(12, what, own, own <= 150, qemu) if own is not None
@@ -520,7 +525,7 @@ def targets_issue12_dsp(run):
 
         def worst(b):
             failed = side == "alloc" and b.get("alloc_max_insns_failed")
-            return "%s: %.0f (%d B%s)" % (b["strategy"], b[key],
+            return "%s: %.0f (a %d B request%s)" % (b["strategy"], b[key],
                                          int(b.get(side + "_max_insns_size", 0)),
                                          ", failed" if failed else "")
         rows.append(target_row(12, what, "%s vs %s" % (worst(a), worst(g)), a[key] <= g[key],

@@ -222,6 +222,9 @@ static void bm_insns(struct bench_state *st)
 	bench_counter_milli(st, "baseline_insns_per_op",
 			    (int64_t)(base * insns_per_tick_milli / ops), BENCH_COUNTER_DEFAULT);
 	bench_counter(st, "ops", (int64_t)ops, BENCH_COUNTER_DEFAULT);
+	/* each window's and each baseline window's ticks are within one tick:
+	 * the figure is within 2 x windows ticks over the ops */
+	bench_counter(st, "windows", WINDOWS, BENCH_COUNTER_DEFAULT);
 	bench_counter(st, "size", (int64_t)op_size[d->op], BENCH_COUNTER_DEFAULT);
 	bench_set_items(st, (int64_t)ops);
 }
