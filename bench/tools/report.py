@@ -525,9 +525,10 @@ def targets_issue12_dsp(run):
 
         def worst(b):
             failed = side == "alloc" and b.get("alloc_max_insns_failed")
-            return "%s: %.0f (a %d B request%s)" % (b["strategy"], b[key],
-                                         int(b.get(side + "_max_insns_size", 0)),
-                                         ", failed" if failed else "")
+            return "%s: %.0f (a %d B %s%s)" % (b["strategy"], b[key],
+                                               int(b.get(side + "_max_insns_size", 0)),
+                                               "request" if side == "alloc" else "block",
+                                               ", failed" if failed else "")
         rows.append(target_row(12, what, "%s vs %s" % (worst(a), worst(g)), a[key] <= g[key],
                                ("exact (every operation of a seeded sequence counted by "
                                 "ICOUNT)", True)))

@@ -109,6 +109,8 @@ static uint32_t insns_stop(void)
 }
 
 #define SLED_INSNS 100
+#define SLED_TEXT(n) SLED_STR(n)
+#define SLED_STR(n) #n
 /* The counter's own instructions are calibrated in one shape of code (back
  * to back, wl_calibrate_insns) and taken out in another (around the
  * strategy call, wl_mem's): how the compiler keeps the hooks' address at
@@ -127,10 +129,10 @@ static int insns_check(void)
 	wl_platform.insns_stop = insns_stop;
 	ovh = wl_calibrate_insns();
 	wl_platform.insns_start();
-	__asm__ volatile(".rept 100\n"
-			 "nop\n"
-			 ".endr\n" ::
-			     : "memory");
+	__asm__ volatile(".rept " SLED_TEXT(SLED_INSNS) "\n"
+							"nop\n"
+							".endr\n" ::
+							    : "memory");
 	uint64_t n = wl_platform.insns_stop();
 	snprintf(insns_ovh_text, sizeof(insns_ovh_text), "%lu", (unsigned long)ovh);
 	if (n + SLED_SLACK < ovh + SLED_INSNS || n > ovh + SLED_INSNS + SLED_SLACK) {
