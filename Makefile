@@ -3,11 +3,13 @@
 #                AddressSanitizer+UBSan, 32-bit words, the fuzzer (30 s),
 #                Xtensa under QEMU, then the install check
 #   make bench   run the benchmark suite and render the report in results/
+#   (make model  the spin and Relacy model checks with a long search)
 # Both install missing Debian packages first when run as root.
 
 .DEFAULT_GOAL := all
 JOBS ?= $(shell nproc)
-CORE_PACKAGES := build-essential cmake pkg-config libhwloc-dev hwloc liburcu-dev libbenchmark-dev valgrind spin clang-format
+CORE_PACKAGES := build-essential cmake pkg-config libhwloc-dev hwloc liburcu-dev libbenchmark-dev valgrind spin clang-format \
+	relacy-dev g++
 DEB_PACKAGES := $(CORE_PACKAGES)
 # Targets `make bench` runs after the host suite, each given RESULTS_DATE (the
 # run's date stamp, so that one run's results share it): fragments append.
@@ -21,7 +23,7 @@ include bench/bench.mk
 include stress/stress.mk
 include platform/xtensa/xtensa.mk
 
-.PHONY: all deps test test-host build-% test-% bench fuzz format format-check clean install-check
+.PHONY: all deps test test-host build-% test-% bench fuzz format format-check clean install-check model
 
 all: build-release
 
@@ -43,6 +45,14 @@ test: deps
 	  echo "== make test: $$p =="; $(MAKE) --no-print-directory test-$$p; done
 	@$(MAKE) --no-print-directory install-check
 	@echo "make test: all presets passed ($(TEST_PRESETS))"
+
+# The model checks, long: spin's bitmap model and every Relacy test (as
+# written and weakened) with a deep search; `make test` runs them bounded.
+MODEL_ITERATIONS ?= 10000000
+MODEL_BOUND ?= 4
+model: build-release
+	@SMPHEAP_MODEL_ITERATIONS=$(MODEL_ITERATIONS) SMPHEAP_MODEL_BOUND=$(MODEL_BOUND) \
+	  ctest --preset release -R '^model_' --output-on-failure --timeout 7200
 
 # An outside program builds against the installed library with find_package()
 # and with pkg-config alone, and README.md's first program does too.

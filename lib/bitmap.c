@@ -24,12 +24,12 @@ void smph_bitmap2_init(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t 
 		uint32_t left = bits - i * SMPH_WORD_BITS;
 		smph_word_t w = left >= SMPH_WORD_BITS ? SMPH_WORD_ONES : smph_mask(0, left);
 		/* Relaxed: init runs before the heap is shared with anyone. */
-		atomic_store_explicit(&bm->leaf[i], w, memory_order_relaxed);
+		smph_store(&bm->leaf[i], w, smph_relaxed);
 	}
 	for (uint32_t s = 0; s < bm->summaries; s++) {
 		uint32_t left = bm->leaves - s * SMPH_WORD_BITS;
 		smph_word_t w = left >= SMPH_WORD_BITS ? SMPH_WORD_ONES : smph_mask(0, left);
-		atomic_store_explicit(&bm->summary[s], w, memory_order_relaxed);
+		smph_store(&bm->summary[s], w, smph_relaxed);
 	}
 }
 
@@ -45,10 +45,12 @@ void smph_bitmap2_summary_clear(const struct smph_bitmap2 *bm, uint32_t li)
 	smph_aword_t *sum = &bm->summary[li >> SMPH_WORD_SHIFT];
 	smph_word_t b = smph_bit(li);
 
-	atomic_fetch_and_explicit(sum, (smph_word_t)~b, memory_order_acq_rel);
+	/* acq_rel: see above (tests/model/relacy_bitmap2.cpp weakens it to
+	 * release and shows the hidden free block). */
+	smph_fetch_and(sum, (smph_word_t)~b, SMPH_ORDER(summary_clear, smph_acq_rel, smph_release));
 	/* Relaxed is enough: the acquire half of the AND above orders it. */
-	if (atomic_load_explicit(&bm->leaf[li], memory_order_relaxed) != 0)
-		atomic_fetch_or_explicit(sum, b, memory_order_release);
+	if (smph_load(&bm->leaf[li], smph_relaxed) != 0)
+		smph_fetch_or(sum, b, smph_release);
 }
 
 uint32_t smph_bitmap2_claim(const struct smph_bitmap2 *bm)
@@ -56,11 +58,11 @@ uint32_t smph_bitmap2_claim(const struct smph_bitmap2 *bm)
 	for (uint32_t s = 0; s < bm->summaries; s++) {
 		/* Relaxed: the summary is only a hint of where to look; the
 		 * leaf CAS below is what takes ownership (with acquire). */
-		smph_word_t sum = atomic_load_explicit(&bm->summary[s], memory_order_relaxed);
+		smph_word_t sum = smph_load(&bm->summary[s], smph_relaxed);
 		while (sum) {
 			uint32_t li = (s << SMPH_WORD_SHIFT) + smph_ctz(sum);
 			smph_aword_t *leaf = &bm->leaf[li];
-			smph_word_t w = atomic_load_explicit(leaf, memory_order_relaxed);
+			smph_word_t w = smph_load(leaf, smph_relaxed);
 
 			sum &= sum - 1;
 			while (w) {
@@ -68,9 +70,7 @@ uint32_t smph_bitmap2_claim(const struct smph_bitmap2 *bm)
 				/* Acquire on success: the block's last owner
 				 * released it with a release OR; its writes (and
 				 * the zeroing by a bank power-on) happen before ours. */
-				if (atomic_compare_exchange_weak_explicit(leaf, &w, w & ~low,
-									  memory_order_acquire,
-									  memory_order_relaxed)) {
+				if (smph_cas_weak(leaf, &w, w & ~low, smph_acquire, smph_relaxed)) {
 					if ((w & ~low) == 0)
 						smph_bitmap2_summary_clear(bm, li);
 					return (li << SMPH_WORD_SHIFT) + smph_ctz(low);
@@ -86,12 +86,11 @@ smph_word_t smph_bitmap2_claim_word(const struct smph_bitmap2 *bm, uint32_t *fir
 {
 	for (uint32_t s = 0; s < bm->summaries; s++) {
 		/* Relaxed: a hint, as in smph_bitmap2_claim(). */
-		smph_word_t sum = atomic_load_explicit(&bm->summary[s], memory_order_relaxed);
+		smph_word_t sum = smph_load(&bm->summary[s], smph_relaxed);
 		while (sum) {
 			uint32_t li = (s << SMPH_WORD_SHIFT) + smph_ctz(sum);
 			/* Acquire: as a claim of each bit taken. */
-			smph_word_t got =
-			    atomic_exchange_explicit(&bm->leaf[li], 0, memory_order_acquire);
+			smph_word_t got = smph_exchange(&bm->leaf[li], 0, smph_acquire);
 
 			sum &= sum - 1;
 			smph_bitmap2_summary_clear(bm, li);
@@ -109,11 +108,10 @@ smph_word_t smph_bitmap2_release_word(const struct smph_bitmap2 *bm, uint32_t fi
 {
 	uint32_t li = first >> SMPH_WORD_SHIFT;
 	/* Release: as smph_bitmap2_release(). */
-	smph_word_t old = atomic_fetch_or_explicit(&bm->leaf[li], bits, memory_order_release);
+	smph_word_t old = smph_fetch_or(&bm->leaf[li], bits, smph_release);
 
 	if (old == 0 && bits != 0)
-		atomic_fetch_or_explicit(&bm->summary[li >> SMPH_WORD_SHIFT], smph_bit(li),
-					 memory_order_release);
+		smph_fetch_or(&bm->summary[li >> SMPH_WORD_SHIFT], smph_bit(li), smph_release);
 	return old & bits;
 }
 
@@ -122,14 +120,14 @@ uint32_t smph_bitmap2_count_free(const struct smph_bitmap2 *bm)
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < bm->leaves; i++)
-		n += smph_popcount(atomic_load_explicit(&bm->leaf[i], memory_order_relaxed));
+		n += smph_popcount(smph_load(&bm->leaf[i], smph_relaxed));
 	return n;
 }
 
 int smph_bitmap2_check(const struct smph_bitmap2 *bm)
 {
 	for (uint32_t i = 0; i < bm->leaves; i++) {
-		smph_word_t w = atomic_load_explicit(&bm->leaf[i], memory_order_relaxed);
+		smph_word_t w = smph_load(&bm->leaf[i], smph_relaxed);
 		uint32_t left = bm->bits - i * SMPH_WORD_BITS;
 
 		if (left < SMPH_WORD_BITS && (w & ~smph_mask(0, left)))
@@ -138,7 +136,7 @@ int smph_bitmap2_check(const struct smph_bitmap2 *bm)
 			return -EUCLEAN; /* a free block the claimers cannot see */
 	}
 	for (uint32_t s = 0; s < bm->summaries; s++) {
-		smph_word_t w = atomic_load_explicit(&bm->summary[s], memory_order_relaxed);
+		smph_word_t w = smph_load(&bm->summary[s], smph_relaxed);
 		uint32_t left = bm->leaves - s * SMPH_WORD_BITS;
 
 		if (left < SMPH_WORD_BITS && (w & ~smph_mask(0, left)))
@@ -158,8 +156,7 @@ void smph_bits_set_run_slow(smph_aword_t *map, uint32_t first, uint32_t n)
 		if (cnt > end - pos)
 			cnt = end - pos;
 		/* Release: see the declaration. */
-		atomic_fetch_or_explicit(&map[pos >> SMPH_WORD_SHIFT], smph_mask(lo, cnt),
-					 memory_order_release);
+		smph_fetch_or(&map[pos >> SMPH_WORD_SHIFT], smph_mask(lo, cnt), smph_release);
 		pos += cnt;
 	}
 }
@@ -177,7 +174,7 @@ uint32_t smph_bits_claim_run(smph_aword_t *map, uint32_t first, uint32_t n)
 		if (cnt > end - pos)
 			cnt = end - pos;
 		m = smph_mask(lo, cnt);
-		cur = atomic_load_explicit(word, memory_order_relaxed);
+		cur = smph_load(word, smph_relaxed);
 		do {
 			if ((cur & m) != m) {
 				/* Someone holds part of the run: give back the
@@ -185,9 +182,11 @@ uint32_t smph_bits_claim_run(smph_aword_t *map, uint32_t first, uint32_t n)
 				smph_bits_set_run(map, first, pos - first);
 				return pos;
 			}
-			/* Acquire on success: as smph_bitmap2_claim(). */
-		} while (!atomic_compare_exchange_weak_explicit(
-		    word, &cur, cur & ~m, memory_order_acquire, memory_order_relaxed));
+			/* Acquire on success: as smph_bitmap2_claim()
+			 * (tests/model/relacy_buffer.cpp weakens it). */
+		} while (!smph_cas_weak(word, &cur, cur & ~m,
+					SMPH_ORDER(claim_run, smph_acquire, smph_relaxed),
+					smph_relaxed));
 		pos += cnt;
 	}
 	return SMPH_NO_BIT;
@@ -206,8 +205,7 @@ static uint32_t find_clear(const smph_aword_t *map, uint32_t lo, uint32_t hi)
 		if (cnt > hi - pos)
 			cnt = hi - pos;
 		/* Relaxed: a search snapshot; the claim re-checks with CAS. */
-		w = ~atomic_load_explicit(&map[pos >> SMPH_WORD_SHIFT], memory_order_relaxed) &
-		    smph_mask(off, cnt);
+		w = ~smph_load(&map[pos >> SMPH_WORD_SHIFT], smph_relaxed) & smph_mask(off, cnt);
 		if (w)
 			return (pos & ~(SMPH_WORD_BITS - 1)) + smph_ctz(w);
 		pos += cnt;
@@ -222,8 +220,7 @@ uint32_t smph_bits_find_set_slow(const smph_aword_t *map, uint32_t bits, uint32_
 	while (pos < bits) {
 		unsigned off = pos & (SMPH_WORD_BITS - 1);
 		smph_word_t w =
-		    atomic_load_explicit(&map[pos >> SMPH_WORD_SHIFT], memory_order_relaxed) &
-		    (SMPH_WORD_ONES << off);
+		    smph_load(&map[pos >> SMPH_WORD_SHIFT], smph_relaxed) & (SMPH_WORD_ONES << off);
 
 		if (w) {
 			uint32_t i = (pos & ~(SMPH_WORD_BITS - 1)) + smph_ctz(w);
@@ -270,9 +267,8 @@ uint32_t smph_bits_count(const smph_aword_t *map, uint32_t first, uint32_t n)
 
 		if (cnt > end - pos)
 			cnt = end - pos;
-		count += smph_popcount(
-		    atomic_load_explicit(&map[pos >> SMPH_WORD_SHIFT], memory_order_relaxed) &
-		    smph_mask(lo, cnt));
+		count += smph_popcount(smph_load(&map[pos >> SMPH_WORD_SHIFT], smph_relaxed) &
+				       smph_mask(lo, cnt));
 		pos += cnt;
 	}
 	return count;

@@ -24,7 +24,7 @@
 #define SMPH_BITMAP_H
 
 #include <errno.h>
-#include <stdatomic.h>
+#include "atomics.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,7 +66,7 @@ typedef uint32_t smph_word_t;
 #define SMPH_WORD_ONES ((smph_word_t) ~(smph_word_t)0)
 #define SMPH_NO_BIT UINT32_MAX
 
-typedef _Atomic smph_word_t smph_aword_t;
+typedef SMPH_ATOMIC(smph_word_t) smph_aword_t;
 
 static inline smph_word_t smph_bit(uint32_t i)
 {
@@ -116,18 +116,17 @@ void smph_bitmap2_summary_clear(const struct smph_bitmap2 *bm, uint32_t li);
 static inline uint32_t smph_bitmap2_claim_fast(const struct smph_bitmap2 *bm)
 {
 	/* Relaxed: the summary is a hint; the leaf CAS takes ownership. */
-	smph_word_t sum = atomic_load_explicit(&bm->summary[0], memory_order_relaxed);
+	smph_word_t sum = smph_load(&bm->summary[0], smph_relaxed);
 
 	if (__builtin_expect(sum != 0, 1)) {
 		uint32_t li = smph_ctz(sum);
 		smph_aword_t *leaf = &bm->leaf[li];
-		smph_word_t w = atomic_load_explicit(leaf, memory_order_relaxed);
+		smph_word_t w = smph_load(leaf, smph_relaxed);
 		smph_word_t low = w & (~w + 1);
 
 		/* Acquire on success: see smph_bitmap2_claim(). */
 		if (__builtin_expect(w != 0, 1) &&
-		    atomic_compare_exchange_weak_explicit(leaf, &w, w & ~low, memory_order_acquire,
-							  memory_order_relaxed)) {
+		    smph_cas_weak(leaf, &w, w & ~low, smph_acquire, smph_relaxed)) {
 			if (__builtin_expect((w & ~low) == 0, 0))
 				smph_bitmap2_summary_clear(bm, li);
 			return (li << SMPH_WORD_SHIFT) + smph_ctz(low);
@@ -144,15 +143,14 @@ static inline int smph_bitmap2_release(const struct smph_bitmap2 *bm, uint32_t i
 	smph_word_t b = smph_bit(i);
 	/* Release: the owner's writes to the block happen before the next
 	 * claimer's acquire CAS reads this word. */
-	smph_word_t old = atomic_fetch_or_explicit(&bm->leaf[li], b, memory_order_release);
+	smph_word_t old = smph_fetch_or(&bm->leaf[li], b, smph_release);
 
 	if (__builtin_expect((old & b) != 0, 0))
 		return -EALREADY;
 	/* The leaf was empty, so its summary bit may be clear: set it
 	 * (release, pairing with summary_clear's acq_rel AND). */
 	if (__builtin_expect(old == 0, 0))
-		atomic_fetch_or_explicit(&bm->summary[li >> SMPH_WORD_SHIFT], smph_bit(li),
-					 memory_order_release);
+		smph_fetch_or(&bm->summary[li >> SMPH_WORD_SHIFT], smph_bit(li), smph_release);
 	return 0;
 }
 
@@ -171,8 +169,7 @@ smph_word_t smph_bitmap2_release_word(const struct smph_bitmap2 *bm, uint32_t fi
 static inline int smph_bitmap2_is_free(const struct smph_bitmap2 *bm, uint32_t i)
 {
 	/* Relaxed: a snapshot for diagnostics and error classification. */
-	return (atomic_load_explicit(&bm->leaf[i >> SMPH_WORD_SHIFT], memory_order_relaxed) &
-		smph_bit(i)) != 0;
+	return (smph_load(&bm->leaf[i >> SMPH_WORD_SHIFT], smph_relaxed) & smph_bit(i)) != 0;
 }
 
 /* Free bits now (a snapshot). */
@@ -194,8 +191,7 @@ static inline void smph_bits_set_run(smph_aword_t *map, uint32_t first, uint32_t
 
 	if (__builtin_expect(lo + n <= SMPH_WORD_BITS, 1))
 		/* Release: see above. */
-		atomic_fetch_or_explicit(&map[first >> SMPH_WORD_SHIFT], smph_mask(lo, n),
-					 memory_order_release);
+		smph_fetch_or(&map[first >> SMPH_WORD_SHIFT], smph_mask(lo, n), smph_release);
 	else
 		smph_bits_set_run_slow(map, first, n);
 }
@@ -223,7 +219,7 @@ static inline uint32_t smph_bits_find_set(const smph_aword_t *map, uint32_t bits
 	if (__builtin_expect(from >= bits, 0))
 		return SMPH_NO_BIT;
 	/* Relaxed: a snapshot, as the declaration says. */
-	w = atomic_load_explicit(&map[from >> SMPH_WORD_SHIFT], memory_order_relaxed) &
+	w = smph_load(&map[from >> SMPH_WORD_SHIFT], smph_relaxed) &
 	    (SMPH_WORD_ONES << (from & (SMPH_WORD_BITS - 1)));
 	if (__builtin_expect(w != 0, 1)) {
 		uint32_t i = (from & ~(SMPH_WORD_BITS - 1)) + smph_ctz(w);
@@ -235,26 +231,24 @@ static inline uint32_t smph_bits_find_set(const smph_aword_t *map, uint32_t bits
 
 /* Atomically sets / clears bit i; returns 1 if it was set before, else 0.
  * `mo` is the caller's, and should be a constant. */
-static inline int smph_bit_test_and_set(smph_aword_t *map, uint32_t i, memory_order mo)
+static inline int smph_bit_test_and_set(smph_aword_t *map, uint32_t i, smph_order mo)
 {
 	smph_word_t b = smph_bit(i);
 
-	return (atomic_fetch_or_explicit(&map[i >> SMPH_WORD_SHIFT], b, mo) & b) != 0;
+	return (smph_fetch_or(&map[i >> SMPH_WORD_SHIFT], b, mo) & b) != 0;
 }
 
-static inline int smph_bit_test_and_clear(smph_aword_t *map, uint32_t i, memory_order mo)
+static inline int smph_bit_test_and_clear(smph_aword_t *map, uint32_t i, smph_order mo)
 {
 	smph_word_t b = smph_bit(i);
 
-	return (atomic_fetch_and_explicit(&map[i >> SMPH_WORD_SHIFT], (smph_word_t)~b, mo) & b) !=
-	       0;
+	return (smph_fetch_and(&map[i >> SMPH_WORD_SHIFT], (smph_word_t)~b, mo) & b) != 0;
 }
 
 static inline int smph_bit_test(const smph_aword_t *map, uint32_t i)
 {
 	/* Relaxed: callers use this for snapshots and for bits only they change. */
-	return (atomic_load_explicit(&map[i >> SMPH_WORD_SHIFT], memory_order_relaxed) &
-		smph_bit(i)) != 0;
+	return (smph_load(&map[i >> SMPH_WORD_SHIFT], smph_relaxed) & smph_bit(i)) != 0;
 }
 
 /* Number of 1 bits in [first, first+n). Relaxed snapshot. */

@@ -27,9 +27,9 @@ static void publish_run(struct smph_region *rg, uint32_t i, uint32_t n)
 {
 	/* Relaxed: only whoever takes the start bit (with acquire, after our
 	 * release below) reads this end bit. */
-	smph_bit_test_and_set(rg->end, i + n - 1, memory_order_relaxed);
+	smph_bit_test_and_set(rg->end, i + n - 1, smph_relaxed);
 	/* Release: publishes the end bit with the run. */
-	smph_bit_test_and_set(rg->start, i, memory_order_release);
+	smph_bit_test_and_set(rg->start, i, smph_release);
 }
 
 /* Bit i of the result is set iff bits i..i+n-1 of x are all set (1 <= n <= W). */
@@ -62,7 +62,7 @@ static uint32_t claim_in_word(struct smph_region *rg, uint32_t n, uint32_t align
 	for (uint32_t w = 0; w < words; w++) {
 		smph_aword_t *word = &rg->free[w];
 		/* Relaxed: a snapshot; the CAS decides. */
-		smph_word_t cur = atomic_load_explicit(word, memory_order_relaxed);
+		smph_word_t cur = smph_load(word, smph_relaxed);
 
 		for (;;) {
 			smph_word_t starts = run_starts(cur, n) & aligned;
@@ -72,9 +72,8 @@ static uint32_t claim_in_word(struct smph_region *rg, uint32_t n, uint32_t align
 				break;
 			bit = smph_ctz(starts);
 			/* Acquire on success: as every claim (bitmap.h). */
-			if (atomic_compare_exchange_weak_explicit(
-				word, &cur, cur & ~smph_mask(bit, n), memory_order_acquire,
-				memory_order_relaxed)) {
+			if (smph_cas_weak(word, &cur, cur & ~smph_mask(bit, n), smph_acquire,
+					  smph_relaxed)) {
 				uint32_t i = (w << SMPH_WORD_SHIFT) + bit;
 
 				publish_run(rg, i, n);
@@ -158,14 +157,14 @@ int smph_buffer_free(struct smpheap *h, unsigned r, uintptr_t p, size_t *bytes)
 		return -EINVAL;
 	/* Acquire: pairs with the allocator's release of the start bit, so
 	 * the run's end bit is visible to us. */
-	if (!smph_bit_test_and_clear(rg->start, i, memory_order_acquire))
+	if (!smph_bit_test_and_clear(rg->start, i, smph_acquire))
 		return smph_bit_test(rg->free, i) ? -EALREADY : -EINVAL;
 	e = smph_bits_find_set(rg->end, rg->pages, i);
 	smph_assert(e != SMPH_NO_BIT);
 	if (e == SMPH_NO_BIT) /* cannot happen while the invariants hold */
 		return -EUCLEAN;
 	/* Relaxed: we own the run; the release below publishes this too. */
-	smph_bit_test_and_clear(rg->end, e, memory_order_relaxed);
+	smph_bit_test_and_clear(rg->end, e, smph_relaxed);
 	*bytes = (size_t)(e - i + 1) << h->page_shift;
 #ifdef SMPHEAP_POISON
 	smph_poison((void *)p, *bytes);
@@ -228,8 +227,8 @@ int smph_buffer_resize(struct smpheap *h, uintptr_t p, size_t size, size_t *old_
 		return -ENOMEM;
 	/* Mark the new end before clearing the old one, so a run always has
 	 * an end to find; then give back any tail. Relaxed: we own the run. */
-	smph_bit_test_and_set(rg->end, e2, memory_order_relaxed);
-	smph_bit_test_and_clear(rg->end, e, memory_order_relaxed);
+	smph_bit_test_and_set(rg->end, e2, smph_relaxed);
+	smph_bit_test_and_clear(rg->end, e, smph_relaxed);
 	if (e2 < e) {
 #ifdef SMPHEAP_POISON
 		smph_poison((void *)(rg->base + ((uintptr_t)(e2 + 1) << h->page_shift)),

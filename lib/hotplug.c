@@ -64,10 +64,7 @@ int smpheap_core_down(struct smpheap *h, unsigned core)
 	 * gives its words of this shard back itself (at its next refill, exit
 	 * or rebind); their banks stay on until then, and core_sweep()
 	 * powers them off after. */
-	/* Relaxed: no thread allocates as this core now (the contract), so
-	 * the exchange only has to beat nobody; the DOWN bit makes any
-	 * stray CAS fail. */
-	atomic_exchange_explicit(&h->sys[core].state, SMPH_SYS_DOWN, memory_order_relaxed);
+	smph_sys_reset(&h->sys[core]);
 	smph_platform_synchronize();
 	release_free_banks(h, core);
 	return 0;
@@ -104,7 +101,7 @@ int smpheap_core_up(struct smpheap *h, unsigned core)
 		h->bank_off[b] = 0;
 		atomic_fetch_sub_explicit(&h->banks_off, 1, memory_order_relaxed);
 	}
-	atomic_store_explicit(&h->sys[core].state, 0, memory_order_relaxed);
+	smph_sys_restart(&h->sys[core]);
 	/* Release: a stealer that sees the shard online (acquire) also sees
 	 * the banks powered on and any poison written above. */
 	atomic_store_explicit(&h->shards[core].online, 1, memory_order_release);

@@ -25,7 +25,7 @@
 #ifndef SMPH_INTERNAL_H
 #define SMPH_INTERNAL_H
 
-#include <stdatomic.h>
+#include "atomics.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,22 +64,23 @@
  * per thread slot (updated by the slot's one thread with relaxed loads and
  * stores: no RMW at all). Stats sums both. */
 struct smph_counters {
-	_Alignas(SMPH_CACHE_LINE) _Atomic size_t allocs; /* successful allocations */
-	_Atomic size_t frees;				 /* successful frees */
-	_Atomic size_t net;	      /* bytes handed out minus bytes given back (wraps: a
-					 thread may free more than it allocated) */
-	_Atomic size_t hwm;	      /* highest `net` seen, as a signed value */
-	_Atomic size_t rising;	      /* 1 after a new hwm, until the next free */
-	_Atomic size_t failures;      /* allocations that returned NULL */
-	_Atomic size_t bad_frees;     /* rejected frees */
-	_Atomic size_t poison_errors; /* poisoned blocks found written */
+	alignas(SMPH_CACHE_LINE) SMPH_ATOMIC(size_t) allocs; /* successful allocations */
+	SMPH_ATOMIC(size_t) frees;			     /* successful frees */
+	SMPH_ATOMIC(size_t)
+	net;				   /* bytes handed out minus bytes given back (wraps: a
+				      thread may free more than it allocated) */
+	SMPH_ATOMIC(size_t) hwm;	   /* highest `net` seen, as a signed value */
+	SMPH_ATOMIC(size_t) rising;	   /* 1 after a new hwm, until the next free */
+	SMPH_ATOMIC(size_t) failures;	   /* allocations that returned NULL */
+	SMPH_ATOMIC(size_t) bad_frees;	   /* rejected frees */
+	SMPH_ATOMIC(size_t) poison_errors; /* poisoned blocks found written */
 };
 
 /* One core's system heap. */
 struct smph_sys {
-	_Alignas(SMPH_CACHE_LINE) _Atomic size_t state; /* offset | SMPH_SYS_DOWN */
-	uintptr_t base;					/* first byte (bank aligned) */
-	size_t size;					/* bytes */
+	alignas(SMPH_CACHE_LINE) SMPH_ATOMIC(size_t) state; /* offset | SMPH_SYS_DOWN */
+	uintptr_t base;					    /* first byte (bank aligned) */
+	size_t size;					    /* bytes */
 };
 
 /* Geometry of one runtime class, the same in every shard. */
@@ -97,7 +98,7 @@ struct smph_class_geom {
 /* One core's runtime shard. Aligned to its (power-of-two) size so that
  * indexing the array is a shift. */
 struct smph_shard {
-	_Alignas(1024) _Atomic unsigned online;	     /* 1 while it serves allocations */
+	alignas(1024) SMPH_ATOMIC(unsigned) online;  /* 1 while it serves allocations */
 	uintptr_t base;				     /* first block of class 0 */
 	struct smph_bitmap2 bm[SMPHEAP_MAX_CLASSES]; /* free blocks per class */
 	smph_aword_t *cached[SMPHEAP_MAX_CLASSES];   /* per leaf: blocks free in a thread cache */
@@ -131,18 +132,22 @@ struct smph_tcache_class {
 /* One thread slot of a heap: its counters and its caches. Written only by
  * the slot's thread; stats reads the counters. */
 struct smph_tcache {
-	_Alignas(1024) struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* single-writer counters */
-	_Atomic unsigned core; /* shard the held words are in (SMPH_NO_CORE: none) */
+	alignas(1024) struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* single-writer counters */
+	SMPH_ATOMIC(unsigned) core; /* shard the held words are in (SMPH_NO_CORE: none) */
 	struct smph_tcache_class
 	    *last; /* the class this thread used last: free looks there first */
 	struct smph_tcache_class cls[SMPHEAP_MAX_CLASSES]; /* one held word per class */
 };
 #define SMPH_NO_CORE 0xffffffffu
 
+/* Real builds only: a model build's atomics (tests/model/) have other sizes,
+ * and it never indexes shards or slots by address. */
+#ifndef SMPH_MODEL
 _Static_assert((sizeof(struct smph_shard) & (sizeof(struct smph_shard) - 1)) == 0,
 	       "a shard indexes with a shift");
 _Static_assert((sizeof(struct smph_tcache) & (sizeof(struct smph_tcache) - 1)) == 0,
 	       "a slot indexes with a shift");
+#endif
 
 /* One buffer region. */
 struct smph_region {
@@ -184,9 +189,9 @@ struct smpheap {
 	unsigned region_count;					/* buffer regions */
 	struct smph_region regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* buffer regions */
 	struct smph_counters *counters;				/* [ZONE_COUNT * cores] */
-	_Atomic size_t peak[SMPHEAP_ZONE_COUNT];		/* sampled high-water marks */
-	_Atomic size_t banks_off;				/* banks powered off now */
-	_Atomic size_t bank_release_count;			/* banks powered off since init */
+	SMPH_ATOMIC(size_t) peak[SMPHEAP_ZONE_COUNT];		/* sampled high-water marks */
+	SMPH_ATOMIC(size_t) banks_off;				/* banks powered off now */
+	SMPH_ATOMIC(size_t) bank_release_count;			/* banks powered off since init */
 };
 
 /* ---- helpers shared by the zone files ---- */
@@ -279,15 +284,15 @@ static inline struct smph_tally smph_tally(const struct smpheap *h, unsigned zon
 }
 
 /* Adds v to a counter and returns the new value. */
-static inline size_t smph_add(_Atomic size_t *c, size_t v, bool single)
+static inline size_t smph_add(SMPH_ATOMIC(size_t) * c, size_t v, bool single)
 {
 	if (single) {
-		size_t n = atomic_load_explicit(c, memory_order_relaxed) + v;
+		size_t n = smph_load(c, smph_relaxed) + v;
 
-		atomic_store_explicit(c, n, memory_order_relaxed);
+		smph_store(c, n, smph_relaxed);
 		return n;
 	}
-	return atomic_fetch_add_explicit(c, v, memory_order_relaxed) + v;
+	return smph_fetch_add(c, v, smph_relaxed) + v;
 }
 
 /* Counts a successful allocation of `bytes` (0 for SYS, whose bytes are read
@@ -303,8 +308,7 @@ static inline void *smph_count_alloc(struct smpheap *h, unsigned zone, struct sm
 	if (zone == SMPHEAP_ZONE_SYS)
 		return p;
 	net = smph_add(&t.k->net, bytes, t.single);
-	if (smph_unlikely((intptr_t)net >
-			  (intptr_t)atomic_load_explicit(&t.k->hwm, memory_order_relaxed)))
+	if (smph_unlikely((intptr_t)net > (intptr_t)smph_load(&t.k->hwm, smph_relaxed)))
 		return smph_count_new_high(h, zone, t.k, net, p);
 	return p;
 }
@@ -316,7 +320,7 @@ int smph_count_free_at_max(struct smpheap *h, unsigned zone, struct smph_tally t
 static inline int smph_count_free(struct smpheap *h, unsigned zone, struct smph_tally t,
 				  size_t bytes)
 {
-	if (smph_unlikely(atomic_load_explicit(&t.k->rising, memory_order_relaxed)))
+	if (smph_unlikely(smph_load(&t.k->rising, smph_relaxed)))
 		return smph_count_free_at_max(h, zone, t, bytes);
 	smph_add(&t.k->frees, 1, t.single);
 	smph_add(&t.k->net, (size_t)0 - bytes, t.single);
@@ -334,6 +338,12 @@ void smph_count_late_double_frees(struct smpheap *h, unsigned n, size_t block_si
 
 /* Zones. Each returns NULL (or an error) without counting; alloc.c counts. */
 void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align);
+/* core_down's reset of a system heap: offset 0 and DOWN, in one exchange
+ * that makes every racing allocation's CAS fail. Returns the offset the
+ * heap had (every allocation that succeeded ends at or below it). */
+size_t smph_sys_reset(struct smph_sys *s);
+/* core_up's restart: offset 0, serving again. */
+void smph_sys_restart(struct smph_sys *s);
 size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live);
 void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t align, size_t *bytes);
 int smph_buffer_free(struct smpheap *h, unsigned region, uintptr_t p, size_t *bytes);

@@ -30,7 +30,7 @@ static inline void *smph_runtime_alloc_fast(struct smpheap *h, unsigned core, un
 
 	/* Relaxed: a core's own shard cannot go down under it (the
 	 * core_down contract: no thread acts as a core while it goes down). */
-	if (smph_likely(atomic_load_explicit(&s->online, memory_order_relaxed))) {
+	if (smph_likely(smph_load(&s->online, smph_relaxed))) {
 		uint32_t idx = smph_bitmap2_claim_fast(&s->bm[k]);
 
 		if (smph_likely(idx != SMPH_NO_BIT)) {
@@ -64,7 +64,7 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned core, unsigned k
 		 * Relaxed: a snapshot; a free that misses a block cached
 		 * just now goes to the word's `remote`, where the holder
 		 * finds it (tcache.h). */
-		if (atomic_load_explicit(&s->cached[k][li], memory_order_relaxed) & smph_bit(idx))
+		if (smph_load(&s->cached[k][li], smph_relaxed) & smph_bit(idx))
 			return -EALREADY;
 		/* Relaxed: only a choice of where to free into. Seen held
 		 * when it is no longer, the free re-reads the bit after its OR
@@ -72,8 +72,7 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned core, unsigned k
 		 * that is live goes to the leaf as before a hold (only a
 		 * double free racing the block's move into the cache could
 		 * then be missed: undetectable anyway, see tcache.h). */
-		held = (atomic_load_explicit(&s->holder[k][li >> SMPH_WORD_SHIFT],
-					     memory_order_relaxed) &
+		held = (smph_load(&s->holder[k][li >> SMPH_WORD_SHIFT], smph_relaxed) &
 			smph_bit(li)) != 0;
 	}
 #ifdef SMPHEAP_POISON

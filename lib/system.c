@@ -6,6 +6,7 @@
  * preemption on the same core. Nothing is ever freed; smpheap_core_down()
  * exchanges the word to DOWN|0, which resets the heap and makes every CAS
  * that raced with it fail, so no allocation can land in a heap being reset.
+ * tests/model/relacy_system.cpp checks that under the C11 memory model.
  */
 #include "internal.h"
 
@@ -13,7 +14,7 @@ void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align
 {
 	struct smph_sys *s = &h->sys[core];
 	/* Relaxed: the offset carries no data to publish; the CAS decides. */
-	size_t cur = atomic_load_explicit(&s->state, memory_order_relaxed);
+	size_t cur = smph_load(&s->state, smph_relaxed);
 
 	smph_assert(core < h->cores && smph_is_pow2(align));
 	if (smph_unlikely(size > s->size))
@@ -30,8 +31,22 @@ void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align
 		/* Relaxed on both sides: system memory is fresh (never
 		 * handed out before in this up-period), so there is no
 		 * previous owner whose writes we must see. */
-		if (atomic_compare_exchange_weak_explicit(
-			&s->state, &cur, end, memory_order_relaxed, memory_order_relaxed))
+		if (smph_cas_weak(&s->state, &cur, end, smph_relaxed, smph_relaxed))
 			return (void *)(s->base + start);
 	}
+}
+
+size_t smph_sys_reset(struct smph_sys *s)
+{
+	/* Relaxed: no thread allocates as this core now (the contract), so
+	 * the exchange only has to beat nobody; the DOWN bit makes any stray
+	 * CAS fail, as its expected value has no DOWN bit. */
+	return smph_exchange(&s->state, SMPH_SYS_DOWN, smph_relaxed) & ~SMPH_SYS_DOWN;
+}
+
+void smph_sys_restart(struct smph_sys *s)
+{
+	/* Relaxed: the controller publishes the core's return (the shard's
+	 * online flag, a release) after this, and allocates nothing itself. */
+	smph_store(&s->state, 0, smph_relaxed);
 }

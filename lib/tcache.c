@@ -1,54 +1,7 @@
 /* tcache.c - the word-claim cache's slow paths: taking a word, giving it
- * back, and the registry that lets a thread find the heaps it cached from. */
+ * back, and other threads' frees into a held word. (The registry that lets
+ * a thread find the heaps it cached from is registry.c.) */
 #include "tcache.h"
-
-#define SMPH_MAX_HEAPS 64 /* heaps with thread slots alive at once */
-
-/* Heaps with thread slots. A thread that exits or changes core walks this
- * (under an RCU read-side section) to give back what it holds; smpheap_fini()
- * takes a heap out and waits a grace period before its memory may go. */
-static _Atomic(struct smpheap *) smph_heaps[SMPH_MAX_HEAPS];
-
-bool smph_registry_add(struct smpheap *h)
-{
-	for (unsigned i = 0; i < SMPH_MAX_HEAPS; i++) {
-		struct smpheap *none = NULL;
-
-		/* Release: a thread that finds h here sees it initialised. */
-		if (atomic_compare_exchange_strong_explicit(
-			&smph_heaps[i], &none, h, memory_order_release, memory_order_relaxed)) {
-			h->registry_index = i;
-			return true;
-		}
-	}
-	return false;
-}
-
-void smpheap_fini(struct smpheap *h)
-{
-	if (!h || h->magic != SMPH_MAGIC)
-		return;
-	h->magic = 0;
-	if (h->tcache_slots) {
-		atomic_store_explicit(&smph_heaps[h->registry_index], NULL, memory_order_relaxed);
-		/* A thread flushing into h may have found it before the store
-		 * above: wait until it is done. */
-		smph_platform_synchronize();
-	}
-}
-
-void smpheap_thread_flush(unsigned slot)
-{
-	smph_platform_read_lock();
-	for (unsigned i = 0; i < SMPH_MAX_HEAPS; i++) {
-		/* Acquire: pairs with smph_registry_add(). */
-		struct smpheap *h = atomic_load_explicit(&smph_heaps[i], memory_order_acquire);
-
-		if (h && slot < h->tcache_slots)
-			smph_tcache_flush(h, &h->tcache[slot]);
-	}
-	smph_platform_read_unlock();
-}
 
 /* Moves the bits of `remote` (other threads' frees into a word that is or
  * was held) into the leaf. Returns the double frees found: bits already
@@ -58,9 +11,21 @@ static smph_word_t drain_remote(struct smph_shard *s, unsigned k, uint32_t li)
 	/* seq_cst: against the remote free's OR and its re-read of the holder
 	 * bit (smph_tcache_free_remote): either we take its bit or it sees
 	 * the word unheld and moves the bit itself. */
-	smph_word_t rem = atomic_exchange_explicit(&s->remote[k][li], 0, memory_order_seq_cst);
+	smph_word_t rem = smph_exchange(&s->remote[k][li], 0, smph_seq_cst);
 
 	return rem ? smph_bitmap2_release_word(&s->bm[k], li << SMPH_WORD_SHIFT, rem) : 0;
+}
+
+/* Lets word li of class k go: clears its holder bit, then moves on what
+ * other threads freed into its `remote` meanwhile. Returns the double frees
+ * found (see drain_remote()). */
+static smph_word_t let_go(struct smph_shard *s, unsigned k, uint32_t li)
+{
+	/* Release: the next holder sees our last store to cached[leaf].
+	 * seq_cst: a remote free that finds the word unheld after its OR moves
+	 * its bit itself; one that does not is taken by the drain after. */
+	smph_bit_test_and_clear(s->holder[k], li, smph_seq_cst);
+	return drain_remote(s, k, li);
 }
 
 /* Gives back the word held for class k: the blocks free in it, and those
@@ -80,18 +45,14 @@ static void give_back(struct smpheap *h, struct smph_shard *s, unsigned k,
 	 * between sees the block neither cached nor free, goes to `remote`
 	 * (the word is still held), and is counted by the drain below.
 	 * Relaxed: ordered before the release OR below. */
-	atomic_store_explicit(&s->cached[k][li], 0, memory_order_relaxed);
+	smph_store(&s->cached[k][li], 0, smph_relaxed);
 	/* seq_cst: as in drain_remote(). */
-	rem = atomic_exchange_explicit(&s->remote[k][li], 0, memory_order_seq_cst);
+	rem = smph_exchange(&s->remote[k][li], 0, smph_seq_cst);
 	dbl = c->bits & rem;
 	back = c->bits | rem;
 	if (back)
 		dbl |= smph_bitmap2_release_word(&s->bm[k], li << SMPH_WORD_SHIFT, back);
-	/* Release: the next holder sees our last store to cached[leaf].
-	 * seq_cst: a remote free that finds the word unheld after its OR moves
-	 * its bit itself; one that does not is taken by the drain after. */
-	smph_bit_test_and_clear(s->holder[k], li, memory_order_seq_cst);
-	dbl |= drain_remote(s, k, li);
+	dbl |= let_go(s, k, li);
 	if (dbl)
 		smph_count_late_double_frees(h, (unsigned)smph_popcount(dbl),
 					     h->geom[k].block_size);
@@ -114,37 +75,36 @@ int smph_tcache_free_remote(struct smph_shard *s, unsigned k, uint32_t idx)
 	 * smph_bitmap2_is_free(); a double free that misses a block the
 	 * give-back is returning goes to `remote`, and the give-back's drain
 	 * finds it in the leaf and counts it. */
-	if (atomic_load_explicit(&s->bm[k].leaf[li], memory_order_relaxed) & b)
+	if (smph_load(&s->bm[k].leaf[li], smph_relaxed) & b)
 		return -EALREADY;
 	/* seq_cst: against drain_remote()'s exchange (see there). */
-	if (atomic_fetch_or_explicit(&s->remote[k][li], b, memory_order_seq_cst) & b)
+	if (smph_fetch_or(&s->remote[k][li], b, smph_seq_cst) & b)
 		return -EALREADY; /* another thread freed it first */
 	/* The holder gave the word back before its last drain could see our
 	 * bit: move our own bit on (only ours: the others may be a new
 	 * holder's). If a drain took it meanwhile, it is in the leaf. */
-	if (!(atomic_load_explicit(&s->holder[k][li >> SMPH_WORD_SHIFT], memory_order_seq_cst) &
-	      smph_bit(li)) &&
-	    (atomic_fetch_and_explicit(&s->remote[k][li], ~b, memory_order_acquire) & b))
+	if (!(smph_load(&s->holder[k][li >> SMPH_WORD_SHIFT], smph_seq_cst) & smph_bit(li)) &&
+	    (smph_fetch_and(&s->remote[k][li], ~b, smph_acquire) & b))
 		return smph_bitmap2_release(&s->bm[k], idx);
 	return 0;
 }
 
 void smph_tcache_flush(struct smpheap *h, struct smph_tcache *t)
 {
-	unsigned core = atomic_load_explicit(&t->core, memory_order_relaxed);
+	unsigned core = smph_load(&t->core, smph_relaxed);
 
 	if (core == SMPH_NO_CORE)
 		return;
 	for (unsigned k = 0; k < h->class_count; k++)
 		give_back(h, &h->shards[core], k, &t->cls[k]);
-	atomic_store_explicit(&t->core, SMPH_NO_CORE, memory_order_relaxed);
+	smph_store(&t->core, SMPH_NO_CORE, smph_relaxed);
 }
 
 /* Up to `max` of the free bits of leaf li, taken with one CAS. */
 static smph_word_t take_bits(const struct smph_bitmap2 *bm, uint32_t li, uint32_t max)
 {
 	smph_aword_t *leaf = &bm->leaf[li];
-	smph_word_t w = atomic_load_explicit(leaf, memory_order_relaxed), take;
+	smph_word_t w = smph_load(leaf, smph_relaxed), take;
 
 	do {
 		if (!w)
@@ -159,9 +119,12 @@ static smph_word_t take_bits(const struct smph_bitmap2 *bm, uint32_t li, uint32_
 				x &= x - 1;
 			}
 		}
-		/* Acquire on success: as every claim. */
-	} while (!atomic_compare_exchange_weak_explicit(leaf, &w, w & ~take, memory_order_acquire,
-							memory_order_relaxed));
+		/* Acquire on success: as every claim. (The model test
+		 * weakens it together with the holder bit's acquire in
+		 * refill: each alone is covered by the other and by the
+		 * drain's seq_cst exchange.) */
+	} while (!smph_cas_weak(leaf, &w, w & ~take,
+				SMPH_ORDER(new_holder, smph_acquire, smph_relaxed), smph_relaxed));
 	if ((w & ~take) == 0)
 		smph_bitmap2_summary_clear(bm, li);
 	return take;
@@ -179,20 +142,20 @@ void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core
 		return NULL;
 	/* Relaxed: core_down never touches our cache; it goes offline and we
 	 * give our words of its shard back here, at our next refill. */
-	if (!atomic_load_explicit(&s->online, memory_order_relaxed)) {
+	if (!smph_load(&s->online, smph_relaxed)) {
 		smph_tcache_flush(h, t);
 		return NULL;
 	}
-	if (atomic_load_explicit(&t->core, memory_order_relaxed) != core) {
+	if (smph_load(&t->core, smph_relaxed) != core) {
 		smph_tcache_flush(h, t); /* words of another shard */
-		atomic_store_explicit(&t->core, core, memory_order_relaxed);
+		smph_store(&t->core, core, smph_relaxed);
 	}
 	give_back(h, s, k, c);
 	if (max > SMPH_WORD_BITS)
 		max = SMPH_WORD_BITS;
 	for (uint32_t si = 0; si < bm->summaries; si++) {
 		/* Relaxed: a hint, as in smph_bitmap2_claim(). */
-		smph_word_t sum = atomic_load_explicit(&bm->summary[si], memory_order_relaxed);
+		smph_word_t sum = smph_load(&bm->summary[si], smph_relaxed);
 
 		while (sum) {
 			uint32_t li = (si << SMPH_WORD_SHIFT) + smph_ctz(sum);
@@ -200,19 +163,28 @@ void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core
 
 			sum &= sum - 1;
 			/* Acquire: pairs with give_back()'s release, so the
-			 * last holder's stores to cached[li] are behind us. */
-			if (smph_bit_test_and_set(s->holder[k], li, memory_order_acquire))
+			 * last holder's stores to cached[li] are behind us
+			 * (tests/model/relacy_tcache.cpp weakens it, with
+			 * take_bits()'s). */
+			if (smph_bit_test_and_set(
+				s->holder[k], li,
+				SMPH_ORDER(new_holder, smph_acquire, smph_relaxed)))
 				continue; /* another thread holds this word */
 			/* Frees a former holder's give-back left behind. */
 			dbl = drain_remote(s, k, li);
+			got = take_bits(bm, li, max);
+			/* Nothing to take (the summary is only a hint): let the
+			 * word go as a give-back does. A remote free that saw it
+			 * held went to `remote`, perhaps after our drain above;
+			 * a plain clear would leave its block there, in no leaf
+			 * and no cache (tests/model/relacy_tcache.cpp). */
+			if (!got)
+				dbl |= let_go(s, k, li);
 			if (dbl)
 				smph_count_late_double_frees(h, (unsigned)smph_popcount(dbl),
 							     h->geom[k].block_size);
-			got = take_bits(bm, li, max);
-			if (!got) {
-				smph_bit_test_and_clear(s->holder[k], li, memory_order_release);
+			if (!got)
 				continue;
-			}
 			c->leaf = li;
 			c->base = s->base + h->geom[k].offset +
 				  ((uintptr_t)li << SMPH_WORD_SHIFT) * h->geom[k].block_size;

@@ -56,14 +56,14 @@ static inline void *smph_tcache_take(struct smph_tcache_class *c, smph_word_t bi
 	 * the slow path, whose refill gives this word back. Relaxed: a free
 	 * that returned before this allocation began is visible through
 	 * whatever ordered the two; one racing the hand-out is undetectable. */
-	if (smph_unlikely(atomic_load_explicit(c->remote, memory_order_relaxed) & smph_bit(i)))
+	if (smph_unlikely(smph_load(c->remote, smph_relaxed) & smph_bit(i)))
 		return NULL;
 	bits &= bits - 1;
 	c->bits = bits;
 	c->held--;
 	/* Relaxed: only the holder writes *cached; other threads read it
 	 * only to recognise a double free. */
-	atomic_store_explicit(c->cached, bits, memory_order_relaxed);
+	smph_store(c->cached, bits, smph_relaxed);
 	return (void *)(c->base + (uintptr_t)i * block);
 }
 
@@ -96,10 +96,9 @@ static inline bool smph_tcache_push(struct smph_tcache_class *c, uintptr_t p)
 	b = smph_bit(i);
 	/* Relaxed: snapshots of the leaf and of other threads' frees, as in
 	 * smph_bitmap2_is_free(); a free racing ours is caught later (above). */
-	if (smph_unlikely((c->bits & b) ||
-			  ((atomic_load_explicit(c->leafword, memory_order_relaxed) |
-			    atomic_load_explicit(c->remote, memory_order_relaxed)) &
-			   b)))
+	if (smph_unlikely(
+		(c->bits & b) ||
+		((smph_load(c->leafword, smph_relaxed) | smph_load(c->remote, smph_relaxed)) & b)))
 		return false;
 #ifdef SMPHEAP_POISON
 	smph_poison((void *)p, g->block_size);
@@ -107,7 +106,7 @@ static inline bool smph_tcache_push(struct smph_tcache_class *c, uintptr_t p)
 	c->bits |= b;
 	c->held++;
 	/* Relaxed: see smph_tcache_take(). */
-	atomic_store_explicit(c->cached, c->bits, memory_order_relaxed);
+	smph_store(c->cached, c->bits, smph_relaxed);
 	return true;
 }
 
