@@ -213,7 +213,7 @@ static int check_books(struct stress *s)
 
 int stress_quiesce(struct stress *s)
 {
-	if (failed(s))
+	if (failed(s) || stress_wait_progress(s) != 0)
 		return -1;
 	atomic_store(&s->pause, 1);
 	int rc = stress_wait_parked(s, -1, 0);
@@ -221,6 +221,7 @@ int stress_quiesce(struct stress *s)
 		rc = check_books(s);
 	if (rc == 0)
 		s->quiesces++;
+	stress_note_release(s, -1);
 	atomic_store(&s->pause, 0);
 	return failed(s) ? -1 : rc;
 }

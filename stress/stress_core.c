@@ -94,6 +94,8 @@ int stress_init(struct stress *s, const struct stress_config *cfg, struct strate
 		w->exhausted = 0;
 		atomic_init(&w->parked, 0);
 		atomic_init(&w->down_ack, 0);
+		atomic_init(&w->runs_itself, 0);
+		w->ops_at_release = 0;
 		atomic_size_t *c = &w->c.ops;
 		for (size_t k = 0; k < sizeof(w->c) / sizeof(atomic_size_t); k++)
 			atomic_init(&c[k], 0);

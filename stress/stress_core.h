@@ -149,6 +149,8 @@ struct stress_worker {
 	struct stress_block sys[STRESS_SYS_SLOTS];     /* recent SYS blocks (re-checked) */
 	alignas(STRESS_CACHE_LINE) atomic_uint parked; /* 1 while in the park loop */
 	atomic_uint down_ack;			       /* last core-down generation handled */
+	atomic_uint runs_itself; /* 1 once stress_worker_run() drives it (not run by hand) */
+	size_t ops_at_release;	 /* controller only: c.ops when it was last released */
 	struct stress_counters c;
 };
 

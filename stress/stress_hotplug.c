@@ -23,7 +23,8 @@ bool stress_is_down(const struct stress *s, unsigned core)
 
 int stress_core_down(struct stress *s, unsigned core)
 {
-	if (failed(s) || core >= s->cfg.cores || stress_is_down(s, core))
+	if (failed(s) || core >= s->cfg.cores || stress_is_down(s, core) ||
+	    stress_wait_progress(s) != 0)
 		return -1;
 	s->ctl_step++;
 	unsigned gen = atomic_load(&s->down_gen[core]) + 1;
@@ -126,6 +127,7 @@ int stress_core_up(struct stress *s, unsigned core)
 	}
 	s->down_mask[core / 32] &= ~(1u << (core % 32));
 	s->core_ups++;
+	stress_note_release(s, (int)core);
 	atomic_store(&s->down_req[core], 0);
 	return 0;
 }

@@ -88,6 +88,15 @@ void stress_op_bad(struct stress_worker *w, uint64_t r1, uint64_t r2);
  * the run stops. */
 int stress_wait_parked(struct stress *s, int core, unsigned gen);
 
+/* Controller, before it parks anyone: waits until every worker released
+ * since its last park has done an operation (see stress_workers.c). 0, or -1
+ * once the run stops. */
+int stress_wait_progress(struct stress *s);
+
+/* Controller, just before it releases the workers of `core` (all if
+ * core < 0): notes where they stand, for stress_wait_progress(). */
+void stress_note_release(struct stress *s, int core);
+
 /* smpheap's heap-wide bank figures: banks released now, and releases ever. */
 void stress_bank_figures(struct stress *s, size_t *released, size_t *count);
 

@@ -43,9 +43,10 @@
 #ifndef STRESS_ROUNDS
 #define STRESS_ROUNDS 3000 /* smpheap's controller rounds: about 5 s on 2 host cores */
 #endif
-/* Each other strategy's rounds: as many. With a third of them, on the
- * small layout at exhaustion and a loaded host, a run could end before any
- * hand-off was received, too little to call it a stress run. */
+/* Each other strategy's rounds: as many. (A run under a loaded host that
+ * ended with no hand-off received was not a matter of rounds: the workers of
+ * core 1 never ran between parks; the controller now waits until released
+ * workers have run, stress_wait_progress.) */
 #define OTHER_ROUNDS STRESS_ROUNDS
 #define STEPS_PER_ROUND 40 /* worker 0 operations between controller steps */
 #define QUIESCE_EVERY 60   /* rounds between full checks of the books */
