@@ -18,6 +18,7 @@
  *   buffer4k_pair        smpheap_alloc(BUFFER, 4096) + free vs base_direct_pair
  *   buffer256k_pair      the same for 256 KiB (and tgl_* for both on tgl)
  *   runtime64_pair_nocache  the runtime pair with the word-claim cache off
+ *   tgl_runtime64_pair   the same on the tgl layout (issue 12's pure path)
  *   <strategy>_64_pair   through the strategy interface     vs base_iface_pair
  *                        (smpheap, blockmap-lock, tlsf-lock,
  *                        sysheap-lock, the peers)
@@ -60,6 +61,30 @@ static void phase_iface(const char *name, struct strategy *s)
 	CALLGRIND_DUMP_STATS_AT(name);
 }
 
+/* The runtime 64 B pair on a copy of layout `from` with the word-claim
+ * cache off (the pure lock-free path: one CAS to claim, one OR to release),
+ * as phase `name`. 0, or 1 when the heap cannot be built. */
+static int phase_pure(const char *name, const struct smpheap_layout *from,
+		      struct smpheap_layout *copy, const char *copy_name)
+{
+	struct smpheap *h;
+
+	if (!from)
+		return 1;
+	*copy = *from;
+	copy->name = copy_name;
+	for (unsigned k = 0; k < copy->class_count; k++)
+		copy->classes[k].cache_max = 0;
+	h = smpheap_host_create(copy);
+	if (!h) {
+		fprintf(stderr, "smpheap-bench-icount: cannot create the %s heap\n", copy_name);
+		return 1;
+	}
+	phase_direct(name, h, SMPHEAP_ZONE_RUNTIME, 64, 1, 1);
+	smpheap_host_destroy(h);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct smpheap_layout *l = smpheap_layout_by_name("host");
@@ -99,20 +124,18 @@ int main(int argc, char **argv)
 		/* The same pair with the word-claim cache off: the pure
 		 * lock-free path (one CAS to claim, one OR to release). */
 		static struct smpheap_layout nocache;
-		struct smpheap *hn;
 
-		nocache = *l;
-		nocache.name = "host-nocache";
-		for (unsigned k = 0; k < nocache.class_count; k++)
-			nocache.classes[k].cache_max = 0;
-		hn = smpheap_host_create(&nocache);
-		if (!hn) {
-			fprintf(stderr,
-				"smpheap-bench-icount: cannot create the host-nocache heap\n");
+		if (phase_pure("runtime64_pair_nocache", l, &nocache, "host-nocache"))
 			return 1;
-		}
-		phase_direct("runtime64_pair_nocache", hn, SMPHEAP_ZONE_RUNTIME, 64, 1, 1);
-		smpheap_host_destroy(hn);
+	}
+	{
+		/* Issue 12's DSP path on the host: the tgl layout, cache off
+		 * (the pure path bare metal runs). */
+		static struct smpheap_layout tgl_pure;
+
+		if (phase_pure("tgl_runtime64_pair", smpheap_layout_by_name("tgl"), &tgl_pure,
+			       "tgl-nocache"))
+			return 1;
 	}
 
 	icount_null_strategy_init(&null);

@@ -16,6 +16,7 @@ import sys
 import tempfile
 
 BASE = {
+    "tgl_runtime64_pair": "base_direct_pair",
     "sys_alloc": "base_direct",
     "runtime64_pair": "base_direct_pair",
     "buffer4k_pair": "base_direct_pair",

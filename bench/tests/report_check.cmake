@@ -10,7 +10,7 @@ if(NOT rc EQUAL 0)
 endif()
 file(READ ${DIR}/host/report.md host)
 file(READ ${DIR}/README.md readme)
-foreach(section "## Targets (issues 3, 6 and 11)" "| significance |" "## Memory efficiency on tgl" "## fill:" "## pair:" "### Latency percentiles" "## threads:"
+foreach(section "## Targets (issues 3, 6, 11 and 12)" "| 12 | host pure path" "| significance |" "## Memory efficiency on tgl" "## fill:" "## pair:" "### Latency percentiles" "## threads:"
                 "## handoff:" "## batch:" "## batch-sys:" "## pipeline:" "## churn:" "## replay:"
                 "## word-claim cache on the host layout: smpheap vs smpheap-nocache"
                 "| churn 90% runtime 16 B-4 KiB |")

@@ -428,6 +428,146 @@ def targets(run, ic):
         else:
             rows.append(target_row(6, what))
     rows += targets_issue11(run)
+    if is_icount_run(run):
+        # a bare-metal run under -icount measures issue 12's DSP targets
+        # only: the host rows above are the host's (those it lacks are left
+        # out rather than listed as not measured)
+        rows = [r for r in rows if r[2] != NOT_MEASURED]
+    rows += targets_issue12(run, ic)
+    return rows
+
+
+def is_icount_run(run):
+    """A bare-metal run whose counter is read as instructions (QEMU -icount)."""
+    return bool(run.ctx.get("insns_per_tick_milli"))
+
+
+def exact_row(issue, what, value, ok, how, unit=" instructions"):
+    """A target row of one instruction count (exact by construction: `how`)."""
+    return target_row(issue, what, "%.1f%s" % (value, unit), ok, ("exact (%s)" % how, True))
+
+
+def insns_figure(run, op, strat, direct=False):
+    """A bare-metal `insns*` figure: instructions per operation, or None."""
+    # named insns[-direct]/<op>/<strategy>: the strategy is the name's third part
+    for b in run.find("insns-direct" if direct else "insns", op):
+        if b["extra"][:1] == [strat]:
+            return b.get("insns_per_op")
+    return None
+
+
+def insns_per_item(run, b):
+    """Instructions per item of a bare-metal run's benchmark: its cycles per
+    item (CCOUNT ticks) times the calibrated instructions per tick."""
+    hz = float(run.ctx.get("cycles_hz", 0) or 0)
+    ipt = float(run.ctx.get("insns_per_tick_milli", 0) or 0) / 1000
+    i = ips(b)
+    return hz / i * ipt if hz and ipt and i else None
+
+
+def targets_issue12(run, ic):
+    """Issue 12's targets (lean paths): the DSP's from a bare-metal run under
+    -icount, the host's from a host run and its callgrind file."""
+    return targets_issue12_dsp(run) if is_icount_run(run) else targets_issue12_host(run, ic)
+
+
+def targets_issue12_dsp(run):
+    rows = []
+    ib = (run.find("insns") or [{}])[0]
+    ipt = float(run.ctx.get("insns_per_tick_milli", 0) or 0) / 1000
+    # each timed window and each baseline window is within one tick
+    bound = (", within %.2f instructions" % (2 * ib["windows"] * ipt / ib["ops"])
+             if ib.get("windows") and ib.get("ops") else "")
+    qemu = "QEMU -icount: a deterministic count, CCOUNT ticks over %s operations%s" % (
+        fmt(ib.get("ops"), 0), bound)
+    own = insns_figure(run, "runtime_pair", "smpheap", direct=True)
+    what = "Xtensa 64 B pair (smpheap's own API, `insns-direct`) <= 150 instructions"
+    rows.append(exact_row(12, what, own, own <= 150, qemu) if own is not None
+                else target_row(12, what))
+    for op, what, k, strict in (
+            ("runtime_pair", "Xtensa 64 B pair below blockmap-lock's (both through the "
+             "strategy interface, `insns`)", 1.0, True),
+            ("buffer_pair", "Xtensa buffer 4 KiB pair <= 0.8x blockmap-lock's (`insns`)", 0.8,
+             False)):
+        a, b = insns_figure(run, op, "smpheap"), insns_figure(run, op, "blockmap-lock")
+        if a is None or b is None:
+            rows.append(target_row(12, what))
+            continue
+        r = a / b if b else float("inf")
+        rows.append(target_row(12, what, "%.1f vs %.1f instructions: %.2fx" % (a, b, r),
+                               r < k if strict else r <= k, ("exact (%s)" % qemu, True)))
+    sys_ = insns_figure(run, "sys_alloc", "smpheap", direct=True)
+    what = "Xtensa system alloc (16 B, `insns-direct`) <= 30 instructions"
+    rows.append(exact_row(12, what, sys_, sys_ <= 30, qemu) if sys_ is not None
+                else target_row(12, what))
+    a = run.one("batch", "smpheap", n=256, size=64)
+    b = run.one("batch", "blockmap-lock", n=256, size=64)
+    what = "Xtensa `batch` 64 B below blockmap-lock's per operation"
+    ia, ib = insns_per_item(run, a), insns_per_item(run, b)
+    if ia is None or ib is None:
+        rows.append(target_row(12, what))
+    else:
+        rows.append(target_row(12, what, "%.1f vs %.1f instructions per operation: %.2fx"
+                               % (ia, ib, ia / ib), ia < ib,
+                               ("exact (QEMU -icount: a deterministic count, CCOUNT ticks "
+                                "of %.0f instructions summed over the run)"
+                                % (float(run.ctx["insns_per_tick_milli"]) / 1000), True)))
+    a = run.one("fill", "smpheap", target=90)
+    g = run.one("fill", "tlsf-lock", target=90)
+    for side in ("alloc", "free"):
+        key = side + "_max_insns"
+        what = ("DSP worst case: smpheap's most costly %s in `fill` at 90 %% on tgl no higher "
+                "than tlsf-lock's (instructions, ICOUNT)" % ("allocation" if side == "alloc"
+                                                             else "free"))
+        if not (a and g and key in a and key in g):
+            rows.append(target_row(12, what))
+            continue
+
+        def worst(b):
+            failed = side == "alloc" and b.get("alloc_max_insns_failed")
+            return "%s: %.0f (a %d B %s%s)" % (b["strategy"], b[key],
+                                               int(b.get(side + "_max_insns_size", 0)),
+                                               "request" if side == "alloc" else "block",
+                                               ", failed" if failed else "")
+        rows.append(target_row(12, what, "%s vs %s" % (worst(a), worst(g)), a[key] <= g[key],
+                               ("exact (every operation of a seeded sequence counted by "
+                                "ICOUNT)", True)))
+    return rows
+
+
+def targets_issue12_host(run, ic):
+    rows = []
+    icf = (ic or {}).get("figures", {})
+    cg = "an instruction count, callgrind"
+    for key, what, limit in (
+            ("tgl_runtime64_pair", "host pure path: `tgl` 64 B pair (cache off) <= 110 "
+             "instructions (callgrind `tgl_runtime64_pair`)", 110),
+            ("runtime64_pair_nocache", "host pure path: `smpheap-nocache` 64 B pair <= 110 "
+             "instructions (callgrind `runtime64_pair_nocache`)", 110),
+            ("runtime64_pair", "host cached: 64 B pair <= 60 instructions (callgrind "
+             "`runtime64_pair`)", 60),
+            ("sys_alloc", "host: system alloc <= 16 instructions (callgrind `sys_alloc`)", 16),
+            ("buffer4k_pair", "host: buffer 4 KiB pair <= 200 instructions (callgrind "
+             "`buffer4k_pair`)", 200)):
+        rows.append(exact_row(12, what, icf[key], icf[key] <= limit, cg) if key in icf
+                    else target_row(12, what))
+    s1 = run.one("threads", "smpheap", 1, size=64)
+    rows.append(ratio_row(run, 12, "host pure path: one thread >= 1.25x blockmap-lock's "
+                          "throughput (`threads` t=1, 64 B, smpheap-nocache)",
+                          run.one("threads", NOCACHE, 1, size=64),
+                          run.one("threads", "blockmap-lock", 1, size=64), ips, ">=", 1.25,
+                          "/s", fmt))
+    rows.append(ratio_row(run, 12, "host cached: one thread >= tcmalloc's throughput "
+                          "(`threads` t=1, 64 B)", s1,
+                          run.one("threads", "tcmalloc", 1, size=64), ips, ">=", 1.0, "/s",
+                          fmt))
+    rows.append(ratio_row(run, 12, "host: 2 threads >= 1.9x one thread (`threads` 64 B, "
+                          "smpheap)", run.one("threads", "smpheap", 2, size=64), s1, ips, ">=",
+                          1.9, "/s", fmt))
+    rows.append(ratio_row(run, 12, "host: 8 threads on 2 cores, smpheap p99.9 <= 1/10 of "
+                          "blockmap-lock's", run.one("threads", "smpheap", 8, size=64),
+                          run.one("threads", "blockmap-lock", 8, size=64), counter("p99.9_ns"),
+                          "<=", 0.1, " ns", lambda v: "%.0f" % v, 3))
     return rows
 
 
@@ -501,7 +641,8 @@ def targets_issue11(run):
                 if cells else target_row(11, what))
     for layout in (None, "tgl"):
         rows.append(ratio_row(run, 11, "buffer pair on %s: 256 KiB <= 2x the 4 KiB pair "
-                              "(smpheap, mean without the top 0.1 %%)" % (layout or "host"),
+                              "(smpheap, mean without the top 0.1 %%)"
+                              % (layout or run.ctx.get("layout", "host")),
                               run.one("pair", "smpheap", layout=layout, size=262144),
                               run.one("pair", "smpheap", layout=layout, size=4096),
                               lambda b: tmean_ns(run, b), "<=", 2.0))
@@ -571,8 +712,9 @@ def pct(b, key):
 def memory_section(run, plotter):
     """Memory efficiency on tgl: what fits in the same bytes."""
     strats = bounded_strategies(run)
-    if not strats:
-        return ""
+    if not strats or not any(run.find(w) for w in ("pipeline", "ipc4-pipelines",
+                                                   "ipc4-reload")):
+        return ""  # e.g. the bare-metal run: fill only (its own section)
     peers = [s for s in run.strategies("ipc4-pipelines") if s not in strats]
     md = ["\n## Memory efficiency on tgl: the same bytes for every bounded strategy\n\n"
           "`pipeline`: synthetic pipelines; `ipc4-pipelines`: SOF IPC4-shaped pipelines "
@@ -643,6 +785,27 @@ def fill_section(run, plotter):
                        else "-")
         rows.append(row)
     md.append(table(["strategy"] + ["target %d %%" % t for t in tgts], rows))
+    worst = [b for b in run.find("fill") if "alloc_max_insns" in b]
+    if worst:
+        md.append("\n### fill: instructions of one operation (the worst case)\n\nEvery "
+                  "allocation and free of the seeded sequence counted exactly (%s): p50 / "
+                  "p99 / p99.9 / max, and the request size of the costliest one (failed: "
+                  "the allocation did not succeed).\n\n"
+                  % run.ctx.get("insns_counter", "the platform's instruction counter"))
+        rows = []
+        for b in sorted(worst, key=lambda b: (b["params"].get("target", 0),
+                                              ORDER.index(b["strategy"])
+                                              if b["strategy"] in ORDER else 99)):
+            cells = [b["strategy"], "%d %%" % b["params"].get("target", 0)]
+            for side in ("alloc", "free"):
+                cells.append(" / ".join(fmt(b.get("%s_%s_insns" % (side, q)), 0)
+                                        for q in ("p50", "p99", "p99.9", "max")))
+                failed = side == "alloc" and b.get("alloc_max_insns_failed")
+                cells.append("%d B%s" % (int(b.get(side + "_max_insns_size", 0)),
+                                         ", failed" if failed else ""))
+            rows.append(cells)
+        md.append(table(["strategy", "target", "alloc p50/p99/p99.9/max", "costliest alloc",
+                         "free p50/p99/p99.9/max", "costliest free"], rows))
     img = bars(plotter, "fill_success", "fill: allocation success rate by target",
                "% of allocations served", ["%d %%" % t for t in tgts],
                {s_: [(run.one("fill", s_, target=t) or {}).get("success_pct") for t in tgts]
@@ -770,7 +933,7 @@ def report(machine_dir):
 
     trows = targets(run, ic)
     if any(r[2] != NOT_MEASURED for r in trows):
-        md.append("\n## Targets (issues 3, 6 and 11)\n\nEach row from this run's medians; "
+        md.append("\n## Targets (issues 3, 6, 11 and 12)\n\nEach row from this run's medians; "
                   "the last column says whether the margin to the target is more than the "
                   "noise between repetitions (two-sided Mann-Whitney U test at %g, as "
                   "compare.py: the repetitions of one figure against those of the other "
@@ -1141,6 +1304,13 @@ def compare(results_dir, runs):
                   "pair); `<strategy>_64_pair`: a 64 B pair through the strategy interface. "
                   "Host: callgrind; Xtensa: QEMU instruction counts (`insns*` benchmarks).\n\n"
                   + table(["phase"] + names, rows))
+    rows = [[m] + r[1:] for m in names for r in targets_issue12(*runs[m])]
+    if rows:
+        md.append("\n### Issue 12's targets (lean paths), every machine\n\nThe DSP's from "
+                  "the bare-metal run under QEMU -icount, the host's from the host run and "
+                  "its callgrind counts (each machine's report.md has them beside the other "
+                  "issues' targets).\n\n"
+                  + table(["machine", "target", "measured", "", "significance"], rows))
     md.append("\nPer-machine details: " + ", ".join("[%s](%s/report.md)" % (m, m) for m in names)
               + "\n")
     with open(os.path.join(results_dir, "README.md"), "w") as f:

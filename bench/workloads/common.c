@@ -11,6 +11,26 @@ static _Atomic unsigned wl_done;
 static uint64_t wl_ovh;	 /* cycles subtracted from each sample */
 static uint64_t wl_step; /* smallest step seen in the cycle counter */
 
+static uint64_t wl_insns_ovh; /* instructions of the counter's start and stop */
+
+uint64_t wl_calibrate_insns(void)
+{
+	/* An exact counter reads the same every time; the minimum of a few
+	 * leaves out a first pass that differs (none seen under QEMU). */
+	uint64_t best = UINT64_MAX;
+
+	if (!wl_platform.insns_start || !wl_platform.insns_stop)
+		return wl_insns_ovh = 0;
+	for (int i = 0; i < 8; i++) {
+		wl_platform.insns_start();
+		uint64_t n = wl_platform.insns_stop();
+
+		if (n < best)
+			best = n;
+	}
+	return wl_insns_ovh = best;
+}
+
 uint64_t wl_net(uint64_t d)
 {
 	return d > wl_ovh ? d - wl_ovh : 0;
@@ -253,19 +273,42 @@ void wl_mem_init(struct wl_mem *m, struct wl_def *d, void *t)
 	}
 }
 
+/* Runs `call` between two cycle reads (t0, t1) and, where m counts
+ * instructions, between the counter's start and stop (into m->insns): the
+ * branch stays outside the cycle window, so a run that does not count
+ * times the call alone. */
+#define WL_MEM_TIMED(m, t0, t1, call)                                                              \
+	do {                                                                                       \
+		if ((m)->count_insns) {                                                            \
+			t0 = bench_cycles();                                                       \
+			wl_platform.insns_start();                                                 \
+			call;                                                                      \
+			uint64_t n_ = wl_platform.insns_stop();                                    \
+			t1 = bench_cycles();                                                       \
+			(m)->insns = n_ > wl_insns_ovh ? n_ - wl_insns_ovh : 0;                    \
+		} else {                                                                           \
+			t0 = bench_cycles();                                                       \
+			call;                                                                      \
+			t1 = bench_cycles();                                                       \
+		}                                                                                  \
+	} while (0)
+
 void *wl_mem_alloc(struct wl_mem *m, void *t, size_t size, enum strat_kind kind, uint64_t *cycles)
 {
 	struct strategy *s = m->s;
-	uint64_t t0 = bench_cycles();
-	void *p = strategy_alloc(s, t, size, kind);
-	uint64_t t1 = bench_cycles();
+	uint64_t t0, t1;
+	void *p;
 
+	WL_MEM_TIMED(m, t0, t1, p = strategy_alloc(s, t, size, kind));
 	*cycles = wl_net(t1 - t0);
 	if (!p || s->bounded || !m->total)
 		return p;
 	m->live += s->ops->usable(s, p);
-	if (m->live > m->total) { /* over the budget: no room */
+	if (m->live > m->total) {	   /* over the budget: no room */
+		uint64_t insns = m->insns; /* the allocation's, not the give-back's */
+
 		wl_mem_free(m, t, p, kind, NULL);
+		m->insns = insns;
 		return NULL;
 	}
 	return p;
@@ -278,9 +321,7 @@ void wl_mem_free(struct wl_mem *m, void *t, void *p, enum strat_kind kind, uint6
 
 	if (!s->bounded && m->total)
 		m->live -= s->ops->usable(s, p);
-	t0 = bench_cycles();
-	strategy_free(s, t, p, kind);
-	t1 = bench_cycles();
+	WL_MEM_TIMED(m, t0, t1, strategy_free(s, t, p, kind));
 	if (cycles)
 		*cycles = wl_net(t1 - t0);
 }

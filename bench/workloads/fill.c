@@ -13,7 +13,14 @@
  * same for every strategy; the arena is the strategy's whole (its runtime
  * and buffer zones, or one arena) or, for an unbounded peer, a budget of
  * the same bytes (wl_mem). Reports the allocations' success rate and the
- * average fill over the run, at target fills of 50, 90 and 100 %. */
+ * average fill over the run, at target fills of 50, 90 and 100 %.
+ *
+ * Where the platform counts instructions exactly (wl_platform.insns_stop:
+ * bare metal on Xtensa), every allocation and free is also counted, and the
+ * run reports their percentiles and maxima in instructions (the worst case
+ * over the whole seeded sequence, failed allocations included), with the
+ * size of the costliest allocation and free and whether that allocation
+ * failed. */
 #include "wl_internal.h"
 
 #define WL_FILL_LIVE 65536		   /* live blocks at most */
@@ -22,6 +29,52 @@
 static void *wl_fill_p[WL_FILL_LIVE];
 static uint32_t wl_fill_size[WL_FILL_LIVE];
 static uint64_t wl_fill_counts[3]; /* allocations tried, succeeded; sum of fills (ppm) */
+
+/* The instruction counts (0 alloc, 1 free) of a run on a platform that has
+ * a counter, and what the costliest operation of each side was. */
+static struct hist wl_fill_insns[2];
+static uint64_t wl_fill_worst_size[2], wl_fill_worst_failed;
+/* Counter names: static, since the bare-metal driver keeps the pointers. */
+static const char *const wl_fill_insns_names[2][7] = {
+    {"alloc_p50_insns", "alloc_p99_insns", "alloc_p99.9_insns", "alloc_max_insns",
+     "alloc_mean_insns", "alloc_max_insns_size", "alloc_max_insns_failed"},
+    {"free_p50_insns", "free_p99_insns", "free_p99.9_insns", "free_max_insns", "free_mean_insns",
+     "free_max_insns_size", NULL},
+};
+static const uint32_t wl_fill_insns_ppm[3] = {500000, 990000, 999000};
+
+static void wl_fill_count(unsigned side, uint64_t insns, size_t size, bool failed)
+{
+	if (insns > wl_fill_insns[side].max || !wl_fill_insns[side].count) {
+		wl_fill_worst_size[side] = size;
+		if (side == 0)
+			wl_fill_worst_failed = failed;
+	}
+	hist_record(&wl_fill_insns[side], insns);
+}
+
+static void wl_fill_report_insns(struct bench_state *st)
+{
+	for (unsigned side = 0; side < 2; side++) {
+		const struct hist *h = &wl_fill_insns[side];
+		const char *const *name = wl_fill_insns_names[side];
+
+		if (!h->count)
+			continue;
+		for (unsigned i = 0; i < 3; i++)
+			bench_counter(st, name[i],
+				      (int64_t)hist_percentile(h, wl_fill_insns_ppm[i]),
+				      BENCH_COUNTER_DEFAULT);
+		bench_counter(st, name[3], (int64_t)h->max, BENCH_COUNTER_DEFAULT);
+		bench_counter_milli(st, name[4], (int64_t)(h->sum * 1000 / h->count),
+				    BENCH_COUNTER_DEFAULT);
+		bench_counter(st, name[5], (int64_t)wl_fill_worst_size[side],
+			      BENCH_COUNTER_DEFAULT);
+		if (name[6])
+			bench_counter(st, name[6], (int64_t)wl_fill_worst_failed,
+				      BENCH_COUNTER_DEFAULT);
+	}
+}
 
 /* Bits of the largest size a request may have: the arena's octave. */
 static unsigned wl_fill_max_bits(size_t total)
@@ -62,6 +115,9 @@ void wl_fill(struct bench_state *st, struct wl_def *d)
 	size_t size;
 
 	wl_mem_init(&m, d, t);
+	m.count_insns = wl_platform.insns_start && wl_platform.insns_stop;
+	hist_reset(&wl_fill_insns[0]);
+	hist_reset(&wl_fill_insns[1]);
 	if (!m.total) /* an unbounded strategy without usable sizes: no budget to fill */
 		bench_skip(st, "fill: no arena and no budget (usable size unknown)");
 	max_bits = wl_fill_max_bits(m.total);
@@ -83,6 +139,8 @@ void wl_fill(struct bench_state *st, struct wl_def *d)
 			tried++;
 			w->attempts++;
 			hist_record(&w->h[1], c);
+			if (m.count_insns)
+				wl_fill_count(0, m.insns, size, !p);
 			if (p) {
 				got++;
 				wl_live_add(&live, p, size);
@@ -94,6 +152,8 @@ void wl_fill(struct bench_state *st, struct wl_def *d)
 
 			wl_mem_free(&m, t, p, strategy_kind_for(d->s, size), &c);
 			hist_record(&w->h[2], c);
+			if (m.count_insns)
+				wl_fill_count(1, m.insns, size, false);
 		}
 		hist_record(&w->h[0], c);
 		bench_set_iteration_cycles(st, c);
@@ -121,4 +181,5 @@ void wl_fill(struct bench_state *st, struct wl_def *d)
 			    BENCH_COUNTER_DEFAULT);
 	bench_counter(st, m.s->bounded ? "arena_bytes" : "budget_bytes", (int64_t)m.total,
 		      BENCH_COUNTER_DEFAULT);
+	wl_fill_report_insns(st);
 }

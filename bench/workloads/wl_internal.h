@@ -66,6 +66,12 @@ struct wl_mem {
 	size_t total; /* arena or budget bytes; 0: an unbounded strategy unheld */
 	size_t live;  /* unbounded: usable bytes of the blocks held */
 	bool shared;  /* bounded: RUNTIME and BUFFER share one arena */
+	/* set by the workload where wl_platform has an instruction counter:
+	 * every call then also counts the strategy call's instructions into
+	 * `insns` (inside the cycle window: the cycles then include the
+	 * counter's few instructions, wl_calibrate_insns()) */
+	bool count_insns;
+	uint64_t insns; /* the last alloc's or free's own instructions */
 };
 /* After wl_begin (it allocates and frees one block through tctx). */
 void wl_mem_init(struct wl_mem *m, struct wl_def *d, void *tctx);

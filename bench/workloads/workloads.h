@@ -56,8 +56,22 @@ struct wl_platform {
 	/* Makes the calling thread act as `core` and pins it (host:
 	 * smpheap_host_bind). NULL: nothing to do. */
 	void (*bind)(unsigned core);
+	/* An exact instruction counter, where the platform has one (bare
+	 * metal on Xtensa: the debug option's ICOUNT, smpheap/xtensa.h); both
+	 * NULL: none. insns_start() starts a count from 0, insns_stop() reads
+	 * it and ends it. With it, `fill` counts the instructions of every
+	 * allocation and free (the pair's own cost, wl_calibrate_insns(),
+	 * taken out) and reports their percentiles and maxima, the worst case
+	 * a firmware engineer bounds latency by. */
+	void (*insns_start)(void);
+	uint32_t (*insns_stop)(void);
 };
 extern struct wl_platform wl_platform;
+
+/* Measures what insns_start() then insns_stop() back to back read (the
+ * counter's own instructions), stored as the amount taken out of every
+ * count. Returns it; 0 when the platform has no counter. */
+uint64_t wl_calibrate_insns(void);
 
 /* Measures the timer's own cost (the mean of many back-to-back reads) and
  * stores it as the amount subtracted from each sample. Returns it. */

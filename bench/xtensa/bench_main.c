@@ -19,7 +19,18 @@
  * on the host), times the measured
  * instructions per tick, divided by the operations. The workloads' own
  * per-operation histograms (pair/..., batch-sys/...) are in ticks, so their
- * percentiles come in steps of 25 instructions. */
+ * percentiles come in steps of 25 instructions.
+ *
+ * The worst case (`fill`, Zephyr's heap stress method, at 50, 90 and 100 %
+ * on tgl): every allocation and free counted exactly, in instructions, by
+ * the debug option's ICOUNT register (smpheap/xtensa.h), which QEMU keeps
+ * per instruction. The counter's own instructions (its start and stop back
+ * to back) are taken out, and the count is checked on a run of nops of
+ * known length before any benchmark runs.
+ *
+ *   xtensa_bench [FILTER]   only the benchmarks whose name contains FILTER
+ *                           (the JSON then says so, and the report leaves
+ *                           the run out) */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -83,6 +94,54 @@ static void calibrate(void)
 	uint32_t ticks = calibration_ticks();
 	insns_per_tick_milli = ticks ? (uint64_t)CALIBRATION_INSNS * 1000u / ticks : 0;
 	snprintf(ipt_text, sizeof(ipt_text), "%lu", (unsigned long)insns_per_tick_milli);
+}
+
+/* ---- the exact instruction counter (ICOUNT) --------------------------------- */
+
+static void insns_start(void)
+{
+	smpheap_xtensa_icount_start();
+}
+
+static uint32_t insns_stop(void)
+{
+	return smpheap_xtensa_icount_stop();
+}
+
+#define SLED_INSNS 100
+#define SLED_TEXT(n) SLED_STR(n)
+#define SLED_STR(n) #n
+/* The counter's own instructions are calibrated in one shape of code (back
+ * to back, wl_calibrate_insns) and taken out in another (around the
+ * strategy call, wl_mem's): how the compiler keeps the hooks' address at
+ * each site moves the split by an instruction or two. */
+#define SLED_SLACK 2
+static char insns_ovh_text[24];
+
+/* The counter through the workloads' hooks, as fill uses it: a run of
+ * SLED_INSNS nops must count as that, to within SLED_SLACK, once the
+ * calibrated cost of the counter is taken out. 0 when it does. */
+static int insns_check(void)
+{
+	uint64_t ovh;
+
+	wl_platform.insns_start = insns_start;
+	wl_platform.insns_stop = insns_stop;
+	ovh = wl_calibrate_insns();
+	wl_platform.insns_start();
+	__asm__ volatile(".rept " SLED_TEXT(SLED_INSNS) "\n"
+							"nop\n"
+							".endr\n" ::
+							    : "memory");
+	uint64_t n = wl_platform.insns_stop();
+	snprintf(insns_ovh_text, sizeof(insns_ovh_text), "%lu", (unsigned long)ovh);
+	if (n + SLED_SLACK < ovh + SLED_INSNS || n > ovh + SLED_INSNS + SLED_SLACK) {
+		fprintf(stderr,
+			"xtensa bench: ICOUNT read %lu for %d nops (the counter's own: %lu)\n",
+			(unsigned long)n, SLED_INSNS, (unsigned long)ovh);
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- the per-operation figures --------------------------------------------- */
@@ -165,6 +224,9 @@ static void bm_insns(struct bench_state *st)
 	bench_counter_milli(st, "baseline_insns_per_op",
 			    (int64_t)(base * insns_per_tick_milli / ops), BENCH_COUNTER_DEFAULT);
 	bench_counter(st, "ops", (int64_t)ops, BENCH_COUNTER_DEFAULT);
+	/* each window's and each baseline window's ticks are within one tick:
+	 * the figure is within 2 x windows ticks over the ops */
+	bench_counter(st, "windows", WINDOWS, BENCH_COUNTER_DEFAULT);
 	bench_counter(st, "size", (int64_t)op_size[d->op], BENCH_COUNTER_DEFAULT);
 	bench_set_items(st, (int64_t)ops);
 }
@@ -208,8 +270,9 @@ static int owns_check(struct strategy *s)
 	return bad;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	const char *filter = argc > 1 ? argv[1] : NULL;
 	const struct smpheap_layout *l = &smpheap_layout_tgl;
 	size_t need = smpheap_size(l);
 	struct smpheap *h =
@@ -240,6 +303,8 @@ int main(void)
 
 	calibrate();
 	wl_calibrate_timer();
+	if (insns_check())
+		return 1;
 	bench_context("platform", "qemu-system-xtensa -M sim -cpu lx106 -icount shift=0,sleep=off "
 				  "(one core, bare metal, picolibc)");
 	bench_context("compiler", "xtensa-lx106-elf-gcc " __VERSION__);
@@ -257,6 +322,13 @@ int main(void)
 				"insns_per_tick_milli/1000 instructions and the reported ns are "
 				"instructions");
 	bench_context("insns_per_tick_milli", ipt_text);
+	bench_context("insns_counter", "ICOUNT (Xtensa debug option), exact per instruction; "
+				       "fill's *_insns counters, the counter's own instructions "
+				       "(insns_counter_overhead) taken out, to within 2 "
+				       "instructions of the call's own");
+	bench_context("insns_counter_overhead", insns_ovh_text);
+	if (filter)
+		bench_context("benchmark_filter", filter);
 	bench_context("strategy.smpheap", smph.version);
 	struct strategy *set[1 + STRATEGY_BOUNDED_COUNT] = {&smph};
 	for (unsigned i = 0; i < STRATEGY_BOUNDED_COUNT; i++) {
@@ -276,11 +348,14 @@ int main(void)
 		wl_register(WL_BATCH_SYS, set[i], false);
 		wl_register(WL_BATCH, set[i], false);
 	}
+	for (unsigned i = 0; i < nset; i++) /* the worst case, counted by ICOUNT */
+		wl_register(WL_FILL, set[i], false);
 
 	struct bench_baremetal_platform p = {
 	    .putchar = out,
 	    .cycles_hz = CORE_HZ,
 	    .min_cycles = CORE_HZ / 200, /* 5 ms of virtual time: 5 M instructions */
+	    .filter = filter,
 	};
 	int rc = bench_baremetal_run(&p);
 	fflush(stdout);

@@ -162,5 +162,17 @@ int main(void)
 	uint32_t t0 = smpheap_xtensa_ccount();
 	spin(1000);
 	CHECK(smpheap_xtensa_ccount() != t0);
+
+	/* ICOUNT counts every instruction in between, exactly: 20 nops read
+	 * 20 more than none (the fill worst case relies on it) */
+	smpheap_xtensa_icount_start();
+	uint32_t none = smpheap_xtensa_icount_stop();
+	smpheap_xtensa_icount_start();
+	__asm__ volatile(".rept 20\n"
+			 "nop\n"
+			 ".endr\n" ::
+			     : "memory");
+	uint32_t twenty = smpheap_xtensa_icount_stop();
+	CHECK_EQ(twenty - none, 20);
 	return check_report("xtensa_platform");
 }

@@ -39,6 +39,39 @@ static inline uint32_t smpheap_xtensa_ccount(void)
 	return c;
 }
 
+/* An exact instruction count, from the debug option's ICOUNT register
+ * (lx106 has it; QEMU implements it with or without -icount): start() sets
+ * ICOUNT to 0 and ICOUNTLEVEL to 1, so that every instruction completed at
+ * interrupt level 0 counts (exception and interrupt handlers do not); stop()
+ * reads the count and turns counting off again. Counting stays off between
+ * a stop() and the next start(), so ICOUNT never wraps to 0 (which would
+ * raise a debug exception) and QEMU runs at full speed outside the counted
+ * windows. start() then stop() back to back reads 3 (their own
+ * instructions between the two ICOUNT accesses). The counter is the core's
+ * own: one count at a time. */
+static inline void smpheap_xtensa_icount_start(void)
+{
+	__asm__ volatile("movi a8, 0\n"
+			 "wsr.icount a8\n"
+			 "movi a8, 1\n"
+			 "wsr.icountlevel a8\n"
+			 "isync\n" ::
+			     : "a8", "memory");
+}
+
+static inline uint32_t smpheap_xtensa_icount_stop(void)
+{
+	uint32_t n;
+	__asm__ volatile("rsr.icount %0\n"
+			 "movi a8, 0\n"
+			 "wsr.icountlevel a8\n"
+			 "isync\n"
+			 : "=a"(n)
+			 :
+			 : "a8", "memory");
+	return n;
+}
+
 /* Runs fn(core, arg) on `core` (1..cores-1), which must be idle. Waits (a
  * bounded time) for the core to come out of reset first. 0, -EINVAL (no
  * such core or core 0), -ENODEV (the core never started: QEMU was given
