@@ -533,8 +533,15 @@ int main(int argc, char **argv)
 	bool hotplug = o.hotplug && layout->cores > 1;
 	while (!stress_failure(&run)) {
 		uint64_t t = now_ns();
-		if (t >= end || (o.ops && stress_finished(&run) == n))
+		if (t >= end || (o.ops && stress_finished(&run) == n)) {
+			/* At least one check of the books while the workers are
+			 * live: a short run (or one whose core downs took its
+			 * whole time, as under TSan) would otherwise end before
+			 * its first one-second mark. */
+			if (sec == 0)
+				(void)stress_quiesce(&run); /* a failure is recorded in run */
 			break;
+		}
 		if (hotplug) {
 			if (down < 0 && t >= next_hp) {
 				down = 1 + (int)ctl_rand(layout->cores - 1); /* core 0 stays up */
