@@ -40,19 +40,9 @@
 #include "../../lib/pool.c"
 #include "../../lib/runtime.c"
 #include "../../lib/tcache.c"
+#include "one_slab.h"
 
-/* The pool's bank hooks: never reached here (no bank is ever swept off). */
-void smph_platform_synchronize(void)
-{
-	RL_ASSERT(false);
-}
-void smph_platform_bank_power(void *, size_t, bool)
-{
-	RL_ASSERT(false);
-}
-
-enum { BLOCKS = 4, BLOCK = 64, PAGE_SHIFT = 12, THREADS = 3 };
-static const uintptr_t POOL_BASE = (uintptr_t)1 << 30; /* never dereferenced */
+enum { BLOCKS = 4, BLOCK = ONE_SLAB_BLOCK, THREADS = 3 };
 
 /* Where the give-backs report the double frees they find (stats.c counts
  * them in a real build); each suite's before() points it at its own. */
@@ -67,11 +57,9 @@ void smph_count_late_double_frees(struct smpheap *h, unsigned n, size_t block_si
 /* The heap the suites share: its setup, the threads' frees and the final
  * checks. */
 template <class T> struct cache_model : rl::test_suite<T, THREADS> {
-	smph_aword_t free_map[1], slab_word[1], cached[1], remote[1], hint_storage[2];
-	SMPH_ATOMIC(uint32_t) pt_map[1];
-	struct smph_core core;
+	struct one_slab m;
+	struct smpheap &heap = m.heap;
 	struct smph_tcache slot[THREADS];
-	struct smpheap heap;
 	rl::atomic<unsigned> late;
 	rl::var<int> owner[BLOCKS]; /* thread + 1, 0 while free */
 	uintptr_t held[THREADS];    /* the block each thread owns */
@@ -84,55 +72,11 @@ template <class T> struct cache_model : rl::test_suite<T, THREADS> {
 		struct smph_class_geom *g = &heap.geom[0];
 		size_t block = 0;
 
-		heap.cores = 1;
-		heap.core = &core;
-		heap.page_shift = PAGE_SHIFT;
-		heap.gshift = 0;
-		heap.gmask = 0;
-		heap.region_count = 1;
-		heap.pool_base = POOL_BASE;
-		heap.pool_pages = 1;
-		heap.granules = 1;
-		heap.regions[0].base = POOL_BASE;
-		heap.regions[0].first = 0;
-		heap.regions[0].pages = 1;
-		heap.regions[0].caps = 0;
-		heap.regions[0].zones = SMPHEAP_POOL_RUNTIME;
-		heap.end = POOL_BASE + ((uintptr_t)1 << PAGE_SHIFT);
-		heap.pfree = free_map;
-		heap.pt = pt_map;
-		heap.slabw = slab_word;
-		heap.cached = cached;
-		heap.remote = remote;
-		for (int z = 0; z < SMPHEAP_ZONE_COUNT; z++)
-			heap.quota[z] = 0;
-		heap.banks_off.store(0, rl::mo_relaxed, $);
-		heap.class_count = 1;
-		heap.cache_on = true;
+		/* The slab is cut, all free, and the core's pinned current. */
+		m.setup(BLOCKS, 64, smph_bit(BLOCKS) | (smph_bit(BLOCKS) - 1) | SMPH_SLAB_PIN,
+			SMPH_CUR_PINNED, 0);
 		heap.tcache = slot;
 		heap.tcache_slots = THREADS;
-		g->block_size = BLOCK;
-		g->shift = 6;
-		g->magic = 0;
-		g->align = BLOCK;
-		g->cache_max = 64;
-		g->blocks = BLOCKS;
-		g->pages = 1;
-		g->align_pages = 1;
-		g->span = BLOCKS * BLOCK;
-		g->tag = SMPH_PT_SLAB_OF(0);
-		g->live = smph_bit(BLOCKS);
-		g->full = g->live - 1;
-		g->all = g->live | g->full;
-		/* The slab is cut (page 0 in use) and the core's pinned current. */
-		free_map[0].store(0, rl::mo_relaxed, $);
-		pt_map[0].store(g->tag, rl::mo_relaxed, $);
-		slab_word[0].store(g->all | SMPH_SLAB_PIN, rl::mo_relaxed, $);
-		cached[0].store(0, rl::mo_relaxed, $);
-		remote[0].store(0, rl::mo_relaxed, $);
-		smph_bitmap2_init(&heap.hint[0], hint_storage, 1);
-		core.online.store(1, rl::mo_relaxed, $);
-		core.cur[0].store(0 | SMPH_CUR_PINNED, rl::mo_relaxed, $);
 		for (int t = 0; t < THREADS; t++) {
 			struct smph_tcache_class *c = &slot[t].cls[0];
 
@@ -195,13 +139,13 @@ template <class T> struct cache_model : rl::test_suite<T, THREADS> {
 	{
 		const struct smph_class_geom *g = &heap.geom[0];
 		int accepted = accepted_by[0] + accepted_by[1] + accepted_by[2];
-		smph_word_t w = slab_word[0].load(rl::mo_relaxed, $);
+		smph_word_t w = m.slab_word[0].load(rl::mo_relaxed, $);
 
 		RL_ASSERT(accepted - (int)late.load(rl::mo_relaxed, $) == frees);
 		RL_ASSERT((w & ~g->full) == (g->live | SMPH_SLAB_PIN));
 		RL_ASSERT((uint32_t)smph_popcount(w & g->full) == free_blocks);
-		RL_ASSERT(remote[0].load(rl::mo_relaxed, $) == 0);
-		RL_ASSERT(cached[0].load(rl::mo_relaxed, $) == 0);
+		RL_ASSERT(m.remote[0].load(rl::mo_relaxed, $) == 0);
+		RL_ASSERT(m.cached[0].load(rl::mo_relaxed, $) == 0);
 		for (int t = 0; t < THREADS; t++)
 			RL_ASSERT(slot[t].cls[0].leaf == SMPH_NO_BIT);
 	}
