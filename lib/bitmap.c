@@ -395,8 +395,10 @@ smph_word_t smph_slab_take(smph_aword_t *word, smph_word_t live, uint32_t max, s
 				x &= x - 1;
 			}
 		}
-		/* Acquire on success: as every claim. */
-	} while (!smph_cas_weak(word, &w, w & ~take, smph_acquire, smph_relaxed));
+		/* Acquire on success: as every claim (the model test's
+		 * "new_holder" site, with the mark's below). */
+	} while (!smph_cas_weak(word, &w, w & ~take,
+				SMPH_ORDER(new_holder, smph_acquire, smph_relaxed), smph_relaxed));
 	*left = (w & (live - 1)) & ~take;
 	return take;
 }
@@ -426,8 +428,10 @@ bool smph_slab_mark(smph_aword_t *word, smph_word_t live, smph_word_t mark)
 	smph_word_t w = smph_load(word, smph_relaxed);
 
 	while ((w & live) && !(w & mark))
-		/* Acquire: see the declaration. */
-		if (smph_cas_weak(word, &w, w | mark, smph_acquire, smph_relaxed))
+		/* Acquire: see the declaration ("new_holder" in
+		 * tests/model/relacy_tcache.cpp, with the take's above). */
+		if (smph_cas_weak(word, &w, w | mark,
+				  SMPH_ORDER(new_holder, smph_acquire, smph_relaxed), smph_relaxed))
 			return true;
 	return false;
 }
