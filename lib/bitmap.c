@@ -13,13 +13,19 @@ uint32_t smph_bitmap2_words(uint32_t bits)
 	return leaves + smph_words_for(leaves);
 }
 
-void smph_bitmap2_init(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t bits)
+/* The geometry both initialisers share: leaves, then their summaries. */
+static void bitmap2_place(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t bits)
 {
 	bm->bits = bits;
 	bm->leaves = smph_words_for(bits);
 	bm->summaries = smph_words_for(bm->leaves);
 	bm->leaf = storage;
 	bm->summary = storage + bm->leaves;
+}
+
+void smph_bitmap2_init(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t bits)
+{
+	bitmap2_place(bm, storage, bits);
 	for (uint32_t i = 0; i < bm->leaves; i++) {
 		uint32_t left = bits - i * SMPH_WORD_BITS;
 		smph_word_t w = left >= SMPH_WORD_BITS ? SMPH_WORD_ONES : smph_mask(0, left);
@@ -35,11 +41,7 @@ void smph_bitmap2_init(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t 
 
 void smph_bitmap2_init_empty(struct smph_bitmap2 *bm, smph_aword_t *storage, uint32_t bits)
 {
-	bm->bits = bits;
-	bm->leaves = smph_words_for(bits);
-	bm->summaries = smph_words_for(bm->leaves);
-	bm->leaf = storage;
-	bm->summary = storage + bm->leaves;
+	bitmap2_place(bm, storage, bits);
 	for (uint32_t i = 0; i < bm->leaves + bm->summaries; i++)
 		/* Relaxed: init runs before the heap is shared with anyone. */
 		smph_store(&storage[i], 0, smph_relaxed);
