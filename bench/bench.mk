@@ -1,7 +1,7 @@
 # bench/bench.mk - `make bench`: the benchmark suite, its instruction
 # counts, and the report. Included by the top Makefile.
 #
-#   make bench                 default suite (about 4 minutes on 2 cores):
+#   make bench                 default suite (over 8 minutes on 2 cores now: see bench/README.md):
 #                              0.05 s per benchmark, 3 repetitions interleaved
 #   make bench FULL=1          the long suite: more sizes and thread counts,
 #                              0.5 s per benchmark, 5 repetitions interleaved
