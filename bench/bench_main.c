@@ -307,6 +307,8 @@ static void register_tgl(enum wl_kind kind, struct strategy *s, bool full)
 
 	for (int k = 0; d && k < STRAT_KINDS; k++)
 		d->ref_capacity[k] = s_smph_tgl.ops->capacity(&s_smph_tgl, (enum strat_kind)k);
+	if (d)
+		d->ref_arena = s_smph_tgl.arena;
 }
 
 int main(int argc, char **argv)

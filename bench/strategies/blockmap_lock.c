@@ -441,6 +441,7 @@ int strategy_blockmap_lock_init(struct strategy *s, void *mem, size_t len,
 	s->heap = NULL;
 	s->floor = false;
 	s->bounded = true;
+	s->arena = b->capacity[STRAT_RUNTIME] + b->capacity[STRAT_BUFFER];
 	s->max_runtime = b->nmaps ? b->maps[b->nmaps - 1].block_size : 0;
 	s->cores = b->cores;
 	return 0;

@@ -135,6 +135,7 @@ static void floor_init(struct strategy *s, const char *name, const char *what,
 	s->floor = true;
 	s->bounded = false;
 	s->max_runtime = 0;
+	s->arena = 0;
 	s->cores = 1;
 	while (what[i] && i < sizeof(s->version) - 1) {
 		s->version[i] = what[i];

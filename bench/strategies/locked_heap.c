@@ -59,8 +59,9 @@ int locked_heap_init(struct strategy *s, void *mem, size_t len, const struct smp
 	if (!lh->heap)
 		return -1;
 	lh->capacity[STRAT_SYS] = lh->sys.capacity;
-	lh->capacity[STRAT_RUNTIME] = runtime_bytes(layout);
-	lh->capacity[STRAT_BUFFER] = buffer_bytes(layout);
+	/* One arena: a request of either kind may take any of its bytes. */
+	lh->capacity[STRAT_RUNTIME] = runtime_bytes(layout) + buffer_bytes(layout);
+	lh->capacity[STRAT_BUFFER] = lh->capacity[STRAT_RUNTIME];
 	bench_spin_init(&lh->lock);
 	memset(s, 0, sizeof(*s));
 	s->name = name;
@@ -70,6 +71,7 @@ int locked_heap_init(struct strategy *s, void *mem, size_t len, const struct smp
 	memcpy(s->version, version, n);
 	s->impl = lh;
 	s->bounded = true;
+	s->arena = lh->capacity[STRAT_RUNTIME];
 	s->max_runtime =
 	    layout->class_count ? layout->classes[layout->class_count - 1].block_size : 0;
 	s->cores = layout->cores;

@@ -306,6 +306,7 @@ static void peer_fill(struct strategy *s, struct peer *p, const char *name)
 	s->floor = false;
 	s->bounded = false;
 	s->max_runtime = 0;
+	s->arena = 0;
 	s->cores = 1;
 }
 

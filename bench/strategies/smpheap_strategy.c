@@ -3,6 +3,7 @@
  * BUFFER and runtime requests above the largest class -> the buffer zone).
  * Portable C: the heap is built by the caller (smpheap_host_create() on the
  * host, smpheap_init() on static memory on bare metal). */
+#include "smpheap/layout.h"
 #include "smpheap/platform.h"
 #include "smpheap/smpheap.h"
 #include "strategy.h"
@@ -85,12 +86,18 @@ static void smph_thread_fini(struct strategy *s, void *t)
 	(void)t;
 }
 
-static size_t smph_stat(struct strategy *s, enum strat_kind kind, int which)
+static size_t smph_stat_of(struct smpheap *h, enum smpheap_zone zone, int which)
 {
 	struct smpheap_stats st;
-	if (smpheap_stats(s->impl, kind_zone(kind), &st))
+
+	if (smpheap_stats(h, zone, &st))
 		return 0;
 	return which == 0 ? st.capacity : which == 1 ? st.used : st.largest_free;
+}
+
+static size_t smph_stat(struct strategy *s, enum strat_kind kind, int which)
+{
+	return smph_stat_of(s->impl, kind_zone(kind), which);
 }
 
 static size_t smph_capacity(struct strategy *s, enum strat_kind kind)
@@ -155,6 +162,18 @@ static void put_str(char *buf, unsigned *n, unsigned size, const char *s)
 	buf[*n] = 0;
 }
 
+/* The pool bytes the runtime and buffer zones draw from, each byte once: a
+ * region both zones share counts once, and quotas that add up to less than
+ * that bound it. */
+static size_t smph_arena(struct smpheap *h, const struct smpheap_layout *l)
+{
+	size_t pool = smpheap_layout_pool_bytes(l),
+	       zones = smph_stat_of(h, SMPHEAP_ZONE_RUNTIME, 0) +
+		       smph_stat_of(h, SMPHEAP_ZONE_BUFFER, 0);
+
+	return zones < pool ? zones : pool;
+}
+
 void strategy_smpheap_init(struct strategy *s, struct smpheap *h, const char *extra)
 {
 	const struct smpheap_layout *l = smpheap_layout(h);
@@ -166,6 +185,7 @@ void strategy_smpheap_init(struct strategy *s, struct smpheap *h, const char *ex
 	s->heap = h;
 	s->floor = false;
 	s->bounded = true;
+	s->arena = smph_arena(h, l);
 	s->cores = l->cores;
 	s->max_runtime = l->class_count ? l->classes[l->class_count - 1].block_size : 0;
 	put_str(s->version, &n, sizeof(s->version), "smpheap ");

@@ -55,8 +55,10 @@ struct strategy_ops {
 	void (*park)(struct strategy *s, void *tctx);
 	/* Drops all SYS memory of `core` (NULL: SYS blocks are freed one by one). */
 	void (*sys_reset)(struct strategy *s, unsigned core);
-	/* Bounded strategies only (NULL otherwise): bytes the kind's zone can
-	 * hand out, bytes in live blocks, largest allocation possible now. */
+	/* Bounded strategies only (NULL otherwise): bytes a request of the
+	 * kind may draw from (a one-arena heap: its whole arena; a zone that
+	 * shares a pool with another: the whole pool), bytes in live blocks,
+	 * largest allocation possible now. */
 	size_t (*capacity)(struct strategy *s, enum strat_kind kind);
 	size_t (*used)(struct strategy *s, enum strat_kind kind);
 	size_t (*largest_free)(struct strategy *s, enum strat_kind kind);
@@ -78,8 +80,11 @@ struct strategy {
 	void *impl;	    /* the strategy's own state */
 	bool bounded;	    /* fixed memory (a layout): can fail, has capacity */
 	size_t max_runtime; /* largest RUNTIME block (bounded strategies), else 0 */
-	unsigned cores;	    /* cores of its layout (1 for the peers) */
-	bool floor;	    /* a floor (floors.c): not an allocator, a cost bound */
+	/* Bounded strategies: the bytes RUNTIME and BUFFER blocks draw from
+	 * together, each byte counted once (what a workload fills); else 0. */
+	size_t arena;
+	unsigned cores; /* cores of its layout (1 for the peers) */
+	bool floor;	/* a floor (floors.c): not an allocator, a cost bound */
 	/* smpheap only (else NULL): the heap, so the stress driver can check
 	 * error codes, stats, smpheap_check() and hotplug. */
 	struct smpheap *heap;
@@ -131,8 +136,9 @@ int strategy_blockmap_lock_init(struct strategy *s, void *mem, size_t len,
  * are bump regions as blockmap-lock's (sys_reset drops one core's); the
  * runtime and buffer zones' bytes together are one arena, in which the heap
  * keeps its own control structure.
- *   capacity(RUNTIME), capacity(BUFFER): the layout's runtime and buffer
- *	zone bytes (their sum is the arena); capacity(SYS): the system heaps;
+ *   capacity(RUNTIME), capacity(BUFFER): the whole arena (the layout's
+ *	runtime and buffer zone bytes: both kinds draw from all of it), as
+ *	is `arena`; capacity(SYS): the system heaps;
  *   used(kind): live bytes allocated with that kind, in usable sizes (the
  *	RUNTIME and BUFFER figures add up to what the arena has handed out);
  *	free and realloc must name the kind the block was allocated with;

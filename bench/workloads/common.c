@@ -242,35 +242,15 @@ void wl_barrier(unsigned threads)
 		bench_spin_wait(&spins);
 }
 
-/* Whether RUNTIME and BUFFER allocations of a bounded strategy come from one
- * arena (a general heap: tlsf-lock, sysheap-lock) or from two zones (smpheap,
- * blockmap-lock): told by what a small RUNTIME block does to the BUFFER
- * figure, so that a one-arena heap's bytes are counted once whatever it
- * reports per kind. */
-static bool wl_arena_shared(struct strategy *s, void *t)
-{
-	size_t before = s->ops->used(s, STRAT_BUFFER);
-	void *p = strategy_alloc(s, t, 64, STRAT_RUNTIME);
-	bool shared = p && s->ops->used(s, STRAT_BUFFER) != before;
-
-	if (p)
-		strategy_free(s, t, p, STRAT_RUNTIME);
-	return shared;
-}
-
-void wl_mem_init(struct wl_mem *m, struct wl_def *d, void *t)
+void wl_mem_init(struct wl_mem *m, struct wl_def *d)
 {
 	struct strategy *s = d->s;
 
 	*m = (struct wl_mem){.s = s};
-	if (s->bounded) {
-		m->shared = wl_arena_shared(s, t);
-		m->total = s->ops->capacity(s, STRAT_RUNTIME);
-		if (!m->shared)
-			m->total += s->ops->capacity(s, STRAT_BUFFER);
-	} else if (s->ops->usable) {
-		m->total = d->ref_capacity[STRAT_RUNTIME] + d->ref_capacity[STRAT_BUFFER];
-	}
+	if (s->bounded)
+		m->total = s->arena;
+	else if (s->ops->usable)
+		m->total = d->ref_arena;
 }
 
 /* Runs `call` between two cycle reads (t0, t1) and, where m counts
@@ -332,8 +312,6 @@ size_t wl_mem_used(const struct wl_mem *m)
 
 	if (!s->bounded)
 		return m->live;
-	if (m->shared)
-		return s->ops->used(s, STRAT_RUNTIME);
 	return s->ops->used(s, STRAT_RUNTIME) + s->ops->used(s, STRAT_BUFFER);
 }
 

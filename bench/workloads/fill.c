@@ -114,7 +114,7 @@ void wl_fill(struct bench_state *st, struct wl_def *d)
 	unsigned max_bits;
 	size_t size;
 
-	wl_mem_init(&m, d, t);
+	wl_mem_init(&m, d);
 	m.count_insns = wl_platform.insns_start && wl_platform.insns_stop;
 	hist_reset(&wl_fill_insns[0]);
 	hist_reset(&wl_fill_insns[1]);

@@ -295,7 +295,7 @@ void wl_ipc4_pipelines(struct bench_state *st, struct wl_def *d)
 	struct wl_sum sum;
 	rng_t order = rng_seed(IPC4_SEED, 1);
 
-	wl_mem_init(&m, d, t);
+	wl_mem_init(&m, d);
 	while (bench_keep_running(st)) {
 		uint64_t cycles = 0;
 
@@ -340,7 +340,7 @@ void wl_ipc4_reload(struct bench_state *st, struct wl_def *d)
 	unsigned n = ipc4_topology(s, ipc4_pipes);
 	bool failed = false; /* the run was failed with an error */
 
-	wl_mem_init(&m, d, t);
+	wl_mem_init(&m, d);
 	baseline = wl_mem_used(&m);
 	lf_before = wl_mem_largest_free(&m);
 	while (bench_keep_running(st)) {

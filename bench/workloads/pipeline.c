@@ -48,7 +48,7 @@ void wl_pipeline(struct bench_state *st, struct wl_def *d)
 	struct wl_mem m;
 	struct wl_sum sum;
 
-	wl_mem_init(&m, d, t);
+	wl_mem_init(&m, d);
 	wl_fail_used_milli = 0;
 	while (bench_keep_running(st)) {
 		rng_t x = rng_seed(WL_PIPE_SEED, 0);

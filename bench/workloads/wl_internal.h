@@ -58,14 +58,13 @@ void wl_barrier(unsigned threads);
  * strategy: a bounded strategy's arena (the runtime and buffer zones of
  * smpheap and blockmap-lock; the one arena of a general heap, counted
  * once), or an unbounded one's budget: the bytes the bounded heap has
- * (the def's ref_capacity), counted in its blocks' usable sizes, so that a
+ * (the def's ref_arena), counted in its blocks' usable sizes, so that a
  * block that would take it past them does not fit. (Its headers and its
  * external fragmentation are not counted: a bound in its favour.) */
 struct wl_mem {
 	struct strategy *s;
 	size_t total; /* arena or budget bytes; 0: an unbounded strategy unheld */
 	size_t live;  /* unbounded: usable bytes of the blocks held */
-	bool shared;  /* bounded: RUNTIME and BUFFER share one arena */
 	/* set by the workload where wl_platform has an instruction counter:
 	 * every call then also counts the strategy call's instructions into
 	 * `insns` (inside the cycle window: the cycles then include the
@@ -73,8 +72,8 @@ struct wl_mem {
 	bool count_insns;
 	uint64_t insns; /* the last alloc's or free's own instructions */
 };
-/* After wl_begin (it allocates and frees one block through tctx). */
-void wl_mem_init(struct wl_mem *m, struct wl_def *d, void *tctx);
+/* The arena or budget of d's strategy (before the workload allocates). */
+void wl_mem_init(struct wl_mem *m, struct wl_def *d);
 /* An allocation, its own cycles in *cycles (the budget check is not
  * timed); NULL when it fails or would exceed the budget. */
 void *wl_mem_alloc(struct wl_mem *m, void *tctx, size_t size, enum strat_kind kind,

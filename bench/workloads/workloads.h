@@ -44,12 +44,13 @@ enum wl_kind {
 struct wl_def {
 	enum wl_kind kind;
 	struct strategy *s;
-	enum strat_kind zone;		  /* BATCH: the kind allocated (SYS: batch-sys) */
-	const struct trace *trace;	  /* REPLAY */
-	size_t ref_capacity[STRAT_KINDS]; /* CHURN, PIPELINE, IPC4 and FILL on
-					   * an unbounded strategy: the bytes
-					   * the bounded ones have */
-	char name[64];			  /* "pair/smpheap", "churn/smpheap/host" */
+	enum strat_kind zone;	   /* BATCH: the kind allocated (SYS: batch-sys) */
+	const struct trace *trace; /* REPLAY */
+	/* CHURN, PIPELINE, IPC4 and FILL on an unbounded strategy: the bytes
+	 * the bounded ones have, per kind (capacity) and in all (arena) */
+	size_t ref_capacity[STRAT_KINDS];
+	size_t ref_arena;
+	char name[64]; /* "pair/smpheap", "churn/smpheap/host" */
 };
 
 struct wl_platform {
