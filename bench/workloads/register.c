@@ -248,11 +248,11 @@ struct wl_def *wl_register_replay(struct strategy *s, const struct trace *tr, bo
 	bench_threads(b, tr->cores ? tr->cores : 1);
 	/* An iteration's wall time is the cores' handovers (a free waits for
 	 * its allocation on another thread, oversubscribed when the trace has
-	 * more cores than the machine): 2 to 4 ms on 2 cores for 5 to 40 us of
-	 * timed operations, so by time alone the 4-core trace ran up to 18 000
-	 * iterations (22 s). A fixed count: every strategy replays the trace
-	 * the same number of times, 200 (2000 with FULL=1), at least 600 000
-	 * timed operations. */
-	bench_iterations(b, full ? 2000 : 200);
+	 * more cores than the machine): 3 to 15 ms on 2 cores for 5 to 40 us
+	 * of timed operations, so by time alone the 4-core trace ran up to
+	 * 4 650 iterations (22 s). A fixed count: every strategy replays the
+	 * trace the same number of times, 100 (1000 with FULL=1), at least
+	 * 316 000 timed operations: a p99.9 over 316 samples. */
+	bench_iterations(b, full ? 1000 : 100);
 	return d;
 }
