@@ -1,10 +1,13 @@
 # bench/bench.mk - `make bench`: the benchmark suite, its instruction
 # counts, and the report. Included by the top Makefile.
 #
-#   make bench                 default suite (over 8 minutes on 2 cores now: see bench/README.md):
-#                              0.05 s per benchmark, 3 repetitions interleaved
+#   make bench                 default suite (5 minutes on 2 cores shared with
+#                              other work: see bench/README.md): 0.05 s per
+#                              benchmark or its fixed count (iterations:N),
+#                              3 repetitions interleaved
 #   make bench FULL=1          the long suite: more sizes and thread counts,
-#                              0.5 s per benchmark, 5 repetitions interleaved
+#                              0.5 s per benchmark, 5x to 10x the fixed counts,
+#                              5 repetitions interleaved
 #   make bench-report          re-render results/*/report.md from stored JSON
 #   make bench BENCH_FILTER=^pair/   only the benchmarks the regex selects (the
 #                              report leaves such a partial run out)

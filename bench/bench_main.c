@@ -496,7 +496,7 @@ int main(int argc, char **argv)
 	wl_register_layout(WL_CHURN, &s_smph_nocache, full, "host");
 	for (unsigned t = 0; t < ntraces; t++)
 		for (unsigned i = 0; i < nh; i++)
-			wl_register_replay(host_set[i], &traces[t]);
+			wl_register_replay(host_set[i], &traces[t], full);
 
 	return bench_main(argc, argv);
 }

@@ -135,6 +135,14 @@ static struct wl_def *wl_register_as(enum wl_kind kind, struct strategy *s, bool
 		for (unsigned i = 0; i < nruns; i++)
 			bench_args(b, 2, runs[i]);
 		bench_threads(b, 1);
+		/* smpheap's untimed reset (core_down + core_up) costs far more
+		 * than the timed allocations: by time alone the host ran 13 500
+		 * to 15 000 resets (11 to 19 s) for 0.07 s of timed work. A
+		 * fixed count gives every strategy the same 51 200 timed
+		 * allocations (512 000 with FULL=1), a p99.9 over 51 samples;
+		 * the Xtensa run, by time, did 100 to 270 iterations. */
+		if (kind == WL_BATCH_SYS)
+			bench_iterations(b, full ? 2000 : 200);
 		break;
 	}
 	case WL_THREADS:
@@ -159,12 +167,16 @@ static struct wl_def *wl_register_as(enum wl_kind kind, struct strategy *s, bool
 		break;
 	case WL_PIPELINE:
 		bench_threads(b, 1);
-		/* on a roomy layout every iteration creates all WL_PIPE_MAX
-		 * pipelines, each after re-pinning the thread (tens of us, not
-		 * timed); the sequence is the same every iteration, so a few
-		 * iterations give the count and enough setup samples */
-		if (layout)
-			bench_iterations(b, full ? 50 : 10);
+		/* every iteration creates the same seeded sequence of pipelines
+		 * (each after re-pinning the thread, tens of us, not timed) and
+		 * tears them all down, untimed: the count is the same in every
+		 * iteration, so a few give it and enough setup samples. On tgl
+		 * (86 to 550 pipelines an iteration) 20, as ipc4-pipelines: at
+		 * least 1 700 setups for the p99; by time alone blockmap-lock ran
+		 * 2 000 iterations (8 s) for 0.05 s of setup time. On a roomy
+		 * layout (issue 6's check: the count only, WL_PIPE_MAX setups
+		 * an iteration, 0.3 to 0.8 s each for smpheap) 5. */
+		bench_iterations(b, layout ? (full ? 50 : 5) : (full ? 100 : 20));
 		break;
 	case WL_CHURN: {
 		int64_t runs[][2] = {{50, 1}, {90, 1}, {50, 2}, {90, 2}};
@@ -222,7 +234,7 @@ struct wl_def *wl_register_layout(enum wl_kind kind, struct strategy *s, bool fu
 	return wl_register_as(kind, s, full, layout);
 }
 
-struct wl_def *wl_register_replay(struct strategy *s, const struct trace *tr)
+struct wl_def *wl_register_replay(struct strategy *s, const struct trace *tr, bool full)
 {
 	struct wl_def *d = wl_new(WL_REPLAY, s, tr->name);
 	struct bench_def *b;
@@ -234,5 +246,13 @@ struct wl_def *wl_register_replay(struct strategy *s, const struct trace *tr)
 		return NULL;
 	bench_manual_time(b);
 	bench_threads(b, tr->cores ? tr->cores : 1);
+	/* An iteration's wall time is the cores' handovers (a free waits for
+	 * its allocation on another thread, oversubscribed when the trace has
+	 * more cores than the machine): 3 to 15 ms on 2 cores for 5 to 40 us
+	 * of timed operations, so by time alone the 4-core trace ran up to
+	 * 4 650 iterations (22 s). A fixed count: every strategy replays the
+	 * trace the same number of times, 100 (1000 with FULL=1), at least
+	 * 316 000 timed operations: a p99.9 over 316 samples. */
+	bench_iterations(b, full ? 1000 : 100);
 	return d;
 }

@@ -94,7 +94,7 @@ struct wl_def *wl_register(enum wl_kind kind, struct strategy *s, bool full);
 struct wl_def *wl_register_layout(enum wl_kind kind, struct strategy *s, bool full,
 				  const char *layout);
 /* The same for REPLAY with one trace: "replay/<strategy>/<trace name>". */
-struct wl_def *wl_register_replay(struct strategy *s, const struct trace *t);
+struct wl_def *wl_register_replay(struct strategy *s, const struct trace *t, bool full);
 
 /* Runs the body of a def's benchmark (the shim's bench_fn). */
 void wl_run(struct bench_state *st);
