@@ -235,6 +235,37 @@ busy:
 	return w << SMPH_WORD_SHIFT;
 }
 
+/* Bit i of the result is set iff bits i..i+n-1 of x are all set (1 <= n <= W). */
+static inline smph_word_t run_starts(smph_word_t x, uint32_t n)
+{
+	for (uint32_t have = 1; have < n && x;) {
+		uint32_t step = have < n - have ? have : n - have;
+
+		x &= x >> step;
+		have += step;
+	}
+	return x;
+}
+
+uint32_t smph_bits_claim_in_word(smph_aword_t *word, smph_word_t in, uint32_t n,
+				 smph_word_t starts_ok)
+{
+	/* Relaxed: a snapshot; the CAS decides. */
+	smph_word_t cur = smph_load(word, smph_relaxed);
+
+	for (;;) {
+		smph_word_t starts = run_starts(cur & in, n) & starts_ok;
+		unsigned bit;
+
+		if (!starts)
+			return SMPH_NO_BIT;
+		bit = smph_ctz(starts);
+		/* Acquire on success: as every claim (bitmap.h). */
+		if (smph_cas_weak(word, &cur, cur & ~smph_mask(bit, n), smph_acquire, smph_relaxed))
+			return bit;
+	}
+}
+
 /* First 0 bit in [lo, hi), or SMPH_NO_BIT. */
 static uint32_t find_clear(const smph_aword_t *map, uint32_t lo, uint32_t hi)
 {

@@ -205,6 +205,13 @@ static inline void smph_bits_set_run(smph_aword_t *map, uint32_t first, uint32_t
  * SMPH_NO_BIT on success. Acquire order on success. */
 uint32_t smph_bits_claim_run(smph_aword_t *map, uint32_t first, uint32_t n);
 
+/* Claims, with one CAS, the lowest run of `n` (1 <= n <= word bits) 1-bits
+ * of *word that lies within `in` and starts at a bit of `starts_ok`. Its
+ * first bit, or SMPH_NO_BIT if the word has none (in its latest value).
+ * Acquire order on success. */
+uint32_t smph_bits_claim_in_word(smph_aword_t *word, smph_word_t in, uint32_t n,
+				 smph_word_t starts_ok);
+
 /* Index of the first run of `n` 1-bits in map[0..bits) that starts at a
  * multiple of `align` (relative to bit 0) at or after `from`, in a relaxed
  * snapshot; SMPH_NO_BIT if none. */

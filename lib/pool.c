@@ -18,18 +18,6 @@
 
 #define CLAIM_PASSES 4 /* full searches before a conflicted search gives up */
 
-/* Bit i of the result is set iff bits i..i+n-1 of x are all set (1 <= n <= W). */
-static inline smph_word_t run_starts(smph_word_t x, uint32_t n)
-{
-	for (uint32_t have = 1; have < n && x;) {
-		uint32_t step = have < n - have ? have : n - have;
-
-		x &= x >> step;
-		have += step;
-	}
-	return x;
-}
-
 /* Bits of word w that lie in [lo, hi). */
 static inline smph_word_t range_mask(uint32_t w, uint32_t lo, uint32_t hi)
 {
@@ -43,14 +31,15 @@ static inline smph_word_t range_mask(uint32_t w, uint32_t lo, uint32_t hi)
 	return m;
 }
 
-/* A run that fits in one word, claimed with one CAS: the common case (audio
- * periods, slabs). Word by word from the region start (first fit among
- * one-word placements); SMPH_NO_BIT sends the caller to the general search,
- * which also finds runs that straddle words. */
+/* A run that fits in one word, claimed with one CAS (bitmap.c): the common
+ * case (audio periods, slabs). Word by word from the region's start (first
+ * fit among one-word placements); SMPH_NO_BIT sends the caller to the
+ * general search, which also finds runs that straddle words. */
 static uint32_t claim_in_word(struct smpheap *h, const struct smph_region *rg, uint32_t n,
 			      uint32_t align_pages)
 {
-	uint32_t lo = rg->first, hi = rg->first + rg->pages;
+	uint32_t lo = rg->first >> SMPH_WORD_SHIFT,
+		 hi = (rg->first + rg->pages - 1) >> SMPH_WORD_SHIFT;
 	/* Bits at multiples of align_pages (a power of two): all ones / (2^a - 1)
 	 * is 1 + 2^a + 2^2a + ..., e.g. 0x5555... for a = 2. */
 	smph_word_t aligned = SMPH_WORD_ONES;
@@ -59,24 +48,12 @@ static uint32_t claim_in_word(struct smpheap *h, const struct smph_region *rg, u
 		aligned = 1;
 	else if (align_pages > 1)
 		aligned = SMPH_WORD_ONES / (smph_bit(align_pages) - 1);
-	for (uint32_t w = lo >> SMPH_WORD_SHIFT; w <= (hi - 1) >> SMPH_WORD_SHIFT; w++) {
-		smph_aword_t *word = &h->pfree[w];
-		smph_word_t in = range_mask(w, lo, hi);
-		/* Relaxed: a snapshot; the CAS decides. */
-		smph_word_t cur = smph_load(word, smph_relaxed);
+	for (uint32_t w = lo; w <= hi; w++) {
+		uint32_t bit = smph_bits_claim_in_word(
+		    &h->pfree[w], range_mask(w, rg->first, rg->first + rg->pages), n, aligned);
 
-		for (;;) {
-			smph_word_t starts = run_starts(cur & in, n) & aligned;
-			unsigned bit;
-
-			if (!starts)
-				break;
-			bit = smph_ctz(starts);
-			/* Acquire on success: as every claim (bitmap.h). */
-			if (smph_cas_weak(word, &cur, cur & ~smph_mask(bit, n), smph_acquire,
-					  smph_relaxed))
-				return (w << SMPH_WORD_SHIFT) + bit;
-		}
+		if (bit != SMPH_NO_BIT)
+			return (w << SMPH_WORD_SHIFT) + bit;
 	}
 	return SMPH_NO_BIT;
 }
@@ -127,14 +104,20 @@ void smph_pool_refund(struct smpheap *h, unsigned zone, size_t bytes)
 		smph_fetch_sub(&h->held[zone], bytes, smph_relaxed);
 }
 
-static uint32_t claim_once(struct smpheap *h, uint32_t zone_bit, uint32_t caps, uint32_t n,
+static uint32_t claim_once(struct smpheap *h, unsigned zone, uint32_t caps, uint32_t n,
 			   uint32_t align_pages)
 {
-	for (unsigned r = 0; r < h->region_count; r++) {
+	uint32_t zone_bit = 1u << zone;
+
+	/* Regions only this zone may use first, then shared ones: a shared
+	 * page this zone takes is one the other zone can no longer have. */
+	for (unsigned pass = 0, r = 0; pass < 2;
+	     r = r + 1 < h->region_count ? r + 1 : (pass++, 0)) {
 		const struct smph_region *rg = &h->regions[r];
 		uint32_t i = SMPH_NO_BIT;
 
-		if (!(rg->zones & zone_bit) || (rg->caps & caps) != caps || n > rg->pages)
+		if (!(rg->zones & zone_bit) || (rg->zones != zone_bit) != pass ||
+		    (rg->caps & caps) != caps || n > rg->pages)
 			continue;
 		if (n <= SMPH_WORD_BITS && align_pages <= SMPH_WORD_BITS)
 			i = claim_in_word(h, rg, n, align_pages);
@@ -149,13 +132,13 @@ static uint32_t claim_once(struct smpheap *h, uint32_t zone_bit, uint32_t caps, 
 uint32_t smph_pool_claim(struct smpheap *h, unsigned zone, uint32_t caps, uint32_t n,
 			 uint32_t align_pages)
 {
-	uint32_t zone_bit = 1u << zone, i;
+	uint32_t i;
 
 	if (!smph_pool_charge(h, zone, (size_t)n << h->page_shift))
 		return SMPH_NO_BIT;
-	i = claim_once(h, zone_bit, caps, n, align_pages);
+	i = claim_once(h, zone, caps, n, align_pages);
 	if (smph_unlikely(i == SMPH_NO_BIT) && smph_pool_wake(h))
-		i = claim_once(h, zone_bit, caps, n, align_pages);
+		i = claim_once(h, zone, caps, n, align_pages);
 	if (i == SMPH_NO_BIT)
 		smph_pool_refund(h, zone, (size_t)n << h->page_shift);
 	return i;
