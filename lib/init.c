@@ -120,6 +120,46 @@ static size_t words_bytes(size_t words)
 	return words * sizeof(smph_word_t);
 }
 
+/* A slab of `pages` whole pages holds as many of g's blocks as they fit, up
+ * to one word's worth. */
+static void slab_pages(struct smph_class_geom *g, uint32_t pages, size_t page)
+{
+	uint64_t n = (uint64_t)pages * page / g->block_size;
+
+	if (n > SMPH_SLAB_MAX_BLOCKS)
+		n = SMPH_SLAB_MAX_BLOCKS;
+	g->blocks = (uint32_t)n;
+	g->pages = pages;
+	g->span = (uint32_t)(n * g->block_size);
+	g->live = (smph_word_t)1 << n;
+	g->full = g->live - 1;
+	g->all = g->live | g->full;
+}
+
+/* Whole granules, so that the next slab starts where this one ends (no page
+ * left between them that only a one-page run could use): of the granule
+ * multiples up to the first plan's length, the one whose blocks fill the
+ * most of it (the longer on a tie: fewer cuts). */
+static void fit_granules(struct smph_class_geom *g, uint32_t granule, size_t page)
+{
+	uint32_t most = (g->pages + granule - 1) & ~(granule - 1), best = most;
+	uint64_t best_span = 0;
+
+	for (uint32_t pages = granule; pages <= most; pages += granule) {
+		uint64_t n = (uint64_t)pages * page / g->block_size, span;
+
+		if (n > SMPH_SLAB_MAX_BLOCKS)
+			n = SMPH_SLAB_MAX_BLOCKS;
+		span = n * g->block_size;
+		/* span / pages > best_span / best, in integers */
+		if (n && (!best_span || span * best >= best_span * pages)) {
+			best = pages;
+			best_span = span;
+		}
+	}
+	slab_pages(g, best, page);
+}
+
 /* Class k's slab geometry: blocks per slab (at most one word, less the LIVE
  * bit and the two marks), pages, alignment. */
 static void plan_class(const struct smpheap_layout *l, unsigned k, struct smph_class_geom *g)
@@ -144,15 +184,7 @@ static void plan_class(const struct smpheap_layout *l, unsigned k, struct smph_c
 	if (n > SMPH_SLAB_MAX_BLOCKS)
 		n = SMPH_SLAB_MAX_BLOCKS;
 	pages = (n * bs + page - 1) / page;
-	/* Whole pages: as many blocks as they hold. */ n = pages * page / bs;
-	if (n > SMPH_SLAB_MAX_BLOCKS)
-		n = SMPH_SLAB_MAX_BLOCKS;
-	g->blocks = (uint32_t)n;
-	g->pages = (uint32_t)pages;
-	g->span = (uint32_t)(n * bs);
-	g->live = (smph_word_t)1 << n;
-	g->full = g->live - 1;
-	g->all = g->live | g->full;
+	slab_pages(g, (uint32_t)pages, page);
 	g->tag = SMPH_PT_SLAB_OF(k);
 	g->align_pages = g->align > page ? (uint32_t)(g->align / page) : 1;
 }
@@ -175,9 +207,14 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 	/* Slabs start on granules (a power of two of pages no larger than
 	 * the smallest slab), so a slab's word is indexed by a shift. */
 	p->gshift = min_pages == UINT32_MAX ? 0 : log2_of(min_pages + 1) - 1;
-	for (unsigned k = 0; k < l->class_count; k++)
-		if (p->geom[k].align_pages < (1u << p->gshift))
-			p->geom[k].align_pages = 1u << p->gshift;
+	for (unsigned k = 0; k < l->class_count; k++) {
+		struct smph_class_geom *g = &p->geom[k];
+		uint32_t granule = 1u << p->gshift;
+
+		if (g->align_pages < granule)
+			g->align_pages = granule;
+		fit_granules(g, granule, page);
+	}
 
 	/* Zones, relative to the first zone byte. */
 	for (unsigned c = 0; c < l->cores; c++) {

@@ -220,18 +220,6 @@ static void uncurrent(struct smpheap *h, uint32_t cur_value)
 		smph_runtime_give_back(h, cur_value & ~SMPH_CUR_PINNED, 0, SMPH_SLAB_PIN);
 }
 
-/* What a search found the pool unable to give: no run of `pages` pages
- * aligned to `align` (so none longer, or aligned to a multiple of it,
- * either). Lets a failing allocation scan the pool once, not per class. */
-struct no_room {
-	uint32_t pages, align;
-};
-
-static bool room_maybe(const struct no_room *nr, const struct smph_class_geom *g)
-{
-	return g->pages < nr->pages || g->align_pages % nr->align;
-}
-
 /* Before the pool reports exhaustion: every core's current slab that is all
  * free stops being current and goes back to the pool (hysteresis yields to
  * need). A CAS on the core's current, so a core that moved on meanwhile
@@ -265,19 +253,14 @@ bool smph_runtime_reclaim(struct smpheap *h)
 /* A slab of class k that has a free block, made `core`'s current: a partly
  * free one nobody has as current, else a new one, else (the last try before
  * exhaustion) another core's current. SMPH_NO_BIT if none. */
-static uint32_t refill(struct smpheap *h, unsigned core, unsigned k, struct no_room *nr)
+static uint32_t refill(struct smpheap *h, unsigned core, unsigned k)
 {
-	const struct smph_class_geom *g = &h->geom[k];
 	uint32_t s = partly_free(h, k, false), v;
 
-	if (s == SMPH_NO_BIT && room_maybe(nr, g)) {
+	if (s == SMPH_NO_BIT) {
 		s = smph_runtime_cut(h, k);
 		if (s == SMPH_NO_BIT && smph_runtime_reclaim(h))
 			s = smph_runtime_cut(h, k);
-		if (s == SMPH_NO_BIT && g->pages <= nr->pages) {
-			nr->pages = g->pages;
-			nr->align = g->align_pages;
-		}
 	}
 	if (s == SMPH_NO_BIT)
 		s = partly_free(h, k, true);
@@ -291,47 +274,44 @@ static uint32_t refill(struct smpheap *h, unsigned core, unsigned k, struct no_r
 }
 
 /* One block of class k: the current slab, else refill and claim again. */
-static void *claim_class(struct smpheap *h, unsigned core, unsigned k, struct no_room *nr)
+static void *claim_class(struct smpheap *h, unsigned core, unsigned k)
 {
 	for (int tries = 0; tries < CLAIM_TRIES; tries++) {
 		void *p = smph_runtime_claim_current(h, core, k);
 
 		if (p)
 			return p;
-		if (refill(h, core, k, nr) == SMPH_NO_BIT)
+		if (refill(h, core, k) == SMPH_NO_BIT)
 			return NULL;
 	}
 	return NULL;
 }
 
-/* The smallest class that fits first, from any core's slabs and the pool,
- * before a larger class: spilling small requests into large blocks first
- * would starve large requests. */
+/* The smallest class that holds size at align, from any core's slabs and
+ * the pool, and no other: a block of a larger class would waste the
+ * difference for the block's whole life, while the pool serves every class
+ * (spilling into larger classes at exhaustion was measured to fail more
+ * requests later: README, "Memory"). */
 void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t size, size_t align,
 			 size_t *block)
 {
 	struct smph_tcache *t = slot < h->tcache_slots ? &h->tcache[slot] : NULL;
-	struct no_room nr = {UINT32_MAX, 1};
+	unsigned k = h->size_class[(size + 15) >> 4];
+	void *p;
 
 	smph_assert(size && size <= h->max_block && core < h->cores);
-	for (unsigned k = h->size_class[(size + 15) >> 4]; k < h->class_count; k++) {
-		void *p;
-
-		if (h->geom[k].align < align)
-			continue;
-		/* Blocks the thread holds are free blocks: taken first, they
-		 * make the cache choose the class the pure path would. */
-		if (t && (p = smph_tcache_pop(&t->cls[k], h->geom[k].block_size)) != NULL) {
-			*block = h->geom[k].block_size;
-			return p;
-		}
-		p = claim_class(h, core, k, &nr);
-		if (p) {
-			*block = h->geom[k].block_size;
-			return p;
-		}
-	}
-	return NULL;
+	while (k < h->class_count && h->geom[k].align < align)
+		k++;
+	if (k == h->class_count)
+		return NULL;
+	/* Blocks the thread holds are free blocks: taken first, they make the
+	 * cache choose the class the pure path would. */
+	p = t ? smph_tcache_pop(&t->cls[k], h->geom[k].block_size) : NULL;
+	if (!p)
+		p = claim_class(h, core, k);
+	if (p)
+		*block = h->geom[k].block_size;
+	return p;
 }
 
 void smph_runtime_core_release(struct smpheap *h, unsigned core)

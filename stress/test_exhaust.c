@@ -11,7 +11,7 @@
 #include "smpheap/host.h"
 #include "stress_layouts.h"
 
-#define MAX_BLOCKS 16384
+#define MAX_BLOCKS 65536
 
 static void *blocks[MAX_BLOCKS];
 
@@ -86,8 +86,18 @@ static unsigned fill(struct smpheap *h, enum smpheap_zone z, uint32_t caps, unsi
 				size_t need = z == SMPHEAP_ZONE_BUFFER
 						  ? (size + l->page_size - 1) & ~(l->page_size - 1)
 						  : size;
-				if (caps == 0)
+				/* (the runtime zone serves a request from its
+				 * own class only, so a larger class may still
+				 * have a block: then that block is the promise) */
+				if (caps == 0 && z == SMPHEAP_ZONE_BUFFER)
 					CHECK(st.largest_free < need);
+				if (caps == 0 && z == SMPHEAP_ZONE_RUNTIME &&
+				    st.largest_free >= need) {
+					void *q = smpheap_alloc(h, z, 0, st.largest_free);
+
+					CHECK(q != NULL);
+					CHECK(q && smpheap_free(h, q) == 0);
+				}
 			}
 			if (!small) {
 				*failed_at = n;
@@ -95,12 +105,13 @@ static unsigned fill(struct smpheap *h, enum smpheap_zone z, uint32_t caps, unsi
 				continue;
 			}
 			/* the smallest request failed: the zone is full (the
-			 * runtime zone's slabs leave a little: blocks do not
-			 * tile a slab's pages exactly, and a current slab per
-			 * class may hold free blocks of another class) */
+			 * runtime zone's slabs leave some: blocks do not tile
+			 * a slab's pages exactly, and each class's last slab
+			 * may hold free blocks no other class takes; on tgl,
+			 * 28 classes of slabs up to 4 KiB: 92 % in use) */
 			if (z == SMPHEAP_ZONE_RUNTIME)
 				CHECK(used(h, z) >=
-				      full_bytes(h, z, caps) - full_bytes(h, z, caps) / 32);
+				      full_bytes(h, z, caps) - full_bytes(h, z, caps) / 10);
 			else
 				CHECK_EQ(used(h, z), full_bytes(h, z, caps));
 			return n;
@@ -149,7 +160,11 @@ static void exhaust_zone(const struct smpheap_layout *l, enum smpheap_zone z, ui
 			CHECK_EQ(smpheap_free(h, p), 0);
 			void *q = smpheap_alloc(h, z, caps, size);
 			CHECK(q != NULL);
-			CHECK(q == p); /* the only free space there is */
+			/* the only free space there is (the runtime zone: or a
+			 * block its class's last slab still had) */
+			if (z != SMPHEAP_ZONE_RUNTIME)
+				CHECK(q == p);
+			CHECK_EQ(smpheap_usable_size(h, q), size);
 			blocks[at / 2] = q;
 			for (unsigned i = 0; i < n; i++)
 				CHECK_EQ(smpheap_free(h, blocks[i]), 0);

@@ -60,8 +60,7 @@ static void test_runtime(struct smpheap *h)
 	/* Size classes: the smallest block that holds the request. */
 	struct {
 		size_t ask, block;
-	} fits[] = {{1, 64},	{64, 64},    {65, 128},	  {257, 512},
-		    {600, 768}, {769, 1024}, {4096, 4096}};
+	} fits[] = {{1, 16}, {64, 64}, {65, 80}, {257, 320}, {600, 640}, {769, 896}, {4096, 4096}};
 	for (unsigned i = 0; i < sizeof(fits) / sizeof(fits[0]); i++) {
 		void *p = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, fits[i].ask);
 
@@ -97,14 +96,14 @@ static void test_runtime(struct smpheap *h)
 
 		CHECK(p != NULL);
 		memset(p, 0x11, 100);
-		q = smpheap_realloc(h, p, 120); /* 128-byte block: in place */
+		q = smpheap_realloc(h, p, 110); /* 112-byte block: in place */
 		CHECK(q == p);
 		q = smpheap_realloc(h, p, 3000);
-		CHECK(q && q != p && smpheap_usable_size(h, q) == 4096);
+		CHECK(q && q != p && smpheap_usable_size(h, q) == 3072);
 		CHECK(q && q[0] == 0x11 && q[99] == 0x11);
 		CHECK_EQ(smpheap_free(h, p), -EALREADY);    /* moved: the old one is free */
 		CHECK(smpheap_realloc(h, q, 5000) == NULL); /* beyond the zone: q stays */
-		CHECK_EQ(smpheap_usable_size(h, q), 4096);
+		CHECK_EQ(smpheap_usable_size(h, q), 3072);
 		CHECK(smpheap_realloc(h, q, 0) == NULL); /* frees */
 		CHECK_EQ(smpheap_usable_size(h, q), 0);
 		p = smpheap_realloc(h, NULL, 10); /* allocates */
@@ -122,7 +121,7 @@ static void test_runtime_fill(struct smpheap *h)
 	unsigned n = 0;
 	struct smpheap_stats s;
 
-	/* Exhaust the pool with 4096-byte blocks (two to a slab, 4 KiB
+	/* Exhaust the pool with 4096-byte blocks (one to a slab, 4 KiB
 	 * aligned): on tgl they tile the whole shared HP pool, from any core. */
 	for (n = 0; n < sizeof(blocks) / sizeof(blocks[0]); n++) {
 		blocks[n] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 4096);
@@ -146,12 +145,13 @@ static void test_runtime_fill(struct smpheap *h)
 			ok &= b[j] == (unsigned char)i;
 		CHECK(ok);
 	}
-	/* Recovery: one free makes one allocation possible again (a small
-	 * request takes the free 4096-byte block: no page is free). */
+	/* Recovery: one free makes one allocation possible again (the freed
+	 * block's slab, all free, goes back to the pool, and a small request
+	 * cuts its own class's slab from those pages). */
 	CHECK_EQ(smpheap_free(h, blocks[20]), 0);
 	blocks[20] = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 64);
 	CHECK(blocks[20] != NULL);
-	CHECK_EQ(smpheap_usable_size(h, blocks[20]), 4096);
+	CHECK_EQ(smpheap_usable_size(h, blocks[20]), 64);
 	for (unsigned i = 0; i < n; i++)
 		CHECK_EQ(smpheap_free(h, blocks[i]), 0);
 	s = stats(h, SMPHEAP_ZONE_RUNTIME);
@@ -169,8 +169,13 @@ static void test_buffer(struct smpheap *h)
 
 	CHECK_EQ(s.capacity, hp + lp);
 	CHECK_EQ(s.largest_free, hp);
-	a = smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, 0, 1000); /* 4 pages */
-	b = smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, SMPHEAP_CAP_DMA, 256);
+	/* No caps asked: the region only buffers may use (LP) first, so that
+	 * the pool both zones share stays for either. */
+	a = smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, 0, 256);
+	CHECK(a && smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, SMPHEAP_CAP_LP, 256) == a + 256);
+	CHECK(a && smpheap_free(h, a) == 0 && smpheap_free(h, a + 256) == 0);
+	a = smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, SMPHEAP_CAP_HP, 1000); /* 4 pages */
+	b = smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA, 256);
 	CHECK(a && b);
 	CHECK_EQ((uintptr_t)a % 256, 0);
 	CHECK(b == a + 1024); /* first fit, no header between runs */
@@ -200,7 +205,7 @@ static void test_buffer(struct smpheap *h)
 	CHECK(b == a);
 	CHECK_EQ(smpheap_usable_size(h, a), 2048);
 	CHECK(a[0] == 1 && a[999] == 1);
-	b = smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, 0, 256); /* right after a */
+	b = smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, SMPHEAP_CAP_HP, 256); /* right after a */
 	CHECK(b == a + 2048);
 	d = smpheap_realloc(h, a, 4000); /* blocked by b: moves */
 	CHECK(d && d != a);

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define SMPHEAP_MAX_CORES 64	     /* cores a layout may describe */
-#define SMPHEAP_MAX_CLASSES 24	     /* runtime size classes */
+#define SMPHEAP_MAX_CLASSES 28	     /* runtime size classes */
 #define SMPHEAP_MAX_BUFFER_REGIONS 4 /* regions (page pools: HP, LP, ...) */
 
 /* Memory capability bits. An allocation names the caps it needs (0: any);
