@@ -16,10 +16,11 @@
  *   measured worse (README, "Size classes"). smpheap cuts them from the
  *   pool on demand, in slabs of up to 4 KiB (`slab_bytes`; with 2, 4 and
  *   8 KiB: `pipeline` 502, 502, 490 pipelines, `ipc4-pipelines` 107, 107,
- *   96, `fill` at 100 % 92.9, 93.5, 91.5 % served). The `count` column is the fixed per-core block map of
- *   the seed's design (SOF's power-of-two sizes only; 0 for the others),
- *   444 blocks (528 KiB on 4 cores), kept only so that the bench's
- *   blockmap-lock can build the legacy heap of the same bytes.
+ *   96, `fill` at 100 % 92.9, 93.5, 91.5 % served). The `count` column
+ *   is the fixed per-core block map of the seed's design (SOF's
+ *   power-of-two sizes only; 0 for the others), 444 blocks (528 KiB on 4
+ *   cores), kept only so that the bench's blockmap-lock can build the
+ *   legacy heap of the same bytes.
  * - `tgl`: one HP pool shared by the runtime and buffer zones, of exactly
  *   those 528 KiB plus the 34 banks SOF gives its buffer heap (10816 pages
  *   of 256 bytes, SOF's buffer block size), and the LP bank as a low-power
