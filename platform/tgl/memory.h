@@ -39,28 +39,27 @@
 #define SMPHEAP_TGL_RUNTIME_BYTES (4 * 135168) /* 4 cores x the legacy map below */
 #define SMPHEAP_TGL_BUFFER_BYTES (34 * 64 * 1024)
 
-#define SMPHEAP_LAYOUT_TGL_BODY                                                                    \
-	.origin = "SOF tigerlake memory map shape; one HP pool of SOF's runtime + buffer bytes",   \
-	.cores = 4, .bank_size = 64 * 1024,                                                        \
-	.sys_size = {32 * 1024, 24 * 1024, 24 * 1024, 24 * 1024},                                  \
-	.sys_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED, .class_count = 28,                        \
-	.classes =                                                                                 \
-	    {                                                                                      \
-		{16, 0, 0},    {32, 0, 0},    {48, 0, 0},    {64, 128, 0},   {80, 0, 0},          \
-		{96, 0, 0},    {112, 0, 0},   {128, 128, 0}, {160, 0, 0},    {192, 0, 0},         \
-		{224, 0, 0},   {256, 96, 0},  {320, 0, 0},   {384, 0, 0},    {448, 0, 0},         \
-		{512, 48, 0},  {640, 0, 0},   {768, 16, 0},  {896, 0, 0},    {1024, 16, 0},       \
-		{1280, 0, 0},  {1536, 0, 0},  {1792, 0, 0},  {2048, 8, 0},   {2560, 0, 0},        \
-		{3072, 0, 0},  {3584, 0, 0},  {4096, 4, 0},                                       \
-	},                                                                                         \
-	.slab_bytes = 4096, .runtime_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED | SMPHEAP_CAP_DMA, .page_size = 256,   \
-	.buffer_region_count = 2,                                                                  \
-	.buffer_regions = {                                                                        \
-	    {SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED,                                \
-	     (SMPHEAP_TGL_RUNTIME_BYTES + SMPHEAP_TGL_BUFFER_BYTES) / 256,                         \
-	     SMPHEAP_POOL_RUNTIME | SMPHEAP_POOL_BUFFER},                                          \
-	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, (64 * 1024) / 256,           \
-	     SMPHEAP_POOL_BUFFER},                                                                 \
+#define SMPHEAP_LAYOUT_TGL_BODY                                                                      \
+	.origin = "SOF tigerlake memory map shape; one HP pool of SOF's runtime + buffer bytes",     \
+	.cores = 4, .bank_size = 64 * 1024,                                                          \
+	.sys_size = {32 * 1024, 24 * 1024, 24 * 1024, 24 * 1024},                                    \
+	.sys_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED, .class_count = 28,                          \
+	.classes =                                                                                   \
+	    {                                                                                        \
+		{16, 0, 0},   {32, 0, 0},    {48, 0, 0},   {64, 128, 0}, {80, 0, 0},   {96, 0, 0},   \
+		{112, 0, 0},  {128, 128, 0}, {160, 0, 0},  {192, 0, 0},	 {224, 0, 0},  {256, 96, 0}, \
+		{320, 0, 0},  {384, 0, 0},   {448, 0, 0},  {512, 48, 0}, {640, 0, 0},  {768, 16, 0}, \
+		{896, 0, 0},  {1024, 16, 0}, {1280, 0, 0}, {1536, 0, 0}, {1792, 0, 0}, {2048, 8, 0}, \
+		{2560, 0, 0}, {3072, 0, 0},  {3584, 0, 0}, {4096, 4, 0},                             \
+	},                                                                                           \
+	.slab_bytes = 4096, .runtime_caps = SMPHEAP_CAP_HP | SMPHEAP_CAP_CACHED | SMPHEAP_CAP_DMA,   \
+	.page_size = 256, .buffer_region_count = 2,                                                  \
+	.buffer_regions = {                                                                          \
+	    {SMPHEAP_CAP_HP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_CACHED,                                  \
+	     (SMPHEAP_TGL_RUNTIME_BYTES + SMPHEAP_TGL_BUFFER_BYTES) / 256,                           \
+	     SMPHEAP_POOL_RUNTIME | SMPHEAP_POOL_BUFFER},                                            \
+	    {SMPHEAP_CAP_LP | SMPHEAP_CAP_DMA | SMPHEAP_CAP_UNCACHED, (64 * 1024) / 256,             \
+	     SMPHEAP_POOL_BUFFER},                                                                   \
 	}
 
 static const struct smpheap_layout smpheap_layout_tgl = {
