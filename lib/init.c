@@ -323,6 +323,15 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	/* The metadata must start zeroed; the zones need not be touched. */
 	__builtin_memset(mem, 0, p.zones_off);
 	h->cores = l->cores;
+	/* One context per core (internal.h) holds for this heap only if no
+	 * two of the platform's cores act as one of the layout's; else every
+	 * context takes the paths that count with read-modify-writes. */
+	h->fast_cores = l->cores;
+#ifdef SMPHEAP_PLATFORM_ONE_CONTEXT_PER_CORE
+	h->one_context = smph_platform_core_count() <= l->cores;
+	if (!h->one_context)
+		h->fast_cores = 0;
+#endif
 	h->layout = l;
 	h->base = base;
 	h->zones_base = base + p.zones_off;

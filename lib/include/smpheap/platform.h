@@ -46,6 +46,15 @@ void smph_platform_bank_power(void *addr, size_t len, bool on);
 #define SMPHEAP_NO_THREAD_SLOT 0xfffffffeu
 unsigned smph_platform_thread_slot(void);
 
+/* Required only of a platform that builds lib/ with
+ * SMPHEAP_PLATFORM_ONE_CONTEXT_PER_CORE, the declaration that each core
+ * runs one context that allocates or frees (no allocation or free from an
+ * interrupt handler or from a thread preempting another on the same core;
+ * README, Speed): the number of cores that may call the heap, their ids
+ * 0..n-1. A heap whose layout has fewer cores (so that two cores would act
+ * as one) does not rely on the declaration. Called by smpheap_init(). */
+unsigned smph_platform_core_count(void);
+
 /* Optional: the calling thread's identity as a thread-local, read inline on
  * every allocation and free instead of calling the two functions above. A
  * platform whose threads have C11 thread-locals defines it (the host does)
