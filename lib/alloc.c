@@ -542,6 +542,20 @@ int smpheap_free(struct smpheap *h, void *ptr)
 		t = (struct smph_tally){smph_ctr(h, SMPHEAP_ZONE_RUNTIME, core),
 					SMPH_CORE_SINGLE_WRITER};
 	}
+	page = smph_pool_page(h, p);
+	if (smph_unlikely(page == SMPH_NO_BIT))
+		return free_rejected(h, ptr);
+	/* Relaxed: see smph_slab_start(). */
+	e = smph_load(&h->pt[page], smph_relaxed);
+	if (smph_unlikely(SMPH_PT_KIND(e) < SMPH_PT_SLAB)) {
+		/* A buffer run's start goes straight to the buffer zone (which
+		 * reads the entry again, with acquire); the rest is classified
+		 * in free_located(). */
+		if (SMPH_PT_KIND(e) == SMPH_PT_RUN &&
+		    !((p - h->pool_base) & (((uintptr_t)1 << h->page_shift) - 1)))
+			return free_run(h, page);
+		return free_located(h, slot, ptr);
+	}
 	/* With the cache on anywhere, a free also looks at the caches' words
 	 * (smph_runtime_free()); poisoning writes the block: both out of
 	 * line. */
@@ -549,13 +563,6 @@ int smpheap_free(struct smpheap *h, void *ptr)
 	return free_located(h, slot, ptr);
 #endif
 	if (h->cache_on)
-		return free_located(h, slot, ptr);
-	page = smph_pool_page(h, p);
-	if (smph_unlikely(page == SMPH_NO_BIT))
-		return free_rejected(h, ptr);
-	/* Relaxed: see smph_slab_start(). */
-	e = smph_load(&h->pt[page], smph_relaxed);
-	if (smph_unlikely(SMPH_PT_KIND(e) < SMPH_PT_SLAB))
 		return free_located(h, slot, ptr);
 	s = smph_slab_start(h, page, e, &e);
 	k = SMPH_PT_CLASS(e);

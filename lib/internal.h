@@ -142,12 +142,15 @@ struct smph_class_geom {
 
 #define SMPH_CUR_PINNED 0x80000000u
 
-/* One core's state: online, and its current slab per class. */
+/* One core's state: online, its current slab per class, and its counters
+ * per zone (next to `cur`, so that a fast path finds both from one
+ * address). */
 struct smph_core {
 	alignas(SMPH_CACHE_LINE) SMPH_ATOMIC(unsigned) online; /* 1 while it is up */
 	/* slab start page (| SMPH_CUR_PINNED if this core pinned it), or
 	 * h->granules << h->gshift (an always-empty word) */
 	SMPH_ATOMIC(uint32_t) cur[SMPHEAP_MAX_CLASSES];
+	struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* the threads acting as this core's */
 };
 
 /* The word-claim cache of one class in one thread slot. The slot's thread
@@ -241,7 +244,6 @@ struct smpheap {
 	struct smph_class_geom geom[SMPHEAP_MAX_CLASSES];	/* runtime classes */
 	unsigned region_count;					/* regions */
 	struct smph_region regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* regions */
-	struct smph_counters *counters;				/* [ZONE_COUNT * cores] */
 	SMPH_ATOMIC(size_t) peak[SMPHEAP_ZONE_COUNT];		/* sampled high-water marks */
 	SMPH_ATOMIC(size_t) banks_off;				/* banks powered off now */
 	SMPH_ATOMIC(size_t) bank_release_count;			/* banks powered off since init */
@@ -251,7 +253,7 @@ struct smpheap {
 
 static inline struct smph_counters *smph_ctr(const struct smpheap *h, unsigned zone, unsigned core)
 {
-	return &h->counters[zone * h->cores + core];
+	return &h->core[core].ctr[zone];
 }
 
 /* A platform may hand lib/ its core id inline: SMPHEAP_PLATFORM_CORE_ID_INLINE

@@ -55,6 +55,20 @@ unsigned smph_platform_thread_slot(void);
  * as one) does not rely on the declaration. Called by smpheap_init(). */
 unsigned smph_platform_core_count(void);
 
+/* Optional: a platform whose atomics GCC can only call (Xtensa: its
+ * __atomic_* library functions) may give lib/ its 4-byte compare-and-swap
+ * and read-modify-writes as functions of its own, and build lib/ with
+ * SMPHEAP_PLATFORM_RMW32 and link-time optimisation, which inlines them
+ * into the heap's paths. Same contracts as the C11 operations: `mo` is a
+ * __ATOMIC_* order; cas32 returns the value it found (== expected: it
+ * stored `desired`), the others the old value. */
+unsigned smph_platform_cas32(volatile void *p, unsigned expected, unsigned desired, int smo,
+			     int fmo);
+unsigned smph_platform_exchange32(volatile void *p, unsigned v, int mo);
+unsigned smph_platform_fetch_add32(volatile void *p, unsigned v, int mo);
+unsigned smph_platform_fetch_and32(volatile void *p, unsigned v, int mo);
+unsigned smph_platform_fetch_or32(volatile void *p, unsigned v, int mo);
+
 /* Optional: the calling thread's identity as a thread-local, read inline on
  * every allocation and free instead of calling the two functions above. A
  * platform whose threads have C11 thread-locals defines it (the host does)
