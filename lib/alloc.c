@@ -562,7 +562,7 @@ int smpheap_free(struct smpheap *h, void *ptr)
 #ifdef SMPHEAP_POISON
 	return free_located(h, slot, ptr);
 #endif
-	if (h->cache_on)
+	if (smph_cache_on(h))
 		return free_located(h, slot, ptr);
 	s = smph_slab_start(h, page, e, &e);
 	k = SMPH_PT_CLASS(e);

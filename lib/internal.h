@@ -314,6 +314,18 @@ static inline unsigned smph_slots(const struct smpheap *h)
 #endif
 }
 
+/* Whether some class of heap h has the word-claim cache on: never on a
+ * platform that gives no thread slots (a constant there). */
+static inline bool smph_cache_on(const struct smpheap *h)
+{
+#if defined(SMPHEAP_PLATFORM_NO_THREAD_SLOTS)
+	(void)h;
+	return false;
+#else
+	return h->cache_on;
+#endif
+}
+
 /* The calling thread's slot (>= h->tcache_slots: none). */
 static inline unsigned smph_slot(void)
 {

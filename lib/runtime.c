@@ -222,9 +222,11 @@ static void uncurrent(struct smpheap *h, uint32_t cur_value)
 
 /* What a search found the pool unable to give: no run of `pages` pages
  * aligned to `align` (so none longer, or aligned to a multiple of it,
- * either). Lets a failing allocation scan the pool once, not per class. */
+ * either), and whether the current slabs were reclaimed already. Lets a
+ * failing allocation scan the pool and reclaim once, not per class. */
 struct no_room {
 	uint32_t pages, align;
+	bool reclaimed;
 };
 
 static bool room_maybe(const struct no_room *nr, const struct smph_class_geom *g)
@@ -236,13 +238,15 @@ static bool room_maybe(const struct no_room *nr, const struct smph_class_geom *g
  * free stops being current and goes back to the pool (hysteresis yields to
  * need). A CAS on the core's current, so a core that moved on meanwhile
  * keeps what it has; a core that claims from the slab meanwhile makes the
- * retire CAS fail and just refills later. True if a slab went back. */
+ * retire CAS fail and just refills later. True if a slab may have gone
+ * back (one was taken off a core all free; a claim racing its retire is
+ * the only way it stayed): O(cores x classes), no walk of the pool, as
+ * every failing allocation pays it. */
 bool smph_runtime_reclaim(struct smpheap *h)
 {
-	uint32_t none = h->granules << h->gshift, before = 0, after = 0;
+	uint32_t none = h->granules << h->gshift;
+	bool more = false;
 
-	for (unsigned r = 0; r < h->region_count; r++)
-		before += smph_bits_count(h->pfree, h->regions[r].first, h->regions[r].pages);
 	for (unsigned c = 0; c < h->cores; c++)
 		for (unsigned k = 0; k < h->class_count; k++) {
 			/* Relaxed: a hint; the CAS below decides. */
@@ -256,10 +260,9 @@ bool smph_runtime_reclaim(struct smpheap *h)
 					     smph_relaxed))
 				continue;
 			uncurrent(h, v);
+			more = true;
 		}
-	for (unsigned r = 0; r < h->region_count; r++)
-		after += smph_bits_count(h->pfree, h->regions[r].first, h->regions[r].pages);
-	return after > before;
+	return more;
 }
 
 /* A slab of class k that has a free block, made `core`'s current: a partly
@@ -272,8 +275,11 @@ static uint32_t refill(struct smpheap *h, unsigned core, unsigned k, struct no_r
 
 	if (s == SMPH_NO_BIT && room_maybe(nr, g)) {
 		s = smph_runtime_cut(h, k);
-		if (s == SMPH_NO_BIT && smph_runtime_reclaim(h))
-			s = smph_runtime_cut(h, k);
+		if (s == SMPH_NO_BIT && !nr->reclaimed) {
+			nr->reclaimed = true;
+			if (smph_runtime_reclaim(h))
+				s = smph_runtime_cut(h, k);
+		}
 		if (s == SMPH_NO_BIT && g->pages <= nr->pages) {
 			nr->pages = g->pages;
 			nr->align = g->align_pages;
@@ -311,7 +317,7 @@ void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t
 			 size_t *block)
 {
 	struct smph_tcache *t = slot < h->tcache_slots ? &h->tcache[slot] : NULL;
-	struct no_room nr = {UINT32_MAX, 1};
+	struct no_room nr = {UINT32_MAX, 1, false};
 
 	smph_assert(size && size <= h->max_block && core < h->cores);
 	for (unsigned k = h->size_class[(size + 15) >> 4]; k < h->class_count; k++) {

@@ -118,7 +118,7 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned k, uint32_t s, u
 	bool held = false;
 
 	(void)p;
-	if (h->cache_on) {
+	if (smph_cache_on(h)) {
 		/* Free in some thread's cache already: a double free.
 		 * Relaxed: a snapshot; a free that misses a block cached just
 		 * now goes to the slab's `remote`, where the holder finds it
