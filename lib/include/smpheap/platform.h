@@ -81,8 +81,13 @@ struct smph_platform_self {
 	unsigned core; /* what smph_platform_core_id() returns, or SMPHEAP_SELF_UNSET */
 	unsigned slot; /* what smph_platform_thread_slot() returns, or SMPHEAP_SELF_UNSET */
 };
+/* initial-exec: an access is one load from the thread pointer, not a
+ * call of __tls_get_addr (and the register saves around it) that the
+ * -fPIC build of lib/ would otherwise make; a program that dlopen()s the
+ * heap needs static TLS room for it (glibc keeps some). */
 #if defined(SMPHEAP_PLATFORM_SELF_TLS) && !defined(__cplusplus)
-extern _Thread_local struct smph_platform_self smph_platform_self;
+extern _Thread_local struct smph_platform_self smph_platform_self
+    __attribute__((tls_model("initial-exec")));
 #endif
 
 /* What a platform calls into the library about its threads:
