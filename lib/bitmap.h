@@ -52,11 +52,13 @@
 typedef uint64_t smph_word_t;
 #define SMPH_WORD_SHIFT 6
 #define smph_ctz(w) ((unsigned)__builtin_ctzll(w))
+#define smph_clz(w) ((unsigned)__builtin_clzll(w))
 #define smph_popcount(w) ((unsigned)__builtin_popcountll(w))
 #elif SMPHEAP_WORD_BITS == 32
 typedef uint32_t smph_word_t;
 #define SMPH_WORD_SHIFT 5
 #define smph_ctz(w) ((unsigned)__builtin_ctz(w))
+#define smph_clz(w) ((unsigned)__builtin_clz(w))
 #define smph_popcount(w) ((unsigned)__builtin_popcount(w))
 #else
 #error "SMPHEAP_WORD_BITS must be 32 or 64"

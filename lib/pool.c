@@ -81,6 +81,27 @@ static uint32_t claim_in_word(struct smpheap *h, const struct smph_region *rg, u
 	return SMPH_NO_BIT;
 }
 
+/* After claim_in_word() found no run of n <= W pages: whether one may
+ * straddle two words (a run of n <= W pages spans at most two), in a
+ * relaxed snapshot: some word's free pages at its top and the next word's at
+ * its bottom are n or more together. False spares a failing allocation the
+ * general search, which would find nothing either: it then scans the pool
+ * once with this cheap test instead of twice. */
+static bool straddle_possible(const struct smpheap *h, const struct smph_region *rg, uint32_t n)
+{
+	uint32_t lo = rg->first, hi = rg->first + rg->pages, top = 0;
+
+	for (uint32_t w = lo >> SMPH_WORD_SHIFT; w <= (hi - 1) >> SMPH_WORD_SHIFT; w++) {
+		/* Relaxed: a snapshot, as the search's own. */
+		smph_word_t gaps = ~(smph_load(&h->pfree[w], smph_relaxed) & range_mask(w, lo, hi));
+
+		if (!gaps || top + smph_ctz(gaps) >= n)
+			return true;
+		top = smph_clz(gaps); /* free pages at the top of this word */
+	}
+	return false;
+}
+
 static uint32_t claim_in(struct smpheap *h, const struct smph_region *rg, uint32_t n,
 			 uint32_t align_pages)
 {
@@ -136,8 +157,11 @@ static uint32_t claim_once(struct smpheap *h, uint32_t zone_bit, uint32_t caps, 
 
 		if (!(rg->zones & zone_bit) || (rg->caps & caps) != caps || n > rg->pages)
 			continue;
-		if (n <= SMPH_WORD_BITS && align_pages <= SMPH_WORD_BITS)
+		if (n <= SMPH_WORD_BITS && align_pages <= SMPH_WORD_BITS) {
 			i = claim_in_word(h, rg, n, align_pages);
+			if (i == SMPH_NO_BIT && !straddle_possible(h, rg, n))
+				continue;
+		}
 		if (i == SMPH_NO_BIT)
 			i = claim_in(h, rg, n, align_pages);
 		if (i != SMPH_NO_BIT)
