@@ -556,12 +556,8 @@ int smpheap_free(struct smpheap *h, void *ptr)
 			return free_run(h, page);
 		return free_located(h, slot, ptr);
 	}
-	/* With the cache on anywhere, a free also looks at the caches' words
-	 * (smph_runtime_free()); poisoning writes the block: both out of
-	 * line. */
-#ifdef SMPHEAP_POISON
-	return free_located(h, slot, ptr);
-#endif
+	/* With the cache on anywhere, a free may go into the thread's word of
+	 * its class and also looks at the caches' words: free_located(). */
 	if (smph_cache_on(h))
 		return free_located(h, slot, ptr);
 	s = smph_slab_start(h, page, e, &e);
@@ -574,6 +570,16 @@ int smpheap_free(struct smpheap *h, void *ptr)
 	idx = smph_block_index(g, p - smph_page_addr(h, s));
 	if (smph_unlikely(idx == SMPH_NO_BIT))
 		return free_located(h, slot, ptr);
+#ifdef SMPHEAP_POISON
+	{
+		/* Poisoning checks the block is live first (runtime.h). */
+		int rc = smph_runtime_free(h, k, s, idx, p);
+
+		if (smph_unlikely(rc))
+			return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, rc);
+		return smph_count_free(h, SMPHEAP_ZONE_RUNTIME, t, g->block_size);
+	}
+#endif
 	b = smph_bit(idx);
 	old = smph_slab_release(smph_runtime_word(h, s), b);
 	if (smph_runtime_free_unusual(g, b, old))
