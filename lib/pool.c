@@ -51,14 +51,19 @@ static uint32_t claim_in_word(struct smpheap *h, const struct smph_region *rg, u
 			      uint32_t align_pages)
 {
 	uint32_t lo = rg->first, hi = rg->first + rg->pages;
-	/* Bits at multiples of align_pages (a power of two): all ones / (2^a - 1)
-	 * is 1 + 2^a + 2^2a + ..., e.g. 0x5555... for a = 2. */
+	/* Bits at multiples of align_pages (a power of two): 1 + 2^a + 2^2a + ...,
+	 * e.g. 0x5555... for a = 2, built by doubling (a word-wide division is a
+	 * library call of some 150 instructions on cores without a divider, and
+	 * every slab cut pays it). */
 	smph_word_t aligned = SMPH_WORD_ONES;
 
-	if (align_pages >= SMPH_WORD_BITS)
+	if (align_pages >= SMPH_WORD_BITS) {
 		aligned = 1;
-	else if (align_pages > 1)
-		aligned = SMPH_WORD_ONES / (smph_bit(align_pages) - 1);
+	} else if (align_pages > 1) {
+		aligned = 1;
+		for (uint32_t step = align_pages; step < SMPH_WORD_BITS; step <<= 1)
+			aligned |= aligned << step;
+	}
 	for (uint32_t w = lo >> SMPH_WORD_SHIFT; w <= (hi - 1) >> SMPH_WORD_SHIFT; w++) {
 		smph_aword_t *word = &h->pfree[w];
 		smph_word_t in = range_mask(w, lo, hi);
