@@ -251,12 +251,28 @@ static __attribute__((noinline)) void *alloc_claimed(struct smpheap *h, unsigned
 				h->geom[k].block_size, p);
 }
 
-/* The pure path's claim, inline: one CAS on the calling core's current
+/* Where threads have slots (the host), the word-claim cache's path is the
+ * one to keep short: it is inline in smpheap_alloc(), and the pure path's
+ * claim is a function of its own, reached by a tail call (a jump), so that
+ * its registers are not saved on the cache's path. Without slots (bare
+ * metal) the pure path is the only one: inline in the runtime path, which
+ * is a function of its own so that the system zone's path in the
+ * dispatcher saves nothing (a call in the call0 ABI of Xtensa is a call,
+ * never a jump). */
+#ifdef SMPHEAP_PLATFORM_NO_THREAD_SLOTS
+#define SMPH_PURE_PATH inline __attribute__((always_inline))
+#define SMPH_RUNTIME_PATH __attribute__((noinline))
+#else
+#define SMPH_PURE_PATH __attribute__((noinline))
+#define SMPH_RUNTIME_PATH inline __attribute__((always_inline))
+#endif
+
+/* The pure path's claim: one CAS on the calling core's current
  * slab of class k, counted in t. Every other outcome (an empty or dead
  * word, a lost race, a stale slab, its last block) is a tail call, so the
  * path keeps nothing across a call but the CAS itself. */
-static inline __attribute__((always_inline)) void *
-alloc_claim(struct smpheap *h, unsigned core, unsigned k, size_t size, struct smph_tally t)
+static SMPH_PURE_PATH void *alloc_claim(struct smpheap *h, unsigned core, unsigned k, size_t size,
+					struct smph_tally t)
 {
 	const struct smph_class_geom *g = &h->geom[k];
 	uint32_t s = smph_runtime_current(h, core, k);
@@ -282,7 +298,7 @@ alloc_claim(struct smpheap *h, unsigned core, unsigned k, size_t size, struct sm
  * threads without a slot, every core on bare metal, classes without the
  * cache). A held word that has run dry, a current slab that has, and a
  * thread new to the platform go on to alloc_slow(). */
-static __attribute__((noinline)) void *alloc_runtime(struct smpheap *h, size_t size)
+static SMPH_RUNTIME_PATH void *alloc_runtime(struct smpheap *h, size_t size)
 {
 	unsigned slot = smph_slot_ready(), core = smph_core_ready(), k;
 	const struct smph_class_geom *g;
@@ -300,10 +316,10 @@ static __attribute__((noinline)) void *alloc_runtime(struct smpheap *h, size_t s
 			smph_word_t bits = c->bits;
 			void *p;
 
-			/* NULL from take: a double free found, refill. */
-			if (smph_unlikely(bits == 0) ||
-			    smph_unlikely(!(p = smph_tcache_take(c, bits, g->block_size))))
+			/* A double free found: refill. */
+			if (smph_unlikely(bits == 0) || smph_tcache_doubled(c, bits))
 				return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+			p = smph_tcache_take_checked(c, bits, g->block_size);
 			tc->last = c;
 			t = (struct smph_tally){&tc->ctr[SMPHEAP_ZONE_RUNTIME], true};
 #ifdef SMPHEAP_POISON
