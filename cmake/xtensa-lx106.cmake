@@ -8,8 +8,9 @@ set(CMAKE_SYSTEM_PROCESSOR xtensa)
 
 set(CMAKE_C_COMPILER xtensa-lx106-elf-gcc)
 set(CMAKE_ASM_COMPILER xtensa-lx106-elf-gcc)
-set(CMAKE_AR xtensa-lx106-elf-ar CACHE FILEPATH "")
-set(CMAKE_RANLIB xtensa-lx106-elf-ranlib CACHE FILEPATH "")
+# gcc-ar: lib/ is built with -flto, so its archive indexes GCC's IR objects.
+set(CMAKE_AR xtensa-lx106-elf-gcc-ar CACHE FILEPATH "")
+set(CMAKE_RANLIB xtensa-lx106-elf-gcc-ranlib CACHE FILEPATH "")
 set(CMAKE_OBJDUMP xtensa-lx106-elf-objdump CACHE FILEPATH "")
 
 # picolibc's specs must be named by full path (gcc does not search for them).

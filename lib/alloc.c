@@ -64,9 +64,9 @@ unsigned smph_core_slow(const struct smpheap *h)
 /* The counters the caller updates (its slot's, else its core's). */
 static inline struct smph_tally caller_tally(struct smpheap *h, unsigned zone, unsigned slot)
 {
-	if (smph_likely(slot < h->tcache_slots))
+	if (smph_likely(slot < smph_slots(h)))
 		return (struct smph_tally){&h->tcache[slot].ctr[zone], true};
-	return (struct smph_tally){smph_ctr(h, zone, smph_core(h)), false};
+	return (struct smph_tally){smph_ctr(h, zone, smph_core(h)), smph_core_single(h)};
 }
 
 /* Before a runtime allocation fails, the caller gives back its own cached
@@ -74,7 +74,7 @@ static inline struct smph_tally caller_tally(struct smpheap *h, unsigned zone, u
 static void *runtime_last_try(struct smpheap *h, unsigned core, unsigned slot, size_t size,
 			      size_t align, size_t *bytes)
 {
-	if (slot >= h->tcache_slots ||
+	if (slot >= smph_slots(h) ||
 	    atomic_load_explicit(&h->tcache[slot].core, memory_order_relaxed) == SMPH_NO_CORE)
 		return NULL;
 	smph_tcache_flush(h, &h->tcache[slot]);
@@ -89,7 +89,7 @@ static void *buffer_last_try(struct smpheap *h, unsigned slot, uint32_t caps, si
 {
 	bool more = smph_runtime_reclaim(h);
 
-	if (slot < h->tcache_slots &&
+	if (slot < smph_slots(h) &&
 	    smph_load(&h->tcache[slot].core, smph_relaxed) != SMPH_NO_CORE) {
 		smph_tcache_flush(h, &h->tcache[slot]);
 		more = true;
@@ -155,19 +155,18 @@ static inline void *sys_alloc_fast(struct smpheap *h, unsigned core, size_t size
 	struct smph_sys *s = &h->sys[core];
 	size_t need = smph_align_up(size, SMPH_MIN_ALIGN);
 	/* Relaxed: as in smph_sys_alloc(). */
-	size_t cur = atomic_load_explicit(&s->state, memory_order_relaxed);
+	size_t cur = smph_load(&s->state, smph_relaxed);
 
-	while (smph_likely(cur + need <= s->size)) { /* false when DOWN is set */
-		if (atomic_compare_exchange_weak_explicit(
-			&s->state, &cur, cur + need, memory_order_relaxed, memory_order_relaxed))
+	while (smph_likely(cur + need <= s->size)) /* false when DOWN is set */
+		if (smph_likely(smph_sys_advance(s, &cur, cur + need, smph_core_single(h))))
 			return (void *)(s->base + cur);
-	}
 	return NULL;
 }
 
 /* Everything smpheap_alloc() does not finish inline: a new word for the
- * thread's cache, the pure lock-free claim, stealing, the system zone's CAS
- * retries and every unusual request. */
+ * thread's cache, a current slab that has run dry (refill), stealing, the
+ * system zone's CAS retries, a thread new to the platform and every unusual
+ * request. */
 static __attribute__((noinline)) void *alloc_slow(struct smpheap *h, enum smpheap_zone zone,
 						  uint32_t caps, size_t size)
 {
@@ -184,7 +183,7 @@ static __attribute__((noinline)) void *alloc_slow(struct smpheap *h, enum smphea
 		unsigned k = h->size_class[(size + 15) >> 4];
 
 		p = NULL;
-		if (slot < h->tcache_slots && h->geom[k].cache_max)
+		if (slot < smph_slots(h) && h->geom[k].cache_max)
 			p = smph_tcache_refill(h, &h->tcache[slot], core, k, &bytes);
 		if (!p)
 			p = smph_runtime_alloc(h, core, slot, size, SMPH_MIN_ALIGN, &bytes);
@@ -205,82 +204,139 @@ static __attribute__((noinline)) void *alloc_slow(struct smpheap *h, enum smphea
 	return NULL;
 }
 
-/* The system zone: one CAS on the core's bump offset. A thread whose core
- * or slot the platform has not settled yet goes through alloc_slow() once. */
-static __attribute__((noinline)) void *alloc_sys(struct smpheap *h, uint32_t caps, size_t size)
+/* The system zone inline: one CAS on the core's bump offset (a store with
+ * one context per core), one count. Anything else (a full heap, a down
+ * core, a lost race, caps, a thread whose core or slot the platform has not
+ * settled yet) goes through alloc_slow(). */
+static inline __attribute__((always_inline)) void *alloc_sys(struct smpheap *h, uint32_t caps,
+							     size_t size)
 {
 	unsigned core = smph_core_ready(), slot = smph_slot_ready();
+	struct smph_sys *s;
+	size_t cur, end;
 
-	if (smph_likely(heap_ok(h) && size - 1 < h->fast_max[SMPHEAP_ZONE_SYS] &&
-			!(caps & ~h->zone_caps[SMPHEAP_ZONE_SYS]) && core < h->cores &&
-			slot != SMPHEAP_SELF_UNSET)) {
-		void *p = sys_alloc_fast(h, core, size);
-
-		if (smph_likely(p != NULL))
-			return smph_count_alloc(h, SMPHEAP_ZONE_SYS,
-						smph_tally(h, SMPHEAP_ZONE_SYS, core, slot), 0, p);
-	}
-	return alloc_slow(h, SMPHEAP_ZONE_SYS, caps, size);
+	if (smph_unlikely(!heap_ok(h) || size - 1 >= h->fast_max[SMPHEAP_ZONE_SYS] || caps ||
+			  core >= h->fast_cores || slot == SMPHEAP_SELF_UNSET))
+		return alloc_slow(h, SMPHEAP_ZONE_SYS, caps, size);
+	s = &h->sys[core];
+	/* Relaxed: as in smph_sys_alloc(). */
+	cur = smph_load(&s->state, smph_relaxed);
+	end = cur + smph_align_up(size, SMPH_MIN_ALIGN);
+	/* size <= fast_max, so no wrap; false when DOWN is set */
+	if (smph_unlikely(end > s->size ||
+			  !smph_sys_advance(s, &cur, end, SMPH_CORE_SINGLE_WRITER)))
+		return alloc_slow(h, SMPHEAP_ZONE_SYS, caps, size);
+	return smph_count_alloc(h, SMPHEAP_ZONE_SYS,
+				smph_fast_tally(h, SMPHEAP_ZONE_SYS, core, slot), 0,
+				(void *)(s->base + cur));
 }
 
-/* The pure lock-free path, for threads without a slot (every core on bare
- * metal) and classes without the cache: one claim (a CAS) in the calling
- * core's current slab. A thread whose cache needs a new word, a slab that
- * has run dry, and a thread new to the platform go on to alloc_slow(). */
-static __attribute__((noinline)) void *alloc_runtime_claim(struct smpheap *h, size_t size)
+/* A claim in the current slab that was not the usual one (the slab is
+ * another class's now, or the claim took its last free block): the block
+ * given back or the hint fixed (runtime.c), then counted, or the slow path
+ * if the block was not ours to keep. */
+static __attribute__((noinline)) void *alloc_claimed(struct smpheap *h, unsigned k, uint32_t s,
+						     uint32_t idx, smph_word_t left, size_t size)
 {
-	unsigned core = smph_core_ready(), slot = smph_slot_ready();
-	unsigned k = h->size_class[(size + 15) >> 4];
+	void *p = smph_runtime_claimed(h, k, s, idx, left);
+	unsigned core = smph_core(h);
+
+	if (!p)
+		return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+#ifdef SMPHEAP_POISON
+	check_poison(h, SMPHEAP_ZONE_RUNTIME, core, p, h->geom[k].block_size);
+#endif
+	return smph_count_alloc(h, SMPHEAP_ZONE_RUNTIME,
+				smph_tally(h, SMPHEAP_ZONE_RUNTIME, core, smph_slot()),
+				h->geom[k].block_size, p);
+}
+
+/* Where threads have slots (the host), the word-claim cache's path is the
+ * one to keep short: it is inline in smpheap_alloc(), and the pure path's
+ * claim is a function of its own, reached by a tail call (a jump), so that
+ * its registers are not saved on the cache's path. Without slots (bare
+ * metal) the pure path is the only one: inline in the runtime path, which
+ * is a function of its own so that the system zone's path in the
+ * dispatcher saves nothing (a call in the call0 ABI of Xtensa is a call,
+ * never a jump). */
+#ifdef SMPHEAP_PLATFORM_NO_THREAD_SLOTS
+#define SMPH_PURE_PATH inline __attribute__((always_inline))
+#define SMPH_RUNTIME_PATH __attribute__((noinline))
+#else
+#define SMPH_PURE_PATH __attribute__((noinline))
+#define SMPH_RUNTIME_PATH inline __attribute__((always_inline))
+#endif
+
+/* The pure path's claim: one CAS on the calling core's current
+ * slab of class k, counted in t. Every other outcome (an empty or dead
+ * word, a lost race, a stale slab, its last block) is a tail call, so the
+ * path keeps nothing across a call but the CAS itself. */
+static SMPH_PURE_PATH void *alloc_claim(struct smpheap *h, unsigned core, unsigned k, size_t size,
+					struct smph_tally t)
+{
 	const struct smph_class_geom *g = &h->geom[k];
+	uint32_t s = smph_runtime_current(h, core, k);
+	smph_word_t left;
+	uint32_t idx = smph_slab_claim_once(smph_runtime_word(h, s), g->live, &left);
 	void *p;
 
-	if (smph_unlikely(core >= h->cores || slot == SMPHEAP_SELF_UNSET ||
-			  (slot < h->tcache_slots && g->cache_max)))
+	if (smph_unlikely(idx == SMPH_NO_BIT))
 		return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
-	p = smph_runtime_claim_current(h, core, k);
-	if (smph_likely(p != NULL)) {
+	if (!smph_runtime_claim_usual(h, g, s, left))
+		return alloc_claimed(h, k, s, idx, left, size);
+	p = smph_runtime_block(h, g, s, idx);
 #ifdef SMPHEAP_POISON
-		check_poison(h, SMPHEAP_ZONE_RUNTIME, core, p, g->block_size);
+	check_poison(h, SMPHEAP_ZONE_RUNTIME, core, p, g->block_size);
 #endif
-		return smph_count_alloc(h, SMPHEAP_ZONE_RUNTIME,
-					smph_tally(h, SMPHEAP_ZONE_RUNTIME, core, slot),
-					g->block_size, p);
-	}
-	return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+	return smph_count_alloc(h, SMPHEAP_ZONE_RUNTIME, t, g->block_size, p);
 }
 
-/* The fast path: a runtime block from the calling thread's held word, with
- * no atomic read-modify-write at all. Everything else is one tail call away
- * (a thread that has no slot yet gets one in alloc_slow()). Only `h` and
- * `size` stay live for the fallback, so the path needs no saved registers. */
-static inline __attribute__((always_inline)) void *alloc_runtime(struct smpheap *h, size_t size)
+/* The runtime zone inline, with one test for everything unusual and one
+ * tail call to alloc_slow() for it: a block from the calling thread's held
+ * word with no atomic read-modify-write (the word-claim cache), else one
+ * claim (a CAS) in the calling core's current slab (the pure lock-free path:
+ * threads without a slot, every core on bare metal, classes without the
+ * cache). A held word that has run dry, a current slab that has, and a
+ * thread new to the platform go on to alloc_slow(). */
+static SMPH_RUNTIME_PATH void *alloc_runtime(struct smpheap *h, size_t size)
 {
-	unsigned slot = smph_slot_ready();
+	unsigned slot = smph_slot_ready(), core = smph_core_ready(), k;
+	const struct smph_class_geom *g;
+	struct smph_tally t;
 
 	if (smph_unlikely(!heap_ok(h) || size - 1 >= h->max_block))
 		return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
-	if (smph_likely(slot < h->tcache_slots)) {
-		struct smph_tcache *t = &h->tcache[slot];
-		unsigned k = h->size_class[(size + 15) >> 4];
-		struct smph_tcache_class *c = &t->cls[k];
-		smph_word_t bits = c->bits;
+	k = h->size_class[(size + 15) >> 4];
+	g = &h->geom[k];
+	if (smph_likely(slot < smph_slots(h))) {
+		struct smph_tcache *tc = &h->tcache[slot];
 
-		if (smph_likely(bits != 0)) {
-			uint32_t block = h->geom[k].block_size;
-			void *p = smph_tcache_take(c, bits, block);
+		if (smph_likely(g->cache_max != 0)) {
+			struct smph_tcache_class *c = &tc->cls[k];
+			smph_word_t bits = c->bits;
+			void *p;
 
-			if (smph_unlikely(!p)) /* a double free found: refill */
-				return alloc_runtime_claim(h, size);
-			t->last = c;
+			/* A double free found: refill. */
+			if (smph_unlikely(bits == 0) || smph_tcache_doubled(c, bits))
+				return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+			p = smph_tcache_take_checked(c, bits, g->block_size);
+			tc->last = c;
+			t = (struct smph_tally){&tc->ctr[SMPHEAP_ZONE_RUNTIME], true};
 #ifdef SMPHEAP_POISON
-			check_poison(h, SMPHEAP_ZONE_RUNTIME, smph_core(h), p, block);
+			check_poison(h, SMPHEAP_ZONE_RUNTIME, smph_core(h), p, g->block_size);
 #endif
-			return smph_count_alloc(
-			    h, SMPHEAP_ZONE_RUNTIME,
-			    (struct smph_tally){&t->ctr[SMPHEAP_ZONE_RUNTIME], true}, block, p);
+			return smph_count_alloc(h, SMPHEAP_ZONE_RUNTIME, t, g->block_size, p);
 		}
+		if (smph_unlikely(core >= h->fast_cores))
+			return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+		t = (struct smph_tally){&tc->ctr[SMPHEAP_ZONE_RUNTIME], true};
+	} else {
+		if (smph_unlikely(core >= h->fast_cores || slot == SMPHEAP_SELF_UNSET))
+			return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
+		t = (struct smph_tally){smph_ctr(h, SMPHEAP_ZONE_RUNTIME, core),
+					SMPH_CORE_SINGLE_WRITER};
 	}
-	return alloc_runtime_claim(h, size);
+	return alloc_claim(h, core, k, size, t);
 }
 
 /* The buffer zone: a run of pages, found and claimed in buffer.c. */
@@ -295,17 +351,12 @@ static __attribute__((noinline)) void *alloc_buffer(struct smpheap *h, uint32_t 
 			slot != SMPHEAP_SELF_UNSET)) {
 		p = smph_buffer_alloc(h, caps, size, 1, &bytes);
 		if (smph_likely(p != NULL)) {
-			struct smph_tally t =
-			    slot < h->tcache_slots
-				? (struct smph_tally){&h->tcache[slot].ctr[SMPHEAP_ZONE_BUFFER],
-						      true}
-				: (struct smph_tally){
-				      smph_ctr(h, SMPHEAP_ZONE_BUFFER, smph_core(h)), false};
-
 #ifdef SMPHEAP_POISON
 			check_poison(h, SMPHEAP_ZONE_BUFFER, smph_core(h), p, bytes);
 #endif
-			return smph_count_alloc(h, SMPHEAP_ZONE_BUFFER, t, bytes, p);
+			return smph_count_alloc(h, SMPHEAP_ZONE_BUFFER,
+						caller_tally(h, SMPHEAP_ZONE_BUFFER, slot), bytes,
+						p);
 		}
 	}
 	/* Exhaustion, bad arguments, a thread new to the platform: the
@@ -313,14 +364,19 @@ static __attribute__((noinline)) void *alloc_buffer(struct smpheap *h, uint32_t 
 	return smpheap_alloc_aligned(h, SMPHEAP_ZONE_BUFFER, caps, size, 1);
 }
 
+/* A dispatcher: the runtime zone's path out of line (a tail call), so that
+ * the registers it needs are not saved on the system zone's path, which is
+ * inline and calls nothing but its fallback. */
 void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size)
 {
-	if (smph_likely(zone == SMPHEAP_ZONE_RUNTIME && caps == 0))
-		return alloc_runtime(h, size);
-	if (zone == SMPHEAP_ZONE_SYS)
+	if (smph_likely(zone == SMPHEAP_ZONE_RUNTIME)) {
+		if (smph_likely(caps == 0))
+			return alloc_runtime(h, size);
+	} else if (zone == SMPHEAP_ZONE_SYS) {
 		return alloc_sys(h, caps, size);
-	if (zone == SMPHEAP_ZONE_BUFFER)
+	} else if (zone == SMPHEAP_ZONE_BUFFER) {
 		return alloc_buffer(h, caps, size);
+	}
 	return alloc_slow(h, zone, caps, size);
 }
 
@@ -429,7 +485,7 @@ static __attribute__((noinline)) int free_located(struct smpheap *h, unsigned sl
 			k = SMPH_PT_CLASS(e);
 			g = &h->geom[k];
 			idx = smph_block_index(g, p - smph_page_addr(h, s));
-			if (slot < h->tcache_slots && smph_likely(idx != SMPH_NO_BIT) &&
+			if (slot < smph_slots(h) && smph_likely(idx != SMPH_NO_BIT) &&
 			    smph_tcache_push(&h->tcache[slot].cls[k], p)) {
 				struct smph_tcache *t = &h->tcache[slot];
 
@@ -450,28 +506,101 @@ static __attribute__((noinline)) int free_located(struct smpheap *h, unsigned sl
 	return free_rejected(h, ptr);
 }
 
-/* The fast path: a runtime block of the word the calling thread used last
- * goes back into that word with plain stores. */
+/* A free whose OR was not the usual one (runtime.h): a double free, a
+ * slab that was empty or is all free now; answered and counted here. */
+static __attribute__((noinline)) int free_freed(struct smpheap *h, unsigned k, uint32_t s,
+						smph_word_t b, smph_word_t old)
+{
+	int rc = smph_runtime_freed(h, k, s, b, old);
+
+	if (smph_unlikely(rc))
+		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, rc);
+	return smph_count_free(h, SMPHEAP_ZONE_RUNTIME,
+			       caller_tally(h, SMPHEAP_ZONE_RUNTIME, smph_slot()),
+			       h->geom[k].block_size);
+}
+
+/* The fast path, one test per step and every other case one call away:
+ * a runtime block of the word the calling thread used last goes back into
+ * that word with plain stores; any other block of a slab's first page
+ * range is classified by the page table in a few loads (its page's entry,
+ * the slab start's, the block index by multiplication) and goes back to
+ * its slab's word with one OR (smph_runtime_free(), which also answers a
+ * double free). The rest goes to free_located(). */
 int smpheap_free(struct smpheap *h, void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr;
 	unsigned slot = smph_slot_ready();
+	const struct smph_class_geom *g;
+	struct smph_tally t;
+	uint32_t page, e, s, idx;
+	smph_word_t b, old;
+	unsigned k;
 
-	if (smph_likely(heap_ok(h))) {
-		if (smph_likely(slot < h->tcache_slots)) {
-			struct smph_tcache *t = &h->tcache[slot];
+	if (smph_unlikely(!heap_ok(h)))
+		return free_rejected(h, ptr);
+	if (smph_likely(slot < smph_slots(h))) {
+		struct smph_tcache *tc = &h->tcache[slot];
 
-			/* Most frees are of a block of the word this thread
-			 * used last. */
-			if (smph_likely(smph_tcache_push(t->last, p)))
-				return smph_count_free(
-				    h, SMPHEAP_ZONE_RUNTIME,
-				    (struct smph_tally){&t->ctr[SMPHEAP_ZONE_RUNTIME], true},
-				    t->last->geom->block_size);
-		}
+		/* Most frees are of a block of the word this thread used
+		 * last. */
+		if (smph_likely(smph_tcache_push(tc->last, p)))
+			return smph_count_free(
+			    h, SMPHEAP_ZONE_RUNTIME,
+			    (struct smph_tally){&tc->ctr[SMPHEAP_ZONE_RUNTIME], true},
+			    tc->last->geom->block_size);
+		t = (struct smph_tally){&tc->ctr[SMPHEAP_ZONE_RUNTIME], true};
+	} else {
+		unsigned core = smph_core_ready();
+
+		if (smph_unlikely(core >= h->fast_cores))
+			return free_located(h, slot, ptr);
+		t = (struct smph_tally){smph_ctr(h, SMPHEAP_ZONE_RUNTIME, core),
+					SMPH_CORE_SINGLE_WRITER};
+	}
+	page = smph_pool_page(h, p);
+	if (smph_unlikely(page == SMPH_NO_BIT))
+		return free_rejected(h, ptr);
+	/* Relaxed: see smph_slab_start(). */
+	e = smph_load(&h->pt[page], smph_relaxed);
+	if (smph_unlikely(SMPH_PT_KIND(e) < SMPH_PT_SLAB)) {
+		/* A buffer run's start goes straight to the buffer zone (which
+		 * reads the entry again, with acquire); the rest is classified
+		 * in free_located(). */
+		if (SMPH_PT_KIND(e) == SMPH_PT_RUN &&
+		    !((p - h->pool_base) & (((uintptr_t)1 << h->page_shift) - 1)))
+			return free_run(h, page);
 		return free_located(h, slot, ptr);
 	}
-	return free_rejected(h, ptr);
+	/* With the cache on anywhere, a free may go into the thread's word of
+	 * its class and also looks at the caches' words: free_located(). */
+	if (smph_cache_on(h))
+		return free_located(h, slot, ptr);
+	s = smph_slab_start(h, page, e, &e);
+	k = SMPH_PT_CLASS(e);
+	g = &h->geom[k];
+	/* A retired slab's start reads NONE (kind 0): its class is not
+	 * trusted, free_located() answers. */
+	if (smph_unlikely(SMPH_PT_KIND(e) != SMPH_PT_SLAB))
+		return free_located(h, slot, ptr);
+	idx = smph_block_index(g, p - smph_page_addr(h, s));
+	if (smph_unlikely(idx == SMPH_NO_BIT))
+		return free_located(h, slot, ptr);
+#ifdef SMPHEAP_POISON
+	{
+		/* Poisoning checks the block is live first (runtime.h). */
+		int rc = smph_runtime_free(h, k, s, idx, p);
+
+		if (smph_unlikely(rc))
+			return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, rc);
+		return smph_count_free(h, SMPHEAP_ZONE_RUNTIME, t, g->block_size);
+	}
+#endif
+	b = smph_bit(idx);
+	old = smph_slab_release(smph_runtime_word(h, s), b);
+	if (smph_runtime_free_unusual(g, b, old))
+		return free_freed(h, k, s, b, old);
+	return smph_count_free(h, SMPHEAP_ZONE_RUNTIME, t, g->block_size);
 }
 
 /* Moves a live block to a new one of `size` bytes from `zone`/`caps`. */

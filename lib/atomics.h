@@ -41,6 +41,57 @@ typedef memory_order smph_order;
 #define smph_fetch_sub(p, v, mo) atomic_fetch_sub_explicit(p, v, mo)
 #define smph_exchange(p, v, mo) atomic_exchange_explicit(p, v, mo)
 
+/* A platform may give its 4-byte read-modify-writes as functions of its
+ * own (SMPHEAP_PLATFORM_RMW32, smpheap/platform.h): for 4-byte objects the
+ * operations above become calls of those, which a link-time-optimised
+ * build inlines (the Xtensa build: GCC only calls its __atomic_* functions
+ * there, and a call in the call0 ABI costs the spill of every value live
+ * across it). Other sizes keep the C11 operations. Same orders. */
+#ifdef SMPHEAP_PLATFORM_RMW32
+#include <stdbool.h>
+
+#include "smpheap/platform.h"
+
+static inline bool smph_rmw32_cas(void *p, void *expected, unsigned desired, int smo, int fmo)
+{
+	unsigned e = *(unsigned *)expected, seen = smph_platform_cas32(p, e, desired, smo, fmo);
+
+	if (seen == e)
+		return true;
+	*(unsigned *)expected = seen;
+	return false;
+}
+#define SMPH_RMW32(p, call32, c11) __builtin_choose_expr(sizeof(*(p)) == 4, call32, c11)
+#undef smph_cas_weak
+#undef smph_cas_strong
+#undef smph_fetch_or
+#undef smph_fetch_and
+#undef smph_fetch_add
+#undef smph_fetch_sub
+#undef smph_exchange
+/* A weak CAS may fail spuriously; the platform's never does. */
+#define smph_cas_weak(p, expected, desired, mo_ok, mo_fail)                                        \
+	SMPH_RMW32(                                                                                \
+	    p,                                                                                     \
+	    smph_rmw32_cas((void *)(p), (void *)(expected), (unsigned)(desired), mo_ok, mo_fail),  \
+	    atomic_compare_exchange_weak_explicit(p, expected, desired, mo_ok, mo_fail))
+#define smph_cas_strong(p, expected, desired, mo_ok, mo_fail)                                      \
+	SMPH_RMW32(                                                                                \
+	    p,                                                                                     \
+	    smph_rmw32_cas((void *)(p), (void *)(expected), (unsigned)(desired), mo_ok, mo_fail),  \
+	    atomic_compare_exchange_strong_explicit(p, expected, desired, mo_ok, mo_fail))
+#define SMPH_RMW32_OP(name, p, v, mo)                                                              \
+	SMPH_RMW32(p, smph_platform_##name##32((void *)(p), (unsigned)(v), mo),                    \
+		   atomic_##name##_explicit(p, v, mo))
+#define smph_fetch_or(p, v, mo) SMPH_RMW32_OP(fetch_or, p, v, mo)
+#define smph_fetch_and(p, v, mo) SMPH_RMW32_OP(fetch_and, p, v, mo)
+#define smph_fetch_add(p, v, mo) SMPH_RMW32_OP(fetch_add, p, v, mo)
+#define smph_fetch_sub(p, v, mo)                                                                   \
+	SMPH_RMW32(p, smph_platform_fetch_add32((void *)(p), 0u - (unsigned)(v), mo),              \
+		   atomic_fetch_sub_explicit(p, v, mo))
+#define smph_exchange(p, v, mo) SMPH_RMW32_OP(exchange, p, v, mo)
+#endif
+
 /* An order that a model test weakens to show that it can fail: `mo` here,
  * `weaker` in the model build named after `site` (see below). */
 #define SMPH_ORDER(site, mo, weaker) (mo)

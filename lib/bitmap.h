@@ -52,11 +52,13 @@
 typedef uint64_t smph_word_t;
 #define SMPH_WORD_SHIFT 6
 #define smph_ctz(w) ((unsigned)__builtin_ctzll(w))
+#define smph_clz(w) ((unsigned)__builtin_clzll(w))
 #define smph_popcount(w) ((unsigned)__builtin_popcountll(w))
 #elif SMPHEAP_WORD_BITS == 32
 typedef uint32_t smph_word_t;
 #define SMPH_WORD_SHIFT 5
 #define smph_ctz(w) ((unsigned)__builtin_ctz(w))
+#define smph_clz(w) ((unsigned)__builtin_clz(w))
 #define smph_popcount(w) ((unsigned)__builtin_popcount(w))
 #else
 #error "SMPHEAP_WORD_BITS must be 32 or 64"
@@ -303,24 +305,31 @@ uint32_t smph_hint_next(const struct smph_bitmap2 *bm, uint32_t from);
  * word's free blocks after the claim. One try inline; the loop (a CAS lost
  * to another claim or free) out of line. */
 uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t live, smph_word_t *left);
-static inline uint32_t smph_slab_claim_fast(smph_aword_t *word, smph_word_t live, smph_word_t *left)
+
+/* One try of it, with no call: SMPH_NO_BIT also when the CAS lost a race
+ * (the caller then goes to smph_slab_claim()'s loop, out of line). */
+static inline uint32_t smph_slab_claim_once(smph_aword_t *word, smph_word_t live, smph_word_t *left)
 {
 	/* Relaxed: the CAS decides. */
-	smph_word_t w = smph_load(word, smph_relaxed), m = w & (live - 1);
+	smph_word_t w = smph_load(word, smph_relaxed), m = w & (live - 1), low;
 
-	if (__builtin_expect((w & live) && m, 1)) {
-		smph_word_t low = m & (~m + 1);
+	if (__builtin_expect(!(w & live) || !m, 0))
+		return SMPH_NO_BIT;
+	low = m & (~m + 1);
+	/* Acquire on success: the block's last owner released it with a
+	 * release OR, and the slab's cutter published its page table entry
+	 * with a release store; both are behind us. */
+	if (__builtin_expect(!smph_cas_weak(word, &w, w & ~low, smph_acquire, smph_relaxed), 0))
+		return SMPH_NO_BIT;
+	*left = m & ~low;
+	return smph_ctz(low);
+}
 
-		/* Acquire on success: the block's last owner released it with
-		 * a release OR, and the slab's cutter published its page table
-		 * entry with a release store; both are behind us. */
-		if (__builtin_expect(smph_cas_weak(word, &w, w & ~low, smph_acquire, smph_relaxed),
-				     1)) {
-			*left = m & ~low;
-			return smph_ctz(low);
-		}
-	}
-	return smph_slab_claim(word, live, left);
+static inline uint32_t smph_slab_claim_fast(smph_aword_t *word, smph_word_t live, smph_word_t *left)
+{
+	uint32_t idx = smph_slab_claim_once(word, live, left);
+
+	return __builtin_expect(idx != SMPH_NO_BIT, 1) ? idx : smph_slab_claim(word, live, left);
 }
 
 /* Takes up to `max` free blocks of a live word with one CAS (acquire, as

@@ -17,7 +17,6 @@
 struct plan {
 	size_t off_sys;			   /* struct smph_sys[cores] */
 	size_t off_core;		   /* struct smph_core[cores] */
-	size_t off_counters;		   /* struct smph_counters[3 * cores] */
 	size_t off_tcache;		   /* struct smph_tcache[thread_slots] */
 	bool cache_on;			   /* some class has cache_max > 0 (and there are slots) */
 	size_t off_pt;			   /* uint32_t[pool_pages] */
@@ -249,8 +248,6 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 	off += sizeof(struct smph_core) * l->cores;
 	p->off_tcache = off = smph_align_up(off, _Alignof(struct smph_tcache));
 	off += sizeof(struct smph_tcache) * l->thread_slots;
-	p->off_counters = off = smph_align_up(off, SMPH_CACHE_LINE);
-	off += sizeof(struct smph_counters) * SMPHEAP_ZONE_COUNT * l->cores;
 	p->off_pt = off = smph_align_up(off, SMPH_CACHE_LINE);
 	off += sizeof(uint32_t) * p->pool_pages;
 	p->off_pfree = off = smph_align_up(off, SMPH_CACHE_LINE);
@@ -360,6 +357,15 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	/* The metadata must start zeroed; the zones need not be touched. */
 	__builtin_memset(mem, 0, p.zones_off);
 	h->cores = l->cores;
+	/* One context per core (internal.h) holds for this heap only if no
+	 * two of the platform's cores act as one of the layout's; else every
+	 * context takes the paths that count with read-modify-writes. */
+	h->fast_cores = l->cores;
+#ifdef SMPHEAP_PLATFORM_ONE_CONTEXT_PER_CORE
+	h->one_context = smph_platform_core_count() <= l->cores;
+	if (!h->one_context)
+		h->fast_cores = 0;
+#endif
 	h->layout = l;
 	h->base = base;
 	h->zones_base = base + p.zones_off;
@@ -373,7 +379,6 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	h->bank_off = (SMPH_ATOMIC(unsigned char) *)(base + p.off_bank_off);
 	h->sys = (struct smph_sys *)(base + p.off_sys);
 	h->core = (struct smph_core *)(base + p.off_core);
-	h->counters = (struct smph_counters *)(base + p.off_counters);
 	h->tcache = (struct smph_tcache *)(base + p.off_tcache);
 	h->cache_on = p.cache_on;
 	h->pool_base = h->zones_base + p.region_off[0];

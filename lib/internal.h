@@ -142,12 +142,15 @@ struct smph_class_geom {
 
 #define SMPH_CUR_PINNED 0x80000000u
 
-/* One core's state: online, and its current slab per class. */
+/* One core's state: online, its current slab per class, and its counters
+ * per zone (next to `cur`, so that a fast path finds both from one
+ * address). */
 struct smph_core {
 	alignas(SMPH_CACHE_LINE) SMPH_ATOMIC(unsigned) online; /* 1 while it is up */
 	/* slab start page (| SMPH_CUR_PINNED if this core pinned it), or
 	 * h->granules << h->gshift (an always-empty word) */
 	SMPH_ATOMIC(uint32_t) cur[SMPHEAP_MAX_CLASSES];
+	struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* the threads acting as this core's */
 };
 
 /* The word-claim cache of one class in one thread slot. The slot's thread
@@ -197,8 +200,13 @@ struct smph_region {
 };
 
 struct smpheap {
-	uint32_t magic;			       /* SMPH_MAGIC while the heap is usable */
-	unsigned cores;			       /* layout->cores */
+	uint32_t magic; /* SMPH_MAGIC while the heap is usable */
+	unsigned cores; /* layout->cores */
+	/* Cores whose contexts take the inline fast paths: `cores`, or 0 on a
+	 * platform declaring one context per core when it has more cores than
+	 * the layout (two contexts would then act as one core). */
+	unsigned fast_cores;
+	bool one_context; /* each core's counters and bump offset have one writer */
 	const struct smpheap_layout *layout;   /* as given to init; not owned */
 	uintptr_t base;			       /* mem given to init */
 	uintptr_t zones_base;		       /* first bank holding zone memory */
@@ -236,7 +244,6 @@ struct smpheap {
 	struct smph_class_geom geom[SMPHEAP_MAX_CLASSES];	/* runtime classes */
 	unsigned region_count;					/* regions */
 	struct smph_region regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* regions */
-	struct smph_counters *counters;				/* [ZONE_COUNT * cores] */
 	SMPH_ATOMIC(size_t) peak[SMPHEAP_ZONE_COUNT];		/* sampled high-water marks */
 	SMPH_ATOMIC(size_t) banks_off;				/* banks powered off now */
 	SMPH_ATOMIC(size_t) bank_release_count;			/* banks powered off since init */
@@ -246,7 +253,28 @@ struct smpheap {
 
 static inline struct smph_counters *smph_ctr(const struct smpheap *h, unsigned zone, unsigned core)
 {
-	return &h->counters[zone * h->cores + core];
+	return &h->core[core].ctr[zone];
+}
+
+/* A platform may hand lib/ its core id inline: SMPHEAP_PLATFORM_CORE_ID_INLINE
+ * names a header defining smph_platform_core_id_inline(), the value of
+ * smph_platform_core_id() with no call (the Xtensa platform's reads PRID). */
+#ifdef SMPHEAP_PLATFORM_CORE_ID_INLINE
+#include SMPHEAP_PLATFORM_CORE_ID_INLINE
+#endif
+
+/* The calling core as the platform's thread-local holds it, with no call:
+ * may be SMPHEAP_SELF_UNSET or beyond the layout's cores, which a fast path
+ * leaves to a slow path that calls smph_core(). */
+static inline unsigned smph_core_ready(void)
+{
+#if defined(SMPHEAP_PLATFORM_SELF_TLS)
+	return smph_platform_self.core;
+#elif defined(SMPHEAP_PLATFORM_CORE_ID_INLINE)
+	return smph_platform_core_id_inline();
+#else
+	return smph_platform_core_id();
+#endif
 }
 
 /* The calling core, reduced to the layout's core count; out of line when
@@ -254,25 +282,9 @@ static inline struct smph_counters *smph_ctr(const struct smpheap *h, unsigned z
 unsigned smph_core_slow(const struct smpheap *h);
 static inline unsigned smph_core(const struct smpheap *h)
 {
-#ifdef SMPHEAP_PLATFORM_SELF_TLS
-	unsigned c = smph_platform_self.core;
-#else
-	unsigned c = smph_platform_core_id();
-#endif
+	unsigned c = smph_core_ready();
 
 	return smph_likely(c < h->cores) ? c : smph_core_slow(h);
-}
-
-/* The calling core as the platform's thread-local holds it, with no call:
- * may be SMPHEAP_SELF_UNSET or beyond the layout's cores, which a fast path
- * leaves to a slow path that calls smph_core(). */
-static inline unsigned smph_core_ready(void)
-{
-#ifdef SMPHEAP_PLATFORM_SELF_TLS
-	return smph_platform_self.core;
-#else
-	return smph_platform_core_id();
-#endif
 }
 
 /* The calling thread's slot as the platform's thread-local holds it, with
@@ -287,6 +299,30 @@ static inline unsigned smph_slot_ready(void)
 	return SMPHEAP_NO_THREAD_SLOT;
 #else
 	return smph_platform_thread_slot();
+#endif
+}
+
+/* Thread slots of heap h: 0 whatever the heap says on a platform that
+ * gives none (a constant, so that the fast paths drop their slot tests). */
+static inline unsigned smph_slots(const struct smpheap *h)
+{
+#if defined(SMPHEAP_PLATFORM_NO_THREAD_SLOTS)
+	(void)h;
+	return 0;
+#else
+	return h->tcache_slots;
+#endif
+}
+
+/* Whether some class of heap h has the word-claim cache on: never on a
+ * platform that gives no thread slots (a constant there). */
+static inline bool smph_cache_on(const struct smpheap *h)
+{
+#if defined(SMPHEAP_PLATFORM_NO_THREAD_SLOTS)
+	(void)h;
+	return false;
+#else
+	return h->cache_on;
 #endif
 }
 
@@ -323,12 +359,44 @@ struct smph_tally {
 	bool single;		 /* k has one writer: no RMW needed */
 };
 
+/* A platform may declare one allocating context per core
+ * (SMPHEAP_PLATFORM_ONE_CONTEXT_PER_CORE, the Xtensa build: no allocation or
+ * free from an interrupt handler or from a thread preempting another on the
+ * same core, and a thread acts only as the core it runs on). Then each
+ * core's counters have one writer, its own context, and are counted with
+ * relaxed loads and stores, like a thread slot's; and a system heap's bump
+ * offset has one writer too (system.c). */
+#ifdef SMPHEAP_PLATFORM_ONE_CONTEXT_PER_CORE
+#define SMPH_CORE_SINGLE_WRITER true
+#else
+#define SMPH_CORE_SINGLE_WRITER false
+#endif
+
+/* Whether heap h's per-core counters and bump offsets have one writer
+ * each: the platform's declaration, if it holds for h's layout (init.c).
+ * The fast paths run only where it holds (fast_cores) and use the
+ * constant; the slow paths ask the heap. */
+static inline bool smph_core_single(const struct smpheap *h)
+{
+	return SMPH_CORE_SINGLE_WRITER && h->one_context;
+}
+
 static inline struct smph_tally smph_tally(const struct smpheap *h, unsigned zone, unsigned core,
 					   unsigned slot)
 {
-	if (smph_likely(slot < h->tcache_slots))
+	if (smph_likely(slot < smph_slots(h)))
 		return (struct smph_tally){&h->tcache[slot].ctr[zone], true};
-	return (struct smph_tally){smph_ctr(h, zone, core), false};
+	return (struct smph_tally){smph_ctr(h, zone, core), smph_core_single(h)};
+}
+
+/* As smph_tally(), on a fast path: core < h->fast_cores, where the
+ * platform's declaration holds, so the constant answers. */
+static inline struct smph_tally smph_fast_tally(const struct smpheap *h, unsigned zone,
+						unsigned core, unsigned slot)
+{
+	if (smph_likely(slot < smph_slots(h)))
+		return (struct smph_tally){&h->tcache[slot].ctr[zone], true};
+	return (struct smph_tally){smph_ctr(h, zone, core), SMPH_CORE_SINGLE_WRITER};
 }
 
 /* Adds v to a counter and returns the new value. */
@@ -383,6 +451,26 @@ int smph_count_bad_free(struct smpheap *h, unsigned zone, int err);
  * found later (tcache.h): counts them as bad and gives their bytes back to
  * `used`. */
 void smph_count_late_double_frees(struct smpheap *h, unsigned n, size_t block_size);
+
+/* Moves system heap s's offset from *cur to end: true if it did, else
+ * false with *cur the offset seen. `single`: the offset has one writer
+ * (smph_core_single()). */
+static inline bool smph_sys_advance(struct smph_sys *s, size_t *cur, size_t end, bool single)
+{
+	if (single) {
+		/* A relaxed store, no CAS: the offset's one writer is its
+		 * core's one context, and core_down's reset runs only while
+		 * that core is parked (its contract: no allocation as the core
+		 * meanwhile), which orders this store before the reset's
+		 * exchange. */
+		smph_store(&s->state, end, smph_relaxed);
+		return true;
+	}
+	/* Relaxed on both sides: system memory is fresh (never handed out
+	 * before in this up-period), so there is no previous owner whose
+	 * writes we must see; the CAS only decides who gets which bytes. */
+	return smph_cas_weak(&s->state, cur, end, smph_relaxed, smph_relaxed);
+}
 
 /* Zones. Each returns NULL (or an error) without counting; alloc.c counts. */
 void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align);

@@ -40,14 +40,19 @@ static uint32_t claim_in_word(struct smpheap *h, const struct smph_region *rg, u
 {
 	uint32_t lo = rg->first >> SMPH_WORD_SHIFT,
 		 hi = (rg->first + rg->pages - 1) >> SMPH_WORD_SHIFT;
-	/* Bits at multiples of align_pages (a power of two): all ones / (2^a - 1)
-	 * is 1 + 2^a + 2^2a + ..., e.g. 0x5555... for a = 2. */
+	/* Bits at multiples of align_pages (a power of two): 1 + 2^a + 2^2a + ...,
+	 * e.g. 0x5555... for a = 2, built by doubling (a word-wide division is a
+	 * library call of some 150 instructions on cores without a divider, and
+	 * every slab cut pays it). */
 	smph_word_t aligned = SMPH_WORD_ONES;
 
-	if (align_pages >= SMPH_WORD_BITS)
+	if (align_pages >= SMPH_WORD_BITS) {
 		aligned = 1;
-	else if (align_pages > 1)
-		aligned = SMPH_WORD_ONES / (smph_bit(align_pages) - 1);
+	} else if (align_pages > 1) {
+		aligned = 1;
+		for (uint32_t step = align_pages; step < SMPH_WORD_BITS; step <<= 1)
+			aligned |= aligned << step;
+	}
 	for (uint32_t w = lo; w <= hi; w++) {
 		uint32_t bit = smph_bits_claim_in_word(
 		    &h->pfree[w], range_mask(w, rg->first, rg->first + rg->pages), n, aligned);
@@ -56,6 +61,27 @@ static uint32_t claim_in_word(struct smpheap *h, const struct smph_region *rg, u
 			return (w << SMPH_WORD_SHIFT) + bit;
 	}
 	return SMPH_NO_BIT;
+}
+
+/* After claim_in_word() found no run of n <= W pages: whether one may
+ * straddle two words (a run of n <= W pages spans at most two), in a
+ * relaxed snapshot: some word's free pages at its top and the next word's at
+ * its bottom are n or more together. False spares a failing allocation the
+ * general search, which would find nothing either: it then scans the pool
+ * once with this cheap test instead of twice. */
+static bool straddle_possible(const struct smpheap *h, const struct smph_region *rg, uint32_t n)
+{
+	uint32_t lo = rg->first, hi = rg->first + rg->pages, top = 0;
+
+	for (uint32_t w = lo >> SMPH_WORD_SHIFT; w <= (hi - 1) >> SMPH_WORD_SHIFT; w++) {
+		/* Relaxed: a snapshot, as the search's own. */
+		smph_word_t gaps = ~(smph_load(&h->pfree[w], smph_relaxed) & range_mask(w, lo, hi));
+
+		if (!gaps || top + smph_ctz(gaps) >= n)
+			return true;
+		top = smph_clz(gaps); /* free pages at the top of this word */
+	}
+	return false;
 }
 
 static uint32_t claim_in(struct smpheap *h, const struct smph_region *rg, uint32_t n,
@@ -119,8 +145,11 @@ static uint32_t claim_once(struct smpheap *h, unsigned zone, uint32_t caps, uint
 		if (!(rg->zones & zone_bit) || (rg->zones != zone_bit) != pass ||
 		    (rg->caps & caps) != caps || n > rg->pages)
 			continue;
-		if (n <= SMPH_WORD_BITS && align_pages <= SMPH_WORD_BITS)
+		if (n <= SMPH_WORD_BITS && align_pages <= SMPH_WORD_BITS) {
 			i = claim_in_word(h, rg, n, align_pages);
+			if (i == SMPH_NO_BIT && !straddle_possible(h, rg, n))
+				continue;
+		}
 		if (i == SMPH_NO_BIT)
 			i = claim_in(h, rg, n, align_pages);
 		if (i != SMPH_NO_BIT)

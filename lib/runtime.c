@@ -224,13 +224,15 @@ static void uncurrent(struct smpheap *h, uint32_t cur_value)
  * free stops being current and goes back to the pool (hysteresis yields to
  * need). A CAS on the core's current, so a core that moved on meanwhile
  * keeps what it has; a core that claims from the slab meanwhile makes the
- * retire CAS fail and just refills later. True if a slab went back. */
+ * retire CAS fail and just refills later. True if a slab may have gone
+ * back (one was taken off a core all free; a claim racing its retire is
+ * the only way it stayed): O(cores x classes), no walk of the pool, as
+ * every failing allocation pays it. */
 bool smph_runtime_reclaim(struct smpheap *h)
 {
-	uint32_t none = h->granules << h->gshift, before = 0, after = 0;
+	uint32_t none = h->granules << h->gshift;
+	bool more = false;
 
-	for (unsigned r = 0; r < h->region_count; r++)
-		before += smph_bits_count(h->pfree, h->regions[r].first, h->regions[r].pages);
 	for (unsigned c = 0; c < h->cores; c++)
 		for (unsigned k = 0; k < h->class_count; k++) {
 			/* Relaxed: a hint; the CAS below decides. */
@@ -244,10 +246,9 @@ bool smph_runtime_reclaim(struct smpheap *h)
 					     smph_relaxed))
 				continue;
 			uncurrent(h, v);
+			more = true;
 		}
-	for (unsigned r = 0; r < h->region_count; r++)
-		after += smph_bits_count(h->pfree, h->regions[r].first, h->regions[r].pages);
-	return after > before;
+	return more;
 }
 
 /* A slab of class k that has a free block, made `core`'s current: a partly

@@ -37,25 +37,53 @@ void smph_runtime_core_release(struct smpheap *h, unsigned core);
 void *smph_runtime_claimed(struct smpheap *h, unsigned k, uint32_t s, uint32_t idx,
 			   smph_word_t left);
 
+/* The start page of `core`'s current slab of class k (a hint: claims in it
+ * are checked by smph_runtime_claim_usual()). */
+static inline uint32_t smph_runtime_current(const struct smpheap *h, unsigned core, unsigned k)
+{
+	/* Relaxed: the current slab is a hint; the claim in it is checked. */
+	return smph_load(&h->core[core].cur[k], smph_relaxed) & ~SMPH_CUR_PINNED;
+}
+
+/* The block word of the slab at page s. */
+static inline smph_aword_t *smph_runtime_word(const struct smpheap *h, uint32_t s)
+{
+	return &h->slabw[smph_gidx(h, s >> h->gshift)];
+}
+
+/* After a claim in slab s left `left` free blocks: true in the usual case
+ * (the slab is class k's and has a free block still), else the caller
+ * hands the claim to smph_runtime_claimed(). The class check comes after
+ * the claim: while we hold a block of the slab it cannot be retired, so
+ * the entry is the one its cutter published before the word went live (our
+ * claim's acquire saw that). Relaxed for that reason. */
+static inline bool smph_runtime_claim_usual(const struct smpheap *h,
+					    const struct smph_class_geom *g, uint32_t s,
+					    smph_word_t left)
+{
+	return smph_likely(smph_load(&h->pt[s], smph_relaxed) == g->tag && left);
+}
+
+/* Address of block idx of class g's slab at page s. */
+static inline void *smph_runtime_block(const struct smpheap *h, const struct smph_class_geom *g,
+				       uint32_t s, uint32_t idx)
+{
+	return (void *)(smph_page_addr(h, s) + (uintptr_t)idx * g->block_size);
+}
+
 /* One block of class k from `core`'s current slab, or NULL (the caller then
  * takes the slow path). */
 static inline void *smph_runtime_claim_current(struct smpheap *h, unsigned core, unsigned k)
 {
 	const struct smph_class_geom *g = &h->geom[k];
-	/* Relaxed: the current slab is a hint; the claim below is checked. */
-	uint32_t s = smph_load(&h->core[core].cur[k], smph_relaxed) & ~SMPH_CUR_PINNED;
+	uint32_t s = smph_runtime_current(h, core, k);
 	smph_word_t left;
-	uint32_t idx =
-	    smph_slab_claim_fast(&h->slabw[smph_gidx(h, s >> h->gshift)], g->live, &left);
+	uint32_t idx = smph_slab_claim_fast(smph_runtime_word(h, s), g->live, &left);
 
 	if (smph_unlikely(idx == SMPH_NO_BIT))
 		return NULL;
-	/* The class check, after the claim: while we hold a block of the slab
-	 * it cannot be retired, so the entry is the one its cutter published
-	 * before the word went live (our claim's acquire saw that). Relaxed
-	 * for that reason. */
-	if (smph_likely(smph_load(&h->pt[s], smph_relaxed) == g->tag && left))
-		return (void *)(smph_page_addr(h, s) + (uintptr_t)idx * g->block_size);
+	if (smph_runtime_claim_usual(h, g, s, left))
+		return smph_runtime_block(h, g, s, idx);
 	return smph_runtime_claimed(h, k, s, idx, left);
 }
 
@@ -67,6 +95,16 @@ void smph_runtime_retire(struct smpheap *h, unsigned k, uint32_t s);
  * into a slab no longer live (the error), or the slab was empty (its hint
  * is set) or is all free now (it may be retired). Returns 0 or the error. */
 int smph_runtime_freed(struct smpheap *h, unsigned k, uint32_t s, smph_word_t bit, smph_word_t old);
+
+/* After the OR of block bit b into a slab word of class g gave `old`: true
+ * unless it was the usual free (a live block of a live slab that had
+ * another free block and is not all free now). */
+static inline bool smph_runtime_free_unusual(const struct smph_class_geom *g, smph_word_t b,
+					     smph_word_t old)
+{
+	return smph_unlikely((old & (g->live | b)) != g->live || !(old & g->full) ||
+			     (old | b) == g->all);
+}
 
 /* Frees block `idx` of the class-k slab starting at pool page s (at p): 0,
  * or -EALREADY if it is free already, in the slab's word or in some
@@ -80,7 +118,7 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned k, uint32_t s, u
 	bool held = false;
 
 	(void)p;
-	if (h->cache_on) {
+	if (smph_cache_on(h)) {
 		/* Free in some thread's cache already: a double free.
 		 * Relaxed: a snapshot; a free that misses a block cached just
 		 * now goes to the slab's `remote`, where the holder finds it
@@ -105,8 +143,7 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned k, uint32_t s, u
 	if (held)
 		return smph_tcache_free_remote(h, s, k, idx);
 	old = smph_slab_release(&h->slabw[smph_gidx(h, gi)], b);
-	if (smph_unlikely((old & (g->live | b)) != g->live || !(old & g->full) ||
-			  (old | b) == g->all))
+	if (smph_runtime_free_unusual(g, b, old))
 		return smph_runtime_freed(h, k, s, b, old);
 	return 0;
 }

@@ -45,20 +45,23 @@ int smph_tcache_free_remote(struct smpheap *h, uint32_t s, unsigned k, uint32_t 
 /* Registers a heap so threads can find it to flush; false if full. */
 bool smph_registry_add(struct smpheap *h);
 
-/* One block from the slot's held word of class `c` (block size `block`),
- * whose free bits `bits` are not 0. Inline: this is the path that takes no
- * atomic read-modify-write. */
-static inline void *smph_tcache_take(struct smph_tcache_class *c, smph_word_t bits, uint32_t block)
+/* Whether the lowest block of `bits` (the held word's, not 0) was freed by
+ * another thread too while it sat here: a double free, which the give-back
+ * counts; it is never handed out (the caller goes to the slow path, whose
+ * refill gives this word back). Relaxed: a free that returned before this
+ * allocation began is visible through whatever ordered the two; one racing
+ * the hand-out is undetectable. */
+static inline bool smph_tcache_doubled(const struct smph_tcache_class *c, smph_word_t bits)
+{
+	return smph_unlikely(smph_load(c->remote, smph_relaxed) & (bits & (~bits + 1)));
+}
+
+/* smph_tcache_take() once smph_tcache_doubled() said no. */
+static inline void *smph_tcache_take_checked(struct smph_tcache_class *c, smph_word_t bits,
+					     uint32_t block)
 {
 	unsigned i = smph_ctz(bits);
 
-	/* Freed by another thread too while it sat here: a double free, which
-	 * the give-back counts; never hand it out. NULL sends the caller to
-	 * the slow path, whose refill gives this word back. Relaxed: a free
-	 * that returned before this allocation began is visible through
-	 * whatever ordered the two; one racing the hand-out is undetectable. */
-	if (smph_unlikely(smph_load(c->remote, smph_relaxed) & smph_bit(i)))
-		return NULL;
 	bits &= bits - 1;
 	c->bits = bits;
 	c->held--;
@@ -66,6 +69,14 @@ static inline void *smph_tcache_take(struct smph_tcache_class *c, smph_word_t bi
 	 * only to recognise a double free. */
 	smph_store(c->cached, bits, smph_relaxed);
 	return (void *)(c->base + (uintptr_t)i * block);
+}
+
+/* One block from the slot's held word of class `c` (block size `block`),
+ * whose free bits `bits` are not 0, or NULL for a double free found there.
+ * Inline: this is the path that takes no atomic read-modify-write. */
+static inline void *smph_tcache_take(struct smph_tcache_class *c, smph_word_t bits, uint32_t block)
+{
+	return smph_tcache_doubled(c, bits) ? NULL : smph_tcache_take_checked(c, bits, block);
 }
 
 /* As smph_tcache_take(), or NULL if the held word has no free block. */

@@ -19,6 +19,8 @@
 
 #include <stdbool.h>
 
+#include "smpheap/platform.h" /* smph_platform_cas32() and friends */
+
 #pragma GCC diagnostic ignored "-Wbuiltin-declaration-mismatch"
 
 #define XT_FETCH_OP(N, T, name, EXPR, RET)                                                         \
@@ -86,6 +88,7 @@
 		return XT_CAS(N, T, p, oldv, newv, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) == oldv;    \
 	}
 
+#ifndef SMPH_XT_RMW32
 XT_DEFINE_ATOMICS(1, unsigned char)
 XT_DEFINE_ATOMICS(2, unsigned short)
 XT_DEFINE_ATOMICS(4, unsigned int)
@@ -94,5 +97,32 @@ void __sync_synchronize(void)
 {
 	__asm__ volatile("memw" ::: "memory");
 }
+#else
+/* The same 4-byte operations under the platform's own names
+ * (SMPHEAP_PLATFORM_RMW32, smpheap/platform.h): ordinary functions, which
+ * the link-time-optimised build of lib/ and this platform inlines into the
+ * heap's paths (GCC never inlines its own __atomic_* library calls). They
+ * have translation units of their own (rmw32_up.c, rmw32_smp.c, defining
+ * SMPH_XT_RMW32), compiled with -flto, while the library functions above
+ * stay ordinary code. */
+unsigned smph_platform_cas32(volatile void *p, unsigned expected, unsigned desired, int smo,
+			     int fmo)
+{
+	return XT_CAS(4, unsigned int, p, expected, desired, smo, fmo);
+}
+
+#define XT_PLATFORM_RMW32(name, EXPR)                                                              \
+	unsigned smph_platform_##name##32(volatile void *p, unsigned v, int mo)                    \
+	{                                                                                          \
+		unsigned old, new;                                                                 \
+		XT_RMW(4, unsigned int, p, old, new, EXPR, mo);                                    \
+		(void)new;                                                                         \
+		return old;                                                                        \
+	}
+XT_PLATFORM_RMW32(exchange, v)
+XT_PLATFORM_RMW32(fetch_add, old + v)
+XT_PLATFORM_RMW32(fetch_and, old &v)
+XT_PLATFORM_RMW32(fetch_or, old | v)
+#endif
 
 #endif

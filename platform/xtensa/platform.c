@@ -31,6 +31,13 @@ unsigned smph_platform_core_id(void)
 	return smph_xt_core();
 }
 
+/* lib/ is built with SMPHEAP_PLATFORM_ONE_CONTEXT_PER_CORE for this
+ * platform: one context per core, no allocation from interrupt handlers. */
+unsigned smph_platform_core_count(void)
+{
+	return smpheap_xtensa_cores();
+}
+
 void smph_platform_read_lock(void)
 {
 	struct rcu_core *r = &rcu[smph_xt_core()];

@@ -46,6 +46,29 @@ void smph_platform_bank_power(void *addr, size_t len, bool on);
 #define SMPHEAP_NO_THREAD_SLOT 0xfffffffeu
 unsigned smph_platform_thread_slot(void);
 
+/* Required only of a platform that builds lib/ with
+ * SMPHEAP_PLATFORM_ONE_CONTEXT_PER_CORE, the declaration that each core
+ * runs one context that allocates or frees (no allocation or free from an
+ * interrupt handler or from a thread preempting another on the same core;
+ * README, Speed): the number of cores that may call the heap, their ids
+ * 0..n-1. A heap whose layout has fewer cores (so that two cores would act
+ * as one) does not rely on the declaration. Called by smpheap_init(). */
+unsigned smph_platform_core_count(void);
+
+/* Optional: a platform whose atomics GCC can only call (Xtensa: its
+ * __atomic_* library functions) may give lib/ its 4-byte compare-and-swap
+ * and read-modify-writes as functions of its own, and build lib/ with
+ * SMPHEAP_PLATFORM_RMW32 and link-time optimisation, which inlines them
+ * into the heap's paths. Same contracts as the C11 operations: `mo` is a
+ * __ATOMIC_* order; cas32 returns the value it found (== expected: it
+ * stored `desired`), the others the old value. */
+unsigned smph_platform_cas32(volatile void *p, unsigned expected, unsigned desired, int smo,
+			     int fmo);
+unsigned smph_platform_exchange32(volatile void *p, unsigned v, int mo);
+unsigned smph_platform_fetch_add32(volatile void *p, unsigned v, int mo);
+unsigned smph_platform_fetch_and32(volatile void *p, unsigned v, int mo);
+unsigned smph_platform_fetch_or32(volatile void *p, unsigned v, int mo);
+
 /* Optional: the calling thread's identity as a thread-local, read inline on
  * every allocation and free instead of calling the two functions above. A
  * platform whose threads have C11 thread-locals defines it (the host does)
@@ -58,8 +81,13 @@ struct smph_platform_self {
 	unsigned core; /* what smph_platform_core_id() returns, or SMPHEAP_SELF_UNSET */
 	unsigned slot; /* what smph_platform_thread_slot() returns, or SMPHEAP_SELF_UNSET */
 };
+/* initial-exec: an access is one load from the thread pointer, not a
+ * call of __tls_get_addr (and the register saves around it) that the
+ * -fPIC build of lib/ would otherwise make; a program that dlopen()s the
+ * heap needs static TLS room for it (glibc keeps some). */
 #if defined(SMPHEAP_PLATFORM_SELF_TLS) && !defined(__cplusplus)
-extern _Thread_local struct smph_platform_self smph_platform_self;
+extern _Thread_local struct smph_platform_self smph_platform_self
+    __attribute__((tls_model("initial-exec")));
 #endif
 
 /* What a platform calls into the library about its threads:
