@@ -337,6 +337,7 @@ static void init_regions(struct smpheap *h, const struct smpheap_layout *l, cons
 		smph_poison((void *)rg->base, (size_t)rg->pages << h->page_shift);
 #endif
 	}
+	smph_pool_order(h);
 }
 
 struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout *l)

@@ -244,9 +244,13 @@ struct smpheap {
 	struct smph_class_geom geom[SMPHEAP_MAX_CLASSES];	/* runtime classes */
 	unsigned region_count;					/* regions */
 	struct smph_region regions[SMPHEAP_MAX_BUFFER_REGIONS]; /* regions */
-	SMPH_ATOMIC(size_t) peak[SMPHEAP_ZONE_COUNT];		/* sampled high-water marks */
-	SMPH_ATOMIC(size_t) banks_off;				/* banks powered off now */
-	SMPH_ATOMIC(size_t) bank_release_count;			/* banks powered off since init */
+	/* The regions each zone may draw from, in the order it tries them:
+	 * those only it may use first, then shared ones (pool.c). */
+	uint8_t zone_region[SMPHEAP_ZONE_COUNT][SMPHEAP_MAX_BUFFER_REGIONS];
+	uint8_t zone_regions[SMPHEAP_ZONE_COUNT];
+	SMPH_ATOMIC(size_t) peak[SMPHEAP_ZONE_COUNT]; /* sampled high-water marks */
+	SMPH_ATOMIC(size_t) banks_off;		      /* banks powered off now */
+	SMPH_ATOMIC(size_t) bank_release_count;	      /* banks powered off since init */
 };
 
 /* ---- helpers shared by the zone files ---- */
@@ -491,6 +495,10 @@ int smph_buffer_resize(struct smpheap *h, uint32_t i, size_t size, size_t *old_b
 		       size_t *new_bytes);
 
 /* ---- the pool (pool.c) ---- */
+
+/* Lists, for each zone, the regions it may draw from in the order a claim
+ * tries them (zone_region); once, after the regions are set. */
+void smph_pool_order(struct smpheap *h);
 
 /* Claims n free pages starting at a multiple of align_pages in a region
  * that `zone` may draw from and that has `caps`, within the zone's quota;

@@ -130,20 +130,29 @@ void smph_pool_refund(struct smpheap *h, unsigned zone, size_t bytes)
 		smph_fetch_sub(&h->held[zone], bytes, smph_relaxed);
 }
 
+void smph_pool_order(struct smpheap *h)
+{
+	for (unsigned z = 0; z < SMPHEAP_ZONE_COUNT; z++) {
+		h->zone_regions[z] = 0;
+		for (unsigned shared = 0; shared < 2; shared++)
+			for (unsigned r = 0; r < h->region_count; r++)
+				if ((h->regions[r].zones & (1u << z)) &&
+				    (h->regions[r].zones != (1u << z)) == shared)
+					h->zone_region[z][h->zone_regions[z]++] = (uint8_t)r;
+	}
+}
+
 static uint32_t claim_once(struct smpheap *h, unsigned zone, uint32_t caps, uint32_t n,
 			   uint32_t align_pages)
 {
-	uint32_t zone_bit = 1u << zone;
-
-	/* Regions only this zone may use first, then shared ones: a shared
-	 * page this zone takes is one the other zone can no longer have. */
-	for (unsigned pass = 0, r = 0; pass < 2;
-	     r = r + 1 < h->region_count ? r + 1 : (pass++, 0)) {
-		const struct smph_region *rg = &h->regions[r];
+	/* Regions only this zone may use first, then shared ones (the order
+	 * init.c lists): a shared page this zone takes is one the other zone
+	 * can no longer have. */
+	for (unsigned j = 0; j < h->zone_regions[zone]; j++) {
+		const struct smph_region *rg = &h->regions[h->zone_region[zone][j]];
 		uint32_t i = SMPH_NO_BIT;
 
-		if (!(rg->zones & zone_bit) || (rg->zones != zone_bit) != pass ||
-		    (rg->caps & caps) != caps || n > rg->pages)
+		if ((rg->caps & caps) != caps || n > rg->pages)
 			continue;
 		if (n <= SMPH_WORD_BITS && align_pages <= SMPH_WORD_BITS) {
 			i = claim_in_word(h, rg, n, align_pages);

@@ -50,6 +50,7 @@ struct one_slab {
 		heap.regions[0].pages = 1;
 		heap.regions[0].caps = SMPHEAP_CAP_DMA;
 		heap.regions[0].zones = SMPHEAP_POOL_RUNTIME | zones;
+		smph_pool_order(&heap);
 		heap.end = POOL_BASE + ((uintptr_t)1 << ONE_SLAB_PAGE_SHIFT);
 		heap.pfree = free_map;
 		heap.pt = pt_map;

@@ -62,6 +62,7 @@ struct buffer_test : rl::test_suite<buffer_test, THREADS> {
 		heap.regions[0].pages = PAGES;
 		heap.regions[0].caps = SMPHEAP_CAP_DMA;
 		heap.regions[0].zones = SMPHEAP_POOL_BUFFER;
+		smph_pool_order(&heap);
 		heap.pfree = free_map;
 		heap.pt = pt_map;
 		for (int z = 0; z < SMPHEAP_ZONE_COUNT; z++)
