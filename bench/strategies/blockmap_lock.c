@@ -95,6 +95,11 @@ static unsigned legacy_maps(const struct smpheap_layout *l, uint32_t *size, size
 		size_t bytes = (size_t)l->classes[c].block_size * l->classes[c].count * l->cores;
 		unsigned i;
 
+		/* A class the legacy design does not have (tgl's finer classes
+		 * carry count 0): no map, so no empty map on every search. */
+		if (!bytes)
+			continue;
+
 		for (i = 0; i < n && size[i] != ls; i++)
 			;
 		if (i == n) {
