@@ -16,7 +16,7 @@ void wl_churn(struct bench_state *st, struct wl_def *d)
 	enum strat_kind kind = bench_arg_value(st, 1) == 2 ? STRAT_BUFFER : STRAT_RUNTIME;
 	unsigned lo = kind == STRAT_BUFFER ? 8 : 4, hi = kind == STRAT_BUFFER ? 15 : 12;
 	unsigned ti;
-	void *t = wl_begin(st, d, &ti);
+	void *t = (wl_idle_heap(s), wl_begin(st, d, &ti));
 	struct wl_thread *w = &wl_t[ti];
 	size_t cap = s->bounded ? s->ops->capacity(s, kind) : d->ref_capacity[kind];
 	size_t target = cap / 100 * fill, size;

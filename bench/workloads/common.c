@@ -242,10 +242,19 @@ void wl_barrier(unsigned threads)
 		bench_spin_wait(&spins);
 }
 
+void wl_idle_heap(struct strategy *s)
+{
+	if (!s->bounded || !s->ops->sys_reset)
+		return;
+	for (unsigned c = 0; c < s->cores; c++)
+		s->ops->sys_reset(s, c);
+}
+
 void wl_mem_init(struct wl_mem *m, struct wl_def *d)
 {
 	struct strategy *s = d->s;
 
+	wl_idle_heap(s);
 	*m = (struct wl_mem){.s = s};
 	if (s->bounded)
 		m->total = s->arena;

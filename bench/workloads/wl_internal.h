@@ -72,7 +72,14 @@ struct wl_mem {
 	bool count_insns;
 	uint64_t insns; /* the last alloc's or free's own instructions */
 };
-/* The arena or budget of d's strategy (before the workload allocates). */
+/* Seeded single-thread workloads start from an idle heap: every core of a
+ * bounded strategy is reset (smpheap: its current slabs go back, with the
+ * system heaps), so that a seeded count does not depend on what the
+ * benchmarks run before it left behind. Nothing of the caller's may be
+ * live. */
+void wl_idle_heap(struct strategy *s);
+/* The arena or budget of d's strategy (before the workload allocates),
+ * from an idle heap (wl_idle_heap). */
 void wl_mem_init(struct wl_mem *m, struct wl_def *d);
 /* An allocation, its own cycles in *cycles (the budget check is not
  * timed); NULL when it fails or would exceed the budget. */
