@@ -1,21 +1,24 @@
 /* alloc.c - the public entry points: argument checks, zone dispatch, counting.
  *
- * Each entry point starts with a short path for the common case and ends in
- * a tail call to a longer one when it cannot finish, so the short paths
- * save no state and the long ones are out of line:
+ * smpheap_alloc() and smpheap_free() are each a fast path that calls
+ * nothing (so it has no stack frame) and a finish for whatever it leaves,
+ * with a token that says what it did (below); smpheap.h inlines the pair
+ * into each caller:
  *
- *   smpheap_alloc  RUNTIME  alloc_runtime: the thread's held word, no atomic RMW
- *                           -> alloc_runtime_claim: one CAS in the core's current slab
- *                           -> alloc_slow: a new word, refill (runtime.c), the last try
- *                  SYS      alloc_sys: one CAS on the core's bump offset
- *                  BUFFER   alloc_buffer: a run of pages (buffer.c)
- *                  any      -> smpheap_alloc_aligned: every check, every zone
- *   smpheap_free            the held word the thread used last, by address
- *                           -> free_located: the page table entry of its page:
- *                              a slab's block: the held word of that class,
- *                              else the slab's word (one OR); a buffer run
- *                           -> free_rejected: NULL and pointers in no shard or
- *                              region, classified
+ *   smpheap_runtime_fast  the thread's held word (no atomic RMW), else one
+ *                         CAS in the core's current slab
+ *   smpheap_sys_fast      one CAS (a store, one context per core) on the
+ *                         core's bump offset
+ *   smpheap_free_fast     the held word the thread used last, else the page
+ *                         table entry of the block's page and one OR
+ *   smpheap_alloc_finish  alloc_slow: a new word, refill (runtime.c), the
+ *                         last try; alloc_claimed: a stale slab, a last block
+ *   smpheap_free_finish   free_located: any pointer, classified (the held
+ *                         word of its class, a buffer run, a retired slab,
+ *                         free_rejected for the rest); free_freed: an
+ *                         unusual OR (double free, empty or all-free slab)
+ *   the buffer zone       alloc_buffer: a run of pages (buffer.c)
+ *   anything else         smpheap_alloc_aligned: every check, every zone
  *
  * Every rejected request is counted in the zone's stats and answered with
  * NULL or an error code; nothing here touches a block's memory except
@@ -204,20 +207,201 @@ static __attribute__((noinline)) void *alloc_slow(struct smpheap *h, enum smphea
 	return NULL;
 }
 
-/* The system zone inline: one CAS on the core's bump offset (a store with
- * one context per core), one count. Anything else (a full heap, a down
- * core, a lost race, caps, a thread whose core or slot the platform has not
- * settled yet) goes through alloc_slow(). */
-static inline __attribute__((always_inline)) void *alloc_sys(struct smpheap *h, uint32_t caps,
-							     size_t size)
+/* ---- The fast paths (smpheap.h makes each call of smpheap_alloc() and
+ * smpheap_free() an inline call of one of them) ----
+ *
+ * Each calls nothing, so that it needs no stack frame and saves no
+ * register, and answers everything unusual with one test and a token
+ * instead of a call; the finish functions below take the token:
+ *
+ *   SMPH_TODO                        nothing was done: the finish does all
+ *   block | SMPH_TOKEN_HIGH          the block is handed out and counted,
+ *                                    and its count is a new high for the
+ *                                    counter set (the finish records it)
+ *   SMPH_TOKEN_CLAIM(gi, idx, left)  the claim took block idx of the slab
+ *                                    at granule gi, and it was not the usual
+ *                                    one (the finish gives the block back or
+ *                                    fixes the hint, then counts)
+ *   SMPH_TOKEN_FREED(gi, k, verdict) the free's OR is done and was not the
+ *                                    usual one (runtime.h's verdict), or the
+ *                                    counter set has just passed a high (its
+ *                                    peak is sampled): the finish answers
+ *                                    and counts
+ *   SMPH_TOKEN_RUN(page)             a free of the buffer run starting at
+ *                                    the pool page: nothing done yet
+ *
+ * Blocks are 16-aligned, so a token (odd) is never a block. A fast path
+ * tests everything that could send it to a finish before its one atomic
+ * step, except what only that step can tell (a lost race, a stale slab, a
+ * last block, an unusual OR), and then hands the finish exactly what it
+ * needs to carry on. smpheap_init() keeps the granule count within what a
+ * token holds. */
+#define SMPH_TODO ((uintptr_t)1)
+#define SMPH_TOKEN_HIGH ((uintptr_t)3)
+#define SMPH_TOKEN_CLAIM(gi, idx, left)                                                            \
+	((uintptr_t)(gi) << SMPH_TOKEN_GRANULE_SHIFT | (uintptr_t)(idx) << 4 |                     \
+	 (uintptr_t)((left) != 0) << 3 | 5u)
+#define SMPH_TOKEN_FREED(gi, k, verdict)                                                           \
+	((uintptr_t)(gi) << SMPH_TOKEN_GRANULE_SHIFT | (uintptr_t)(k) << 6 |                       \
+	 (uintptr_t)(verdict) << 2 | 3u)
+#define SMPH_TOKEN_RUN(page) ((uintptr_t)(page) << 3 | 5u)
+_Static_assert(SMPHEAP_MAX_CLASSES <= 32 && SMPH_SLAB_MAX_BLOCKS <= 64,
+	       "a token holds a class in 5 bits and a block index in 6");
+
+/* Each path below is written once and made twice: as a fast path (`leaf`:
+ * it leaves with a token, for the caller's finish) and inside the function
+ * (it leaves through the finish, a tail call where the ABI has them). */
+static inline __attribute__((always_inline)) void *
+alloc_leave(struct smpheap *h, enum smpheap_zone zone, size_t size, uintptr_t token, bool leaf)
+{
+	return leaf ? (void *)token : smpheap_alloc_finish(h, zone, size, (void *)token);
+}
+
+static inline __attribute__((always_inline)) intptr_t free_leave(struct smpheap *h, void *ptr,
+								 uintptr_t token, bool leaf)
+{
+	return leaf ? (intptr_t)token : smpheap_free_finish(h, ptr, token);
+}
+
+/* What smpheap_free_finish() does with the two tokens that carry on a
+ * free (below), which the function calls without a token. */
+static int free_run(struct smpheap *h, uint32_t i);
+static int free_freed(struct smpheap *h, unsigned k, uint32_t s, smph_word_t b, unsigned verdict);
+
+/* Counts an allocation of `bytes` on a fast path: the block, unless `net`
+ * passed the counter set's high (SMPH_TOKEN_HIGH). */
+static inline __attribute__((always_inline)) void *count_alloc_fast(struct smpheap *h,
+								    enum smpheap_zone zone,
+								    bool leaf, struct smph_tally t,
+								    size_t bytes, void *p)
+{
+	size_t net;
+
+	smph_add(&t.k->allocs, 1, t.single);
+	net = smph_add(&t.k->net, bytes, t.single);
+	if (smph_unlikely((intptr_t)net > (intptr_t)smph_load(&t.k->hwm, smph_relaxed)))
+		/* The function records the high itself: what the finish would
+		 * do, without keeping `size` for it. */
+		return leaf ? (void *)((uintptr_t)p | SMPH_TOKEN_HIGH)
+			    : smph_count_new_high(h, zone, t.k, net, p);
+	return p;
+}
+
+/* Counts a free on a fast path, which saw `rising` clear before it began
+ * (a free after a new high samples the peak: the finish's job). */
+static inline void count_free_fast(struct smph_tally t, size_t bytes)
+{
+	smph_add(&t.k->frees, 1, t.single);
+	smph_add(&t.k->net, (size_t)0 - bytes, t.single);
+}
+
+/* The runtime zone: a block from the calling thread's held word with no
+ * atomic read-modify-write (the word-claim cache), else one claim (a CAS)
+ * in the calling core's current slab (the pure lock-free path: threads
+ * without a slot, every core on bare metal, classes without the cache). */
+/* The pure path's claim: one CAS on the calling core's current slab of
+ * class k, counted in t (smph_slab_claim_once() and
+ * smph_runtime_claim_usual(), with a test and an exit for each way they
+ * can fail). */
+static inline __attribute__((always_inline)) void *claim_current(struct smpheap *h, size_t size,
+								 bool leaf, unsigned core,
+								 unsigned k, struct smph_tally t)
+{
+	const struct smph_class_geom *g = &h->geom[k];
+	uint32_t s = smph_runtime_current(h, core, k), idx;
+	smph_aword_t *word = smph_runtime_word(h, s);
+	/* Relaxed: the CAS decides. */
+	smph_word_t w = smph_load(word, smph_relaxed), free, low, left;
+
+	if (smph_unlikely(!(w & g->live)))
+		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size, SMPH_TODO, leaf);
+	free = w & g->full;
+	if (smph_unlikely(!free))
+		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size, SMPH_TODO, leaf);
+	low = free & (~free + 1);
+	if (smph_unlikely(!smph_slab_claim_bit(word, w, low)))
+		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size, SMPH_TODO, leaf);
+	left = free ^ low;
+	idx = smph_bit_index(low);
+	/* The slab is still class k's, and has a free block left. */
+	if (smph_unlikely(smph_load(&h->pt[s], smph_relaxed) != g->tag))
+		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size,
+				   SMPH_TOKEN_CLAIM(s >> h->gshift, idx, left), leaf);
+	if (smph_unlikely(!left))
+		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size,
+				   SMPH_TOKEN_CLAIM(s >> h->gshift, idx, 0), leaf);
+	return count_alloc_fast(h, SMPHEAP_ZONE_RUNTIME, leaf, t, g->block_size,
+				smph_runtime_block(h, g, s, idx));
+}
+
+/* The claim as the function takes it where threads have slots (the host):
+ * out of line, reached by a tail call, so that its registers are not saved
+ * on the word-claim cache's path. */
+static __attribute__((noinline)) void *alloc_claim(struct smpheap *h, size_t size, unsigned core,
+						   unsigned k, struct smph_tally t)
+{
+	return claim_current(h, size, false, core, k, t);
+}
+
+/* The runtime zone: a block from the calling thread's held word with no
+ * atomic read-modify-write (the word-claim cache), else one claim (a CAS)
+ * in the calling core's current slab (the pure lock-free path: threads
+ * without a slot, every core on bare metal, classes without the cache). */
+static inline __attribute__((always_inline)) void *runtime_path(struct smpheap *h, size_t size,
+								bool leaf)
+{
+	unsigned slot = smph_slot_ready(), core = smph_core_ready(), k;
+	const struct smph_class_geom *g;
+	struct smph_tally t;
+
+	if (smph_unlikely(!heap_ok(h) || size - 1 >= h->max_block || SMPH_POISONING))
+		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size, SMPH_TODO, leaf);
+	k = h->size_class[(size + 15) >> 4];
+	g = &h->geom[k];
+	if (smph_likely(slot < smph_slots(h))) {
+		struct smph_tcache *tc = &h->tcache[slot];
+
+		t = (struct smph_tally){&tc->ctr[SMPHEAP_ZONE_RUNTIME], true};
+		if (smph_likely(g->cache_max != 0)) {
+			struct smph_tcache_class *c = &tc->cls[k];
+			smph_word_t bits = c->bits;
+			void *p;
+
+			/* An empty word, or a double free found: refill. */
+			if (smph_unlikely(bits == 0) || smph_tcache_doubled(c, bits))
+				return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size, SMPH_TODO, leaf);
+			p = smph_tcache_take_checked(c, bits, g->block_size);
+			tc->last = c;
+			return count_alloc_fast(h, SMPHEAP_ZONE_RUNTIME, leaf, t, g->block_size, p);
+		}
+		if (smph_unlikely(core >= h->fast_cores))
+			return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size, SMPH_TODO, leaf);
+		if (!leaf)
+			return alloc_claim(h, size, core, k, t);
+	} else {
+		if (smph_unlikely(core >= h->fast_cores || slot == SMPHEAP_SELF_UNSET))
+			return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size, SMPH_TODO, leaf);
+		t = (struct smph_tally){smph_ctr(h, SMPHEAP_ZONE_RUNTIME, core),
+					SMPH_CORE_SINGLE_WRITER};
+	}
+	return claim_current(h, size, leaf, core, k, t);
+}
+
+/* The system zone: one CAS on the core's bump offset (a store with one
+ * context per core), one count. A full heap, a down core, a lost race and
+ * a thread whose core or slot the platform has not settled yet go to the
+ * finish. */
+static inline __attribute__((always_inline)) void *sys_path(struct smpheap *h, size_t size,
+							    bool leaf)
 {
 	unsigned core = smph_core_ready(), slot = smph_slot_ready();
+	struct smph_tally t;
 	struct smph_sys *s;
 	size_t cur, end;
 
-	if (smph_unlikely(!heap_ok(h) || size - 1 >= h->fast_max[SMPHEAP_ZONE_SYS] || caps ||
+	if (smph_unlikely(!heap_ok(h) || size - 1 >= h->fast_max[SMPHEAP_ZONE_SYS] ||
 			  core >= h->fast_cores || slot == SMPHEAP_SELF_UNSET))
-		return alloc_slow(h, SMPHEAP_ZONE_SYS, caps, size);
+		return alloc_leave(h, SMPHEAP_ZONE_SYS, size, SMPH_TODO, leaf);
 	s = &h->sys[core];
 	/* Relaxed: as in smph_sys_alloc(). */
 	cur = smph_load(&s->state, smph_relaxed);
@@ -225,11 +409,91 @@ static inline __attribute__((always_inline)) void *alloc_sys(struct smpheap *h, 
 	/* size <= fast_max, so no wrap; false when DOWN is set */
 	if (smph_unlikely(end > s->size ||
 			  !smph_sys_advance(s, &cur, end, SMPH_CORE_SINGLE_WRITER)))
-		return alloc_slow(h, SMPHEAP_ZONE_SYS, caps, size);
-	return smph_count_alloc(h, SMPHEAP_ZONE_SYS,
-				smph_fast_tally(h, SMPHEAP_ZONE_SYS, core, slot), 0,
-				(void *)(s->base + cur));
+		return alloc_leave(h, SMPHEAP_ZONE_SYS, size, SMPH_TODO, leaf);
+	t = smph_fast_tally(h, SMPHEAP_ZONE_SYS, core, slot);
+	smph_add(&t.k->allocs, 1, t.single);
+	return (void *)(s->base + cur);
 }
+
+/* A free: a runtime block of the word the calling thread used last goes
+ * back into that word with plain stores; any other block of a live slab is
+ * classified by the page table in a few loads (its page's entry, the slab
+ * start's, the block index by multiplication) and goes back to its slab's
+ * word with one OR. Everything else (NULL, foreign pointers, buffer runs,
+ * the cache's other words, retired slabs, interior pointers) goes to the
+ * finish untouched. */
+static inline __attribute__((always_inline)) intptr_t free_path(struct smpheap *h, void *ptr,
+								bool leaf)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	unsigned slot = smph_slot_ready();
+	const struct smph_class_geom *g;
+	struct smph_tally t;
+	uint32_t page, e, s, idx;
+	smph_word_t b, old;
+	unsigned k;
+
+	if (smph_unlikely(!heap_ok(h) || SMPH_POISONING))
+		return free_leave(h, ptr, SMPH_TODO, leaf);
+	if (smph_likely(slot < smph_slots(h))) {
+		struct smph_tcache *tc = &h->tcache[slot];
+
+		t = (struct smph_tally){&tc->ctr[SMPHEAP_ZONE_RUNTIME], true};
+		if (smph_unlikely(smph_load(&t.k->rising, smph_relaxed)))
+			return free_leave(h, ptr, SMPH_TODO, leaf);
+		/* Most frees are of a block of the word this thread used
+		 * last. */
+		if (smph_likely(smph_tcache_push(tc->last, p))) {
+			count_free_fast(t, tc->last->geom->block_size);
+			return 0;
+		}
+	} else {
+		unsigned core = smph_core_ready();
+
+		if (smph_unlikely(core >= h->fast_cores))
+			return free_leave(h, ptr, SMPH_TODO, leaf);
+		t = (struct smph_tally){smph_ctr(h, SMPHEAP_ZONE_RUNTIME, core),
+					SMPH_CORE_SINGLE_WRITER};
+	}
+	page = smph_pool_page(h, p);
+	if (smph_unlikely(page == SMPH_NO_BIT))
+		return free_leave(h, ptr, SMPH_TODO, leaf);
+	/* Relaxed: see smph_slab_start(). */
+	e = smph_load(&h->pt[page], smph_relaxed);
+	if (smph_unlikely(SMPH_PT_KIND(e) < SMPH_PT_SLAB)) {
+		/* A buffer run's start goes straight to the buffer zone (which
+		 * reads the entry again, with acquire). */
+		if (SMPH_PT_KIND(e) == SMPH_PT_RUN &&
+		    !((p - h->pool_base) & (((uintptr_t)1 << h->page_shift) - 1)))
+			return leaf ? (intptr_t)SMPH_TOKEN_RUN(page) : free_run(h, page);
+		return free_leave(h, ptr, SMPH_TODO, leaf);
+	}
+	/* With the cache on anywhere, a free may go into the thread's word of
+	 * its class and also looks at the caches' words: the finish. */
+	if (smph_cache_on(h))
+		return free_leave(h, ptr, SMPH_TODO, leaf);
+	s = smph_slab_start(h, page, e, &e);
+	k = SMPH_PT_CLASS(e);
+	g = &h->geom[k];
+	/* A retired slab's start reads NONE (kind 0): its class is not
+	 * trusted, the finish answers. */
+	if (smph_unlikely(SMPH_PT_KIND(e) != SMPH_PT_SLAB))
+		return free_leave(h, ptr, SMPH_TODO, leaf);
+	idx = smph_block_index(g, p - smph_page_addr(h, s));
+	if (smph_unlikely(idx == SMPH_NO_BIT))
+		return free_leave(h, ptr, SMPH_TODO, leaf);
+	b = smph_bit(idx);
+	old = smph_slab_release(smph_runtime_word(h, s), b);
+	if (smph_runtime_free_unusual(g, b, old) ||
+	    smph_unlikely(smph_load(&t.k->rising, smph_relaxed)))
+		return leaf ? (intptr_t)SMPH_TOKEN_FREED(s >> h->gshift, k,
+							 smph_freed_verdict(g, b, old))
+			    : free_freed(h, k, s, b, smph_freed_verdict(g, b, old));
+	count_free_fast(t, g->block_size);
+	return 0;
+}
+
+/* ---- What the fast paths leave, and the functions themselves ---- */
 
 /* A claim in the current slab that was not the usual one (the slab is
  * another class's now, or the claim took its last free block): the block
@@ -249,94 +513,6 @@ static __attribute__((noinline)) void *alloc_claimed(struct smpheap *h, unsigned
 	return smph_count_alloc(h, SMPHEAP_ZONE_RUNTIME,
 				smph_tally(h, SMPHEAP_ZONE_RUNTIME, core, smph_slot()),
 				h->geom[k].block_size, p);
-}
-
-/* Where threads have slots (the host), the word-claim cache's path is the
- * one to keep short: it is inline in smpheap_alloc(), and the pure path's
- * claim is a function of its own, reached by a tail call (a jump), so that
- * its registers are not saved on the cache's path. Without slots (bare
- * metal) the pure path is the only one: inline in the runtime path, which
- * is a function of its own so that the system zone's path in the
- * dispatcher saves nothing (a call in the call0 ABI of Xtensa is a call,
- * never a jump). */
-#ifdef SMPHEAP_PLATFORM_NO_THREAD_SLOTS
-#define SMPH_PURE_PATH inline __attribute__((always_inline))
-#define SMPH_RUNTIME_PATH __attribute__((noinline))
-#else
-#define SMPH_PURE_PATH __attribute__((noinline))
-#define SMPH_RUNTIME_PATH inline __attribute__((always_inline))
-#endif
-
-/* The pure path's claim: one CAS on the calling core's current
- * slab of class k, counted in t. Every other outcome (an empty or dead
- * word, a lost race, a stale slab, its last block) is a tail call, so the
- * path keeps nothing across a call but the CAS itself. */
-static SMPH_PURE_PATH void *alloc_claim(struct smpheap *h, unsigned core, unsigned k, size_t size,
-					struct smph_tally t)
-{
-	const struct smph_class_geom *g = &h->geom[k];
-	uint32_t s = smph_runtime_current(h, core, k);
-	smph_word_t left;
-	uint32_t idx = smph_slab_claim_once(smph_runtime_word(h, s), g->live, &left);
-	void *p;
-
-	if (smph_unlikely(idx == SMPH_NO_BIT))
-		return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
-	if (!smph_runtime_claim_usual(h, g, s, left))
-		return alloc_claimed(h, k, s, idx, left, size);
-	p = smph_runtime_block(h, g, s, idx);
-#ifdef SMPHEAP_POISON
-	check_poison(h, SMPHEAP_ZONE_RUNTIME, core, p, g->block_size);
-#endif
-	return smph_count_alloc(h, SMPHEAP_ZONE_RUNTIME, t, g->block_size, p);
-}
-
-/* The runtime zone inline, with one test for everything unusual and one
- * tail call to alloc_slow() for it: a block from the calling thread's held
- * word with no atomic read-modify-write (the word-claim cache), else one
- * claim (a CAS) in the calling core's current slab (the pure lock-free path:
- * threads without a slot, every core on bare metal, classes without the
- * cache). A held word that has run dry, a current slab that has, and a
- * thread new to the platform go on to alloc_slow(). */
-static SMPH_RUNTIME_PATH void *alloc_runtime(struct smpheap *h, size_t size)
-{
-	unsigned slot = smph_slot_ready(), core = smph_core_ready(), k;
-	const struct smph_class_geom *g;
-	struct smph_tally t;
-
-	if (smph_unlikely(!heap_ok(h) || size - 1 >= h->max_block))
-		return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
-	k = h->size_class[(size + 15) >> 4];
-	g = &h->geom[k];
-	if (smph_likely(slot < smph_slots(h))) {
-		struct smph_tcache *tc = &h->tcache[slot];
-
-		if (smph_likely(g->cache_max != 0)) {
-			struct smph_tcache_class *c = &tc->cls[k];
-			smph_word_t bits = c->bits;
-			void *p;
-
-			/* A double free found: refill. */
-			if (smph_unlikely(bits == 0) || smph_tcache_doubled(c, bits))
-				return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
-			p = smph_tcache_take_checked(c, bits, g->block_size);
-			tc->last = c;
-			t = (struct smph_tally){&tc->ctr[SMPHEAP_ZONE_RUNTIME], true};
-#ifdef SMPHEAP_POISON
-			check_poison(h, SMPHEAP_ZONE_RUNTIME, smph_core(h), p, g->block_size);
-#endif
-			return smph_count_alloc(h, SMPHEAP_ZONE_RUNTIME, t, g->block_size, p);
-		}
-		if (smph_unlikely(core >= h->fast_cores))
-			return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
-		t = (struct smph_tally){&tc->ctr[SMPHEAP_ZONE_RUNTIME], true};
-	} else {
-		if (smph_unlikely(core >= h->fast_cores || slot == SMPHEAP_SELF_UNSET))
-			return alloc_slow(h, SMPHEAP_ZONE_RUNTIME, 0, size);
-		t = (struct smph_tally){smph_ctr(h, SMPHEAP_ZONE_RUNTIME, core),
-					SMPH_CORE_SINGLE_WRITER};
-	}
-	return alloc_claim(h, core, k, size, t);
 }
 
 /* The buffer zone: a run of pages, found and claimed in buffer.c. */
@@ -362,22 +538,6 @@ static __attribute__((noinline)) void *alloc_buffer(struct smpheap *h, uint32_t 
 	/* Exhaustion, bad arguments, a thread new to the platform: the
 	 * general path answers and counts. */
 	return smpheap_alloc_aligned(h, SMPHEAP_ZONE_BUFFER, caps, size, 1);
-}
-
-/* A dispatcher: the runtime zone's path out of line (a tail call), so that
- * the registers it needs are not saved on the system zone's path, which is
- * inline and calls nothing but its fallback. */
-void *smpheap_alloc(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size)
-{
-	if (smph_likely(zone == SMPHEAP_ZONE_RUNTIME)) {
-		if (smph_likely(caps == 0))
-			return alloc_runtime(h, size);
-	} else if (zone == SMPHEAP_ZONE_SYS) {
-		return alloc_sys(h, caps, size);
-	} else if (zone == SMPHEAP_ZONE_BUFFER) {
-		return alloc_buffer(h, caps, size);
-	}
-	return alloc_slow(h, zone, caps, size);
 }
 
 /* A runtime block (block idx of the class-k slab at pool page s, at p)
@@ -506,12 +666,13 @@ static __attribute__((noinline)) int free_located(struct smpheap *h, unsigned sl
 	return free_rejected(h, ptr);
 }
 
-/* A free whose OR was not the usual one (runtime.h): a double free, a
- * slab that was empty or is all free now; answered and counted here. */
+/* A free whose OR was not the usual one (runtime.h's verdict on it): a
+ * double free, a slab that was empty or is all free now; answered and
+ * counted here. */
 static __attribute__((noinline)) int free_freed(struct smpheap *h, unsigned k, uint32_t s,
-						smph_word_t b, smph_word_t old)
+						smph_word_t b, unsigned verdict)
 {
-	int rc = smph_runtime_freed(h, k, s, b, old);
+	int rc = smph_runtime_freed(h, k, s, b, verdict);
 
 	if (smph_unlikely(rc))
 		return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, rc);
@@ -520,87 +681,93 @@ static __attribute__((noinline)) int free_freed(struct smpheap *h, unsigned k, u
 			       h->geom[k].block_size);
 }
 
-/* The fast path, one test per step and every other case one call away:
- * a runtime block of the word the calling thread used last goes back into
- * that word with plain stores; any other block of a slab's first page
- * range is classified by the page table in a few loads (its page's entry,
- * the slab start's, the block index by multiplication) and goes back to
- * its slab's word with one OR (smph_runtime_free(), which also answers a
- * double free). The rest goes to free_located(). */
-int smpheap_free(struct smpheap *h, void *ptr)
+void *smpheap_alloc_finish(struct smpheap *h, enum smpheap_zone zone, size_t size, void *token)
 {
-	uintptr_t p = (uintptr_t)ptr;
-	unsigned slot = smph_slot_ready();
-	const struct smph_class_geom *g;
-	struct smph_tally t;
-	uint32_t page, e, s, idx;
-	smph_word_t b, old;
+	uintptr_t t = (uintptr_t)token;
+
+	if (t & 2) {
+		/* Handed out and counted: record the new high, as
+		 * smph_count_alloc() does, in the set the fast path counted
+		 * in (the same thread, so the same slot or core). */
+		struct smph_counters *k =
+		    smph_fast_tally(h, zone, smph_core_ready(), smph_slot_ready()).k;
+
+		return smph_count_new_high(h, zone, k, smph_load(&k->net, smph_relaxed),
+					   (void *)(t & ~SMPH_TOKEN_HIGH));
+	}
+	if (t & 4)
+		return alloc_claimed(h, h->size_class[(size + 15) >> 4],
+				     (uint32_t)(t >> SMPH_TOKEN_GRANULE_SHIFT) << h->gshift,
+				     (uint32_t)(t >> 4) & 63, (t >> 3) & 1, size);
+	return alloc_slow(h, zone, 0, size);
+}
+
+int smpheap_free_finish(struct smpheap *h, void *ptr, uintptr_t token)
+{
 	unsigned k;
+	uint32_t s;
 
-	if (smph_unlikely(!heap_ok(h)))
-		return free_rejected(h, ptr);
-	if (smph_likely(slot < smph_slots(h))) {
-		struct smph_tcache *tc = &h->tcache[slot];
-
-		/* Most frees are of a block of the word this thread used
-		 * last. */
-		if (smph_likely(smph_tcache_push(tc->last, p)))
-			return smph_count_free(
-			    h, SMPHEAP_ZONE_RUNTIME,
-			    (struct smph_tally){&tc->ctr[SMPHEAP_ZONE_RUNTIME], true},
-			    tc->last->geom->block_size);
-		t = (struct smph_tally){&tc->ctr[SMPHEAP_ZONE_RUNTIME], true};
-	} else {
-		unsigned core = smph_core_ready();
-
-		if (smph_unlikely(core >= h->fast_cores))
-			return free_located(h, slot, ptr);
-		t = (struct smph_tally){smph_ctr(h, SMPHEAP_ZONE_RUNTIME, core),
-					SMPH_CORE_SINGLE_WRITER};
+	if (token == SMPH_TODO) {
+		if (smph_unlikely(!heap_ok(h)))
+			return free_rejected(h, ptr);
+		return free_located(h, smph_slot(), ptr);
 	}
-	page = smph_pool_page(h, p);
-	if (smph_unlikely(page == SMPH_NO_BIT))
-		return free_rejected(h, ptr);
-	/* Relaxed: see smph_slab_start(). */
-	e = smph_load(&h->pt[page], smph_relaxed);
-	if (smph_unlikely(SMPH_PT_KIND(e) < SMPH_PT_SLAB)) {
-		/* A buffer run's start goes straight to the buffer zone (which
-		 * reads the entry again, with acquire); the rest is classified
-		 * in free_located(). */
-		if (SMPH_PT_KIND(e) == SMPH_PT_RUN &&
-		    !((p - h->pool_base) & (((uintptr_t)1 << h->page_shift) - 1)))
-			return free_run(h, page);
-		return free_located(h, slot, ptr);
-	}
-	/* With the cache on anywhere, a free may go into the thread's word of
-	 * its class and also looks at the caches' words: free_located(). */
-	if (smph_cache_on(h))
-		return free_located(h, slot, ptr);
-	s = smph_slab_start(h, page, e, &e);
-	k = SMPH_PT_CLASS(e);
-	g = &h->geom[k];
-	/* A retired slab's start reads NONE (kind 0): its class is not
-	 * trusted, free_located() answers. */
-	if (smph_unlikely(SMPH_PT_KIND(e) != SMPH_PT_SLAB))
-		return free_located(h, slot, ptr);
-	idx = smph_block_index(g, p - smph_page_addr(h, s));
-	if (smph_unlikely(idx == SMPH_NO_BIT))
-		return free_located(h, slot, ptr);
-#ifdef SMPHEAP_POISON
-	{
-		/* Poisoning checks the block is live first (runtime.h). */
-		int rc = smph_runtime_free(h, k, s, idx, p);
+	if ((token & 7) == 5)
+		return free_run(h, (uint32_t)(token >> 3));
+	k = (unsigned)(token >> 6) & 31;
+	s = (uint32_t)(token >> SMPH_TOKEN_GRANULE_SHIFT) << h->gshift;
+	return free_freed(
+	    h, k, s, smph_bit(smph_block_index(&h->geom[k], (uintptr_t)ptr - smph_page_addr(h, s))),
+	    (unsigned)(token >> 2) & 15);
+}
 
-		if (smph_unlikely(rc))
-			return smph_count_bad_free(h, SMPHEAP_ZONE_RUNTIME, rc);
-		return smph_count_free(h, SMPHEAP_ZONE_RUNTIME, t, g->block_size);
+/* The functions: a dispatcher, and each zone's path a function of its own
+ * so that the dispatcher saves nothing on any of its paths (a call in
+ * Xtensa's call0 ABI is a call, never a jump). */
+static __attribute__((noinline)) void *alloc_runtime(struct smpheap *h, size_t size)
+{
+	return runtime_path(h, size, false);
+}
+
+static __attribute__((noinline)) void *alloc_sys(struct smpheap *h, size_t size)
+{
+	return sys_path(h, size, false);
+}
+
+void *(smpheap_alloc)(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size)
+{
+	if (smph_likely(zone == SMPHEAP_ZONE_RUNTIME)) {
+		if (smph_likely(caps == 0))
+			return alloc_runtime(h, size);
+	} else if (zone == SMPHEAP_ZONE_SYS) {
+		if (caps == 0)
+			return alloc_sys(h, size);
+	} else if (zone == SMPHEAP_ZONE_BUFFER) {
+		return alloc_buffer(h, caps, size);
 	}
-#endif
-	b = smph_bit(idx);
-	old = smph_slab_release(smph_runtime_word(h, s), b);
-	if (smph_runtime_free_unusual(g, b, old))
-		return free_freed(h, k, s, b, old);
-	return smph_count_free(h, SMPHEAP_ZONE_RUNTIME, t, g->block_size);
+	return alloc_slow(h, zone, caps, size);
+}
+
+int(smpheap_free)(struct smpheap *h, void *ptr)
+{
+	return (int)free_path(h, ptr, false);
+}
+
+/* The fast paths as functions of their own, for the header's inline calls:
+ * each is a leaf, with no frame. */
+void *smpheap_runtime_fast(struct smpheap *h, size_t size)
+{
+	return runtime_path(h, size, true);
+}
+
+void *smpheap_sys_fast(struct smpheap *h, size_t size)
+{
+	return sys_path(h, size, true);
+}
+
+uintptr_t smpheap_free_fast(struct smpheap *h, void *ptr)
+{
+	return (uintptr_t)free_path(h, ptr, true);
 }
 
 /* Moves a live block to a new one of `size` bytes from `zone`/`caps`. */

@@ -68,6 +68,11 @@ typedef uint32_t smph_word_t;
 #define SMPH_WORD_ONES ((smph_word_t) ~(smph_word_t)0)
 #define SMPH_NO_BIT UINT32_MAX
 
+/* The index of the one bit of `bit`: ctz, by the leading-zero count (one
+ * NSAU on Xtensa, one BSR on x86, where ctz takes a negate-and-mask on a
+ * core without a trailing-zero count). */
+#define smph_bit_index(bit) (SMPH_WORD_BITS - 1 - smph_clz(bit))
+
 typedef SMPH_ATOMIC(smph_word_t) smph_aword_t;
 
 static inline smph_word_t smph_bit(uint32_t i)
@@ -306,6 +311,16 @@ uint32_t smph_hint_next(const struct smph_bitmap2 *bm, uint32_t from);
  * to another claim or free) out of line. */
 uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t live, smph_word_t *left);
 
+/* The claim's one CAS: takes free block `low` (one bit) of a live word seen
+ * as `w`; false if the word is no longer `w` (a lost race). */
+static inline bool smph_slab_claim_bit(smph_aword_t *word, smph_word_t w, smph_word_t low)
+{
+	/* Acquire on success: the block's last owner released it with a
+	 * release OR, and the slab's cutter published its page table entry
+	 * with a release store; both are behind us. */
+	return smph_cas_weak(word, &w, w ^ low, smph_acquire, smph_relaxed);
+}
+
 /* One try of it, with no call: SMPH_NO_BIT also when the CAS lost a race
  * (the caller then goes to smph_slab_claim()'s loop, out of line). */
 static inline uint32_t smph_slab_claim_once(smph_aword_t *word, smph_word_t live, smph_word_t *left)
@@ -316,10 +331,7 @@ static inline uint32_t smph_slab_claim_once(smph_aword_t *word, smph_word_t live
 	if (__builtin_expect(!(w & live) || !m, 0))
 		return SMPH_NO_BIT;
 	low = m & (~m + 1);
-	/* Acquire on success: the block's last owner released it with a
-	 * release OR, and the slab's cutter published its page table entry
-	 * with a release store; both are behind us. */
-	if (__builtin_expect(!smph_cas_weak(word, &w, w & ~low, smph_acquire, smph_relaxed), 0))
+	if (__builtin_expect(!smph_slab_claim_bit(word, w, low), 0))
 		return SMPH_NO_BIT;
 	*left = m & ~low;
 	return smph_ctz(low);

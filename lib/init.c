@@ -171,8 +171,9 @@ static void plan_class(const struct smpheap_layout *l, unsigned k, struct smph_c
 
 	g->block_size = bs;
 	g->shift = shift;
-	g->magic = odd == 1 ? 0 : (uint32_t)(((uint64_t)1 << 32) / odd + 1);
+	g->magic = odd == 1 ? 0 : (uint32_t)(((uint32_t)1 << 16) / odd + 1);
 	g->align = shift > 12 ? 4096u : 1u << shift;
+	g->shift_mask = (1u << shift) - 1;
 #ifdef SMPHEAP_NO_TCACHE
 	g->cache_max = 0; /* built without the cache: pure path everywhere */
 #else
@@ -234,6 +235,12 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 		p->pool_pages = (uint32_t)pages;
 	}
 	p->granules = (p->pool_pages + (1u << p->gshift) - 1) >> p->gshift;
+	/* The fast paths' tokens (alloc.c) hold a granule index (a limit
+	 * only where pointers have 32 bits: 2^21 granules). */
+#if (UINTPTR_MAX >> SMPH_TOKEN_GRANULE_SHIFT) < UINT32_MAX
+	if (p->granules > (UINTPTR_MAX >> SMPH_TOKEN_GRANULE_SHIFT))
+		return -EOVERFLOW;
+#endif
 	/* Granule words spread by smph_gidx(), one more for the empty word a
 	 * core's current points at when it has none, at least a line of them. */
 	p->grow_shift = log2_of((size_t)p->granules + 1 > SMPH_LINE_WORDS ? (size_t)p->granules + 1
@@ -300,7 +307,7 @@ static bool division_exact(const struct smph_class_geom *g)
 {
 	for (uint32_t i = 0; i < g->blocks; i++) {
 		uint32_t q = (uint32_t)(((uint64_t)i * g->block_size) >> g->shift);
-		uint32_t idx = g->magic ? (uint32_t)(((uint64_t)q * g->magic) >> 32) : q;
+		uint32_t idx = g->magic ? smph_div_odd(q, g->magic) : q;
 
 		if (idx != i)
 			return false;
@@ -384,6 +391,7 @@ struct smpheap *smpheap_init(void *mem, size_t len, const struct smpheap_layout 
 	h->cache_on = p.cache_on;
 	h->pool_base = h->zones_base + p.region_off[0];
 	h->pool_pages = p.pool_pages;
+	h->pool_bytes = (uintptr_t)p.pool_pages << h->page_shift;
 	h->granules = p.granules;
 	h->pt = (SMPH_ATOMIC(uint32_t) *)(base + p.off_pt);
 	h->pfree = (smph_aword_t *)(base + p.off_pfree);

@@ -57,6 +57,8 @@
 #include <errno.h>
 
 #include "bitmap.h"
+/* lib/ calls and defines the functions, not the header's inline wrappers. */
+#define SMPHEAP_NO_INLINE 1
 #include "smpheap/platform.h"
 #include "smpheap/smpheap.h"
 
@@ -127,7 +129,8 @@ struct smph_sys {
 struct smph_class_geom {
 	uint32_t block_size;  /* bytes per block */
 	uint32_t shift;	      /* block_size = odd << shift */
-	uint32_t magic;	      /* ceil(2^32 / odd), 0 when odd == 1 */
+	uint32_t shift_mask;  /* (1 << shift) - 1: bits a block start's offset has 0 */
+	uint32_t magic;	      /* ceil(2^16 / odd), 0 when odd == 1 */
 	uint32_t align;	      /* natural alignment: 1 << shift, capped at 4096 */
 	uint32_t cache_max;   /* word-claim cache cap (0: off) */
 	uint32_t blocks;      /* blocks per slab, 1..SMPH_SLAB_MAX_BLOCKS */
@@ -225,6 +228,7 @@ struct smpheap {
 	/* The pool: every region's pages, from pool_base. */
 	uintptr_t pool_base;	    /* first page of region 0 */
 	uint32_t pool_pages;	    /* pages from pool_base to the last region's end */
+	uintptr_t pool_bytes;	    /* pool_pages << page_shift */
 	uint32_t granules;	    /* pool_pages >> gshift, rounded up */
 	SMPH_ATOMIC(uint32_t) * pt; /* [pool_pages] page table */
 	smph_aword_t *pfree;	    /* [pool_pages bits] 1 = page free */
@@ -561,9 +565,7 @@ static inline uint32_t smph_pool_page(const struct smpheap *h, uintptr_t p)
 {
 	uintptr_t off = p - h->pool_base;
 
-	return smph_likely(off < ((uintptr_t)h->pool_pages << h->page_shift))
-		   ? (uint32_t)(off >> h->page_shift)
-		   : SMPH_NO_BIT;
+	return smph_likely(off < h->pool_bytes) ? (uint32_t)(off >> h->page_shift) : SMPH_NO_BIT;
 }
 
 static inline uintptr_t smph_page_addr(const struct smpheap *h, uint32_t page)
@@ -587,19 +589,29 @@ static inline uint32_t smph_slab_start(const struct smpheap *h, uint32_t page, u
 	return page;
 }
 
+/* q / odd for q = i * odd, i < 64, given magic = ceil(2^16 / odd): a 32-bit
+ * product (q < 2^16: a slab's blocks span at most 1 MiB, in units of 16
+ * bytes or more), so no 64-bit multiply, which is a library call on cores
+ * without a high-half multiply (lx106). Exact: q * magic = i * 2^16 + i * e
+ * with e = magic * odd - 2^16 < odd <= 15, and i * e < 2^16. */
+static inline uint32_t smph_div_odd(uint32_t q, uint32_t magic)
+{
+	return (q * magic) >> 16;
+}
+
 /* rel / block_size if `rel` is a multiple of class g's block size, else
  * SMPH_NO_BIT. */
 static inline uint32_t smph_block_div(const struct smph_class_geom *g, uintptr_t rel)
 {
 	uint32_t q = (uint32_t)(rel >> g->shift), idx;
 
-	if (smph_unlikely(((uintptr_t)q << g->shift) != rel))
+	if (smph_unlikely(rel & g->shift_mask))
 		return SMPH_NO_BIT;
 	/* q / odd by multiplication; exact for every block start (proved for
 	 * the layout by smpheap_init()). The product check rejects the rest. */
 	if (!g->magic)
 		return q;
-	idx = (uint32_t)(((uint64_t)q * g->magic) >> 32);
+	idx = smph_div_odd(q, g->magic);
 	if (smph_unlikely(idx * (g->block_size >> g->shift) != q))
 		return SMPH_NO_BIT;
 	return idx;
@@ -614,6 +626,17 @@ static inline uint32_t smph_block_index(const struct smph_class_geom *g, uintptr
 	return smph_block_div(g, rel);
 }
 
+/* A token of a fast path (alloc.c) holds a slab's granule from this bit
+ * up: smpheap_init() refuses a pool with more granules than that. */
+#define SMPH_TOKEN_GRANULE_SHIFT 11
+
+/* Poisoning (SMPHEAP_POISON builds): the fast paths leave every operation
+ * to the paths that poison and check. */
+#ifdef SMPHEAP_POISON
+#define SMPH_POISONING 1
+#else
+#define SMPH_POISONING 0
+#endif
 /* Poisoning (SMPHEAP_POISON builds). */
 #ifdef SMPHEAP_POISON
 #define SMPH_POISON_BYTE 0xdb

@@ -116,21 +116,21 @@ void smph_runtime_retire(struct smpheap *h, unsigned k, uint32_t s)
 	smph_pool_release(h, SMPHEAP_ZONE_RUNTIME, s, g->pages);
 }
 
-int smph_runtime_freed(struct smpheap *h, unsigned k, uint32_t s, smph_word_t bit, smph_word_t old)
+int smph_runtime_freed(struct smpheap *h, unsigned k, uint32_t s, smph_word_t bit, unsigned verdict)
 {
 	const struct smph_class_geom *g = &h->geom[k];
 
-	if (!(old & g->live)) {
+	if (verdict & SMPH_FREED_DEAD) {
 		/* The slab was retired under a free of a block that was free
 		 * already (5. above). */
 		smph_slab_unstray(word_of(h, s), g->live, bit);
 		return -EALREADY;
 	}
-	if (old & bit)
+	if (verdict & SMPH_FREED_DOUBLE)
 		return -EALREADY;
-	if (!(old & g->full))
+	if (verdict & SMPH_FREED_WAS_EMPTY)
 		smph_hint_set(&h->hint[k], s >> h->gshift);
-	if ((old | bit) == g->all)
+	if (verdict & SMPH_FREED_ALL_FREE)
 		smph_runtime_retire(h, k, s);
 	return 0;
 }

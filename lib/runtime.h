@@ -91,10 +91,28 @@ static inline void *smph_runtime_claim_current(struct smpheap *h, unsigned core,
  * class of k's block count (runtime.c, 4.). */
 void smph_runtime_retire(struct smpheap *h, unsigned k, uint32_t s);
 
-/* After the OR of a free into slab s gave `old`: a double free or a free
- * into a slab no longer live (the error), or the slab was empty (its hint
- * is set) or is all free now (it may be retired). Returns 0 or the error. */
-int smph_runtime_freed(struct smpheap *h, unsigned k, uint32_t s, smph_word_t bit, smph_word_t old);
+/* What the OR of a free's bit b into a slab word of class g, which was
+ * `old`, found besides a free block given back: */
+#define SMPH_FREED_DEAD 1u	/* the word was not live: the slab is retired */
+#define SMPH_FREED_DOUBLE 2u	/* the block was free already */
+#define SMPH_FREED_WAS_EMPTY 4u /* the slab had no free block (hint it) */
+#define SMPH_FREED_ALL_FREE 8u	/* every block is free now (retire it) */
+static inline unsigned smph_freed_verdict(const struct smph_class_geom *g, smph_word_t b,
+					  smph_word_t old)
+{
+	if (!(old & g->live))
+		return SMPH_FREED_DEAD;
+	if (old & b)
+		return SMPH_FREED_DOUBLE;
+	return (old & g->full ? 0u : SMPH_FREED_WAS_EMPTY) |
+	       ((old | b) == g->all ? SMPH_FREED_ALL_FREE : 0u);
+}
+
+/* After the OR of a free's bit into slab s found `verdict` (above): the
+ * error for a double free or a free into a retired slab; else the slab's
+ * hint set or its retire tried. Returns 0 or the error. */
+int smph_runtime_freed(struct smpheap *h, unsigned k, uint32_t s, smph_word_t bit,
+		       unsigned verdict);
 
 /* After the OR of block bit b into a slab word of class g gave `old`: true
  * unless it was the usual free (a live block of a live slab that had
@@ -144,7 +162,7 @@ static inline int smph_runtime_free(struct smpheap *h, unsigned k, uint32_t s, u
 		return smph_tcache_free_remote(h, s, k, idx);
 	old = smph_slab_release(&h->slabw[smph_gidx(h, gi)], b);
 	if (smph_runtime_free_unusual(g, b, old))
-		return smph_runtime_freed(h, k, s, b, old);
+		return smph_runtime_freed(h, k, s, b, smph_freed_verdict(g, b, old));
 	return 0;
 }
 

@@ -81,8 +81,10 @@ int smph_tcache_free_remote(struct smpheap *h, uint32_t s, unsigned k, uint32_t 
 	 * first, or the hold's flag is not set yet): move our own bit on,
 	 * unless a holder's exchange took it meanwhile (it is in the word). */
 	if (smph_fetch_and(&h->remote[smph_gidx(h, gi)], (smph_word_t)~b, smph_acquire) & b)
-		return smph_runtime_freed(h, k, s, b,
-					  smph_slab_release(&h->slabw[smph_gidx(h, gi)], b));
+		return smph_runtime_freed(
+		    h, k, s, b,
+		    smph_freed_verdict(&h->geom[k], b,
+				       smph_slab_release(&h->slabw[smph_gidx(h, gi)], b)));
 	return 0;
 }
 

@@ -66,6 +66,11 @@ __attribute__((noinline)) void icount_strategy_pairs(struct strategy *s, void *t
 
 /* ---- through smpheap's own API ----------------------------------------------- */
 
+/* As a C caller that includes smpheap.h makes them: inline calls of the
+ * fast paths with their tests (smpheap.h). The baseline is the same loop
+ * with each call of smpheap_alloc() and smpheap_free() one call of an empty
+ * function, so that a figure is the allocator's instructions: the fast
+ * path, the caller's tests of its answer, its finish if any. */
 __attribute__((noinline)) static void *null_heap_alloc(struct smpheap *h, enum smpheap_zone z,
 						       uint32_t caps, size_t size)
 {
@@ -79,30 +84,35 @@ __attribute__((noinline)) static int null_heap_free(struct smpheap *h, void *p)
 	return 0;
 }
 
-static void *(*volatile alloc_fn)(struct smpheap *, enum smpheap_zone, uint32_t, size_t);
-static int (*volatile free_fn)(struct smpheap *, void *);
+static volatile bool direct_real;
 
 void icount_direct_use(bool real)
 {
-	alloc_fn = real ? smpheap_alloc : null_heap_alloc;
-	free_fn = real ? smpheap_free : null_heap_free;
+	direct_real = real;
 }
 
-__attribute__((noinline)) void icount_direct_allocs(struct smpheap *h, enum smpheap_zone z,
-						    size_t size, unsigned n)
-{
-	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
+#define DIRECT_LOOPS(suffix, ALLOC, FREE)                                                          \
+	__attribute__((noinline)) static void allocs_##suffix(                                     \
+	    struct smpheap *h, enum smpheap_zone z, size_t size, unsigned n)                       \
+	{                                                                                          \
+		for (unsigned i = 0; i < n; i++)                                                   \
+			__asm__ volatile("" ::"r"(ALLOC(h, z, 0, size)) : "memory");               \
+	}                                                                                          \
+	__attribute__((noinline)) static void pairs_##suffix(                                      \
+	    struct smpheap *h, enum smpheap_zone z, size_t size, unsigned n)                       \
+	{                                                                                          \
+		for (unsigned i = 0; i < n; i++)                                                   \
+			FREE(h, ALLOC(h, z, 0, size));                                             \
+	}
+DIRECT_LOOPS(real, smpheap_alloc, smpheap_free)
+DIRECT_LOOPS(null, null_heap_alloc, null_heap_free)
 
-	for (unsigned i = 0; i < n; i++)
-		__asm__ volatile("" ::"r"(a(h, z, 0, size)) : "memory");
+void icount_direct_allocs(struct smpheap *h, enum smpheap_zone z, size_t size, unsigned n)
+{
+	(direct_real ? allocs_real : allocs_null)(h, z, size, n);
 }
 
-__attribute__((noinline)) void icount_direct_pairs(struct smpheap *h, enum smpheap_zone z,
-						   size_t size, unsigned n)
+void icount_direct_pairs(struct smpheap *h, enum smpheap_zone z, size_t size, unsigned n)
 {
-	void *(*a)(struct smpheap *, enum smpheap_zone, uint32_t, size_t) = alloc_fn;
-	int (*f)(struct smpheap *, void *) = free_fn;
-
-	for (unsigned i = 0; i < n; i++)
-		f(h, a(h, z, 0, size));
+	(direct_real ? pairs_real : pairs_null)(h, z, size, n);
 }

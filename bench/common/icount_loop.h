@@ -32,7 +32,8 @@ void icount_strategy_allocs(struct strategy *s, void *t, size_t size, enum strat
 /* n allocation-and-free pairs of `size` bytes of kind k. */
 void icount_strategy_pairs(struct strategy *s, void *t, size_t size, enum strat_kind k, unsigned n);
 
-/* The direct loops call smpheap's API (real) or its empty stand-ins. */
+/* The direct loops call smpheap's API as smpheap.h inlines it (real) or
+ * empty stand-ins of the same calls (the baseline). */
 void icount_direct_use(bool real);
 /* n smpheap_alloc(h, z, 0, size) (no frees). */
 void icount_direct_allocs(struct smpheap *h, enum smpheap_zone z, size_t size, unsigned n);

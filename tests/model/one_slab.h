@@ -44,6 +44,7 @@ struct one_slab {
 		heap.region_count = 1;
 		heap.pool_base = POOL_BASE;
 		heap.pool_pages = 1;
+		heap.pool_bytes = (uintptr_t)1 << ONE_SLAB_PAGE_SHIFT;
 		heap.granules = 1;
 		heap.regions[0].base = POOL_BASE;
 		heap.regions[0].first = 0;
@@ -65,6 +66,7 @@ struct one_slab {
 		heap.tcache_slots = 0;
 		g->block_size = ONE_SLAB_BLOCK;
 		g->shift = 6;
+		g->shift_mask = 63;
 		g->magic = 0;
 		g->align = ONE_SLAB_BLOCK;
 		g->cache_max = cache_max;

@@ -57,6 +57,7 @@ struct buffer_test : rl::test_suite<buffer_test, THREADS> {
 		heap.region_count = 1;
 		heap.pool_base = REGION_BASE;
 		heap.pool_pages = PAGES;
+		heap.pool_bytes = (uintptr_t)PAGES << PAGE_SHIFT;
 		heap.regions[0].base = REGION_BASE;
 		heap.regions[0].first = 0;
 		heap.regions[0].pages = PAGES;

@@ -178,6 +178,78 @@ int smpheap_check(const struct smpheap *h);
 /* A human-readable name for an error code returned above. */
 const char *smpheap_strerror(int err);
 
+/* ---- The inline entry points ----
+ *
+ * smpheap_alloc() and smpheap_free() are the functions above. Where calls
+ * cost a stack frame that tail calls cannot avoid (Xtensa's call0 ABI: a
+ * function that calls anything saves its return address and registers,
+ * and GCC 12 makes no tail calls there), this header also makes each call
+ * of them an inline call of a short fast path that calls nothing, so that
+ * it needs no frame of its own: the caller has one already. The fast path
+ * finishes the usual case (a runtime block from the calling thread's held
+ * word or its core's current slab, a system bump, a free back into a
+ * slab's word) and leaves anything else to the finish function, with a
+ * token that says what it did: an odd value, never a block (blocks are
+ * 16-aligned). The pair does exactly what the function does; every check
+ * and every count is made by one of the two. Elsewhere the functions'
+ * own tail calls keep their fast paths free of frames, and a call of the
+ * function is the shorter path (x86-64: about 10 instructions fewer a pair
+ * than the inline calls inside a small function, which has to keep its
+ * arguments for the finish).
+ *
+ * SMPHEAP_INLINE_FAST_PATHS (1 or 0) chooses; by default 1 on Xtensa with
+ * GCC, else 0. Either way (smpheap_alloc)(...) calls the function. */
+
+/* A runtime block of `size` bytes (caps 0, the calling core's slab), or an
+ * odd token for smpheap_alloc_finish(). Lock-free, no call. */
+void *smpheap_runtime_fast(struct smpheap *h, size_t size);
+/* A system zone bump of `size` bytes (caps 0), or an odd token. */
+void *smpheap_sys_fast(struct smpheap *h, size_t size);
+/* What smpheap_alloc(h, zone, 0, size) returns, given the odd token the
+ * zone's fast path returned. */
+void *smpheap_alloc_finish(struct smpheap *h, enum smpheap_zone zone, size_t size, void *token);
+/* 0 when `ptr` is freed and counted, else a token for smpheap_free_finish(). */
+uintptr_t smpheap_free_fast(struct smpheap *h, void *ptr);
+/* What smpheap_free(h, ptr) returns, given the fast path's token. */
+int smpheap_free_finish(struct smpheap *h, void *ptr, uintptr_t token);
+
+#ifndef SMPHEAP_INLINE_FAST_PATHS
+#if defined(__GNUC__) && defined(__XTENSA__)
+#define SMPHEAP_INLINE_FAST_PATHS 1
+#else
+#define SMPHEAP_INLINE_FAST_PATHS 0
+#endif
+#endif
+#if SMPHEAP_INLINE_FAST_PATHS && !defined(SMPHEAP_NO_INLINE)
+static inline __attribute__((always_inline)) void *
+smpheap_alloc_inline(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size)
+{
+	void *t;
+
+	if (zone == SMPHEAP_ZONE_RUNTIME && caps == 0)
+		t = smpheap_runtime_fast(h, size);
+	else if (zone == SMPHEAP_ZONE_SYS && caps == 0)
+		t = smpheap_sys_fast(h, size);
+	else
+		return (smpheap_alloc)(h, zone, caps, size);
+	if (__builtin_expect(!((uintptr_t)t & 1), 1))
+		return t;
+	return smpheap_alloc_finish(h, zone, size, t);
+}
+
+static inline __attribute__((always_inline)) int smpheap_free_inline(struct smpheap *h, void *ptr)
+{
+	uintptr_t t = smpheap_free_fast(h, ptr);
+
+	if (__builtin_expect(t == 0, 1))
+		return 0;
+	return smpheap_free_finish(h, ptr, t);
+}
+
+#define smpheap_alloc(h, zone, caps, size) smpheap_alloc_inline((h), (zone), (caps), (size))
+#define smpheap_free(h, ptr) smpheap_free_inline((h), (ptr))
+#endif
+
 #ifdef __cplusplus
 }
 #endif
