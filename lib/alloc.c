@@ -324,7 +324,7 @@ static inline __attribute__((always_inline)) void *claim_current(struct smpheap 
 	left = free ^ low;
 	idx = smph_bit_index(low);
 	/* The slab is still class k's, and has a free block left. */
-	if (smph_unlikely(smph_load(&h->pt[s], smph_relaxed) != g->tag))
+	if (smph_unlikely(!smph_slab_entry_is(smph_load(&h->pt[s], smph_relaxed), g)))
 		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size,
 				   SMPH_TOKEN_CLAIM(s >> h->gshift, idx, left), leaf);
 	if (smph_unlikely(!left))
@@ -403,6 +403,9 @@ static inline __attribute__((always_inline)) void *sys_path(struct smpheap *h, s
 			  core >= h->fast_cores || slot == SMPHEAP_SELF_UNSET))
 		return alloc_leave(h, SMPHEAP_ZONE_SYS, size, SMPH_TODO, leaf);
 	s = &h->sys[core];
+	/* Before the bump's store, which the compiler cannot tell from a
+	 * store to the heap's arrays. */
+	t = smph_fast_tally(h, SMPHEAP_ZONE_SYS, core, slot);
 	/* Relaxed: as in smph_sys_alloc(). */
 	cur = smph_load(&s->state, smph_relaxed);
 	end = cur + smph_align_up(size, SMPH_MIN_ALIGN);
@@ -410,7 +413,6 @@ static inline __attribute__((always_inline)) void *sys_path(struct smpheap *h, s
 	if (smph_unlikely(end > s->size ||
 			  !smph_sys_advance(s, &cur, end, SMPH_CORE_SINGLE_WRITER)))
 		return alloc_leave(h, SMPHEAP_ZONE_SYS, size, SMPH_TODO, leaf);
-	t = smph_fast_tally(h, SMPHEAP_ZONE_SYS, core, slot);
 	smph_add(&t.k->allocs, 1, t.single);
 	return (void *)(s->base + cur);
 }
@@ -483,7 +485,7 @@ static inline __attribute__((always_inline)) intptr_t free_path(struct smpheap *
 	if (smph_unlikely(idx == SMPH_NO_BIT))
 		return free_leave(h, ptr, SMPH_TODO, leaf);
 	b = smph_bit(idx);
-	old = smph_slab_release(smph_runtime_word(h, s), b);
+	old = smph_slab_release(&h->slabw[SMPH_PT_DATA(e)], b);
 	if (smph_runtime_free_unusual(g, b, old) ||
 	    smph_unlikely(smph_load(&t.k->rising, smph_relaxed)))
 		return leaf ? (intptr_t)SMPH_TOKEN_FREED(s >> h->gshift, k,

@@ -246,6 +246,9 @@ static int plan(const struct smpheap_layout *l, struct plan *p)
 	p->grow_shift = log2_of((size_t)p->granules + 1 > SMPH_LINE_WORDS ? (size_t)p->granules + 1
 									  : SMPH_LINE_WORDS);
 	p->gwords = (size_t)1 << p->grow_shift;
+	/* A slab start's page table entry holds its word's index. */
+	if (p->gwords - 1 > SMPH_PT_MAX_DATA)
+		return -EOVERFLOW;
 
 	/* Metadata, from the start of mem. */
 	off = smph_align_up(sizeof(struct smpheap), SMPH_CACHE_LINE);

@@ -107,6 +107,10 @@ struct smph_sys {
 	alignas(SMPH_CACHE_LINE) SMPH_ATOMIC(size_t) state; /* offset | SMPH_SYS_DOWN */
 	uintptr_t base;					    /* first byte (bank aligned) */
 	size_t size;					    /* bytes */
+	/* The system zone's counters of the threads acting as this core:
+	 * here, not with the core's other zones, so that the bump finds them
+	 * from the address it has. */
+	struct smph_counters ctr;
 };
 
 /* Page table entries (uint32): kind in bits 0..1. */
@@ -153,7 +157,9 @@ struct smph_core {
 	/* slab start page (| SMPH_CUR_PINNED if this core pinned it), or
 	 * h->granules << h->gshift (an always-empty word) */
 	SMPH_ATOMIC(uint32_t) cur[SMPHEAP_MAX_CLASSES];
-	struct smph_counters ctr[SMPHEAP_ZONE_COUNT]; /* the threads acting as this core's */
+	/* the threads acting as this core's, for RUNTIME and BUFFER (zone - 1;
+	 * SYS's are with the core's system heap) */
+	struct smph_counters ctr[SMPHEAP_ZONE_COUNT - 1];
 };
 
 /* The word-claim cache of one class in one thread slot. The slot's thread
@@ -185,6 +191,10 @@ struct smph_tcache {
 	struct smph_tcache_class cls[SMPHEAP_MAX_CLASSES]; /* one held word per class */
 };
 #define SMPH_NO_CORE 0xffffffffu
+
+#ifndef __cplusplus
+_Static_assert(SMPHEAP_ZONE_SYS == 0, "a core's counters are of zones 1.. (smph_ctr())");
+#endif
 
 /* Real builds only: a model build's atomics (tests/model/) have other sizes,
  * and it never indexes slots by address. */
@@ -261,7 +271,7 @@ struct smpheap {
 
 static inline struct smph_counters *smph_ctr(const struct smpheap *h, unsigned zone, unsigned core)
 {
-	return &h->core[core].ctr[zone];
+	return zone == SMPHEAP_ZONE_SYS ? &h->sys[core].ctr : &h->core[core].ctr[zone - 1];
 }
 
 /* A platform may hand lib/ its core id inline: SMPHEAP_PLATFORM_CORE_ID_INLINE
@@ -597,6 +607,21 @@ static inline uint32_t smph_slab_start(const struct smpheap *h, uint32_t page, u
 static inline uint32_t smph_div_odd(uint32_t q, uint32_t magic)
 {
 	return (q * magic) >> 16;
+}
+
+/* A slab start's page table entry: its class's tag, and in the data bits
+ * the index of its block word in slabw[] (smph_gidx() of its granule), so
+ * that a free that has the entry finds the word with no arithmetic. */
+static inline uint32_t smph_slab_entry(const struct smpheap *h, const struct smph_class_geom *g,
+				       uint32_t s)
+{
+	return g->tag | smph_gidx(h, s >> h->gshift) << 8;
+}
+
+/* Whether page table entry e is the start of a slab of class g. */
+static inline bool smph_slab_entry_is(uint32_t e, const struct smph_class_geom *g)
+{
+	return (e & 0xffu) == g->tag;
 }
 
 /* rel / block_size if `rel` is a multiple of class g's block size, else

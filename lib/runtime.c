@@ -77,7 +77,7 @@ static bool slab_has_free(const struct smpheap *h, unsigned k, uint32_t s)
 	smph_word_t w = smph_load(word_of(h, s), smph_relaxed);
 
 	return (w & h->geom[k].live) && (w & h->geom[k].full) &&
-	       smph_load(&h->pt[s], smph_relaxed) == h->geom[k].tag;
+	       smph_slab_entry_is(smph_load(&h->pt[s], smph_relaxed), &h->geom[k]);
 }
 
 /* Drops slab s from class k's hints unless it still has a free block
@@ -158,7 +158,7 @@ void *smph_runtime_claimed(struct smpheap *h, unsigned k, uint32_t s, uint32_t i
 	/* Relaxed: stable while we hold the block (2. above). */
 	uint32_t e = smph_load(&h->pt[s], smph_relaxed);
 
-	if (e != g->tag) {
+	if (!smph_slab_entry_is(e, g)) {
 		/* Another class's slab now (3.): give the block back. A word
 		 * that only looked live for our class (a dead word's stray
 		 * bits, 5.) holds no block: the bit is dropped. */
@@ -185,7 +185,7 @@ uint32_t smph_runtime_cut(struct smpheap *h, unsigned k)
 	/* Relaxed: published by the word's release store below. */
 	for (uint32_t d = 1; d < g->pages; d++)
 		smph_store(&h->pt[s + d], SMPH_PT_SLAB_IN_OF(d), smph_relaxed);
-	smph_store(&h->pt[s], g->tag, smph_relaxed);
+	smph_store(&h->pt[s], smph_slab_entry(h, g, s), smph_relaxed);
 	/* Release: the entries above (and the pool claim's view of the
 	 * pages) happen before any claim of a block here. */
 	smph_store(word_of(h, s), g->all, smph_release);

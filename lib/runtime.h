@@ -61,7 +61,7 @@ static inline bool smph_runtime_claim_usual(const struct smpheap *h,
 					    const struct smph_class_geom *g, uint32_t s,
 					    smph_word_t left)
 {
-	return smph_likely(smph_load(&h->pt[s], smph_relaxed) == g->tag && left);
+	return smph_likely(smph_slab_entry_is(smph_load(&h->pt[s], smph_relaxed), g) && left);
 }
 
 /* Address of block idx of class g's slab at page s. */

@@ -225,7 +225,8 @@ static bool class_has_free_block(const struct smpheap *h, unsigned k)
 		smph_word_t w = smph_load(&h->slabw[smph_gidx(h, gi)], smph_relaxed);
 
 		if ((w & h->geom[k].live) &&
-		    smph_load(&h->pt[gi << h->gshift], smph_relaxed) == h->geom[k].tag &&
+		    smph_slab_entry_is(smph_load(&h->pt[gi << h->gshift], smph_relaxed),
+				       &h->geom[k]) &&
 		    ((w & h->geom[k].full) ||
 		     smph_load(&h->cached[smph_gidx(h, gi)], smph_relaxed)))
 			return true;
@@ -355,7 +356,8 @@ static int check_pool(const struct smpheap *h, size_t *rt, size_t *buf)
 			*buf += (size_t)SMPH_PT_DATA(e) << h->page_shift;
 			break;
 		case SMPH_PT_SLAB:
-			if (i < owner_end)
+			if (i < owner_end ||
+			    SMPH_PT_DATA(e) != smph_gidx(h, i >> h->gshift)) /* its word */
 				return -EUCLEAN;
 			rc = check_slab(h, i, SMPH_PT_CLASS(e), rt);
 			if (rc)

@@ -136,7 +136,7 @@ static bool hold(struct smpheap *h, struct smph_tcache_class *c, unsigned k, uin
 	c->span = g->span;
 	c->bits = got;
 	c->held = smph_popcount(got);
-	if (e != g->tag || !got) {
+	if (!smph_slab_entry_is(e, g) || !got) {
 		/* Nothing to take, or a stale slab cut again for another
 		 * class: give it all back, and whatever came into `remote`
 		 * while we held it. */

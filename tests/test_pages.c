@@ -70,7 +70,7 @@ static void test_cut_and_retire(void)
 	CHECK_EQ(free_pages(h), 64 - 3 * g->pages);
 	/* The page table classifies every block, interior pages too. */
 	s = smph_pool_page(h, (uintptr_t)p[0]);
-	CHECK_EQ(atomic_load(&h->pt[s]), g->tag);
+	CHECK_EQ(atomic_load(&h->pt[s]), g->tag | smph_gidx(h, s >> h->gshift) << 8);
 	CHECK_EQ(atomic_load(&h->pt[s + 1]), SMPH_PT_SLAB_IN_OF(1));
 	CHECK_EQ(smpheap_usable_size(h, p[g->blocks - 1]), 16);
 	CHECK_EQ(smpheap_free(h, (char *)p[0] + 8), -EINVAL); /* inside a block */

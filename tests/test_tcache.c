@@ -35,7 +35,8 @@ static uint32_t free_in(const struct smpheap *o, unsigned k, bool cached)
 	for (uint32_t gi = 0; gi < o->granules; gi++) {
 		smph_word_t w = atomic_load(&o->slabw[smph_gidx(o, gi)]);
 
-		if ((w & o->geom[k].live) && atomic_load(&o->pt[gi << o->gshift]) == o->geom[k].tag)
+		if ((w & o->geom[k].live) &&
+		    smph_slab_entry_is(atomic_load(&o->pt[gi << o->gshift]), &o->geom[k]))
 			n += smph_popcount(cached ? atomic_load(&o->cached[smph_gidx(o, gi)])
 						  : w & o->geom[k].full);
 	}
