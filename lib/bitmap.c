@@ -235,15 +235,18 @@ busy:
 	return w << SMPH_WORD_SHIFT;
 }
 
-/* Bit i of the result is set iff bits i..i+n-1 of x are all set (1 <= n <= W). */
+/* Bit i of the result is set iff bits i..i+n-1 of x are all set (1 <= n <= W):
+ * runs of 1, 2, 4, ... by doubling while that stays within n, then one
+ * overlapping step for the rest (after the doubling, bit i stands for
+ * [i, i+have), so x & x >> (n - have) stands for [i, i+n)). */
 static inline smph_word_t run_starts(smph_word_t x, uint32_t n)
 {
-	for (uint32_t have = 1; have < n && x;) {
-		uint32_t step = have < n - have ? have : n - have;
+	uint32_t have = 1;
 
-		x &= x >> step;
-		have += step;
-	}
+	for (; 2 * have <= n && x; have *= 2)
+		x &= x >> have;
+	if (have < n)
+		x &= x >> (n - have);
 	return x;
 }
 

@@ -210,6 +210,10 @@ struct smph_region {
 	uint32_t pages; /* pages */
 	uint32_t caps;	/* SMPHEAP_CAP_* */
 	uint32_t zones; /* SMPHEAP_POOL_* */
+	/* Its words of the pool's free-page bitmap, and its bits of the first
+	 * and the last (precomputed for the one-word claims, pool.c). */
+	uint32_t first_word, last_word;
+	smph_word_t first_mask, last_mask;
 };
 
 struct smpheap {
@@ -511,7 +515,8 @@ int smph_buffer_resize(struct smpheap *h, uint32_t i, size_t size, size_t *old_b
 /* ---- the pool (pool.c) ---- */
 
 /* Lists, for each zone, the regions it may draw from in the order a claim
- * tries them (zone_region); once, after the regions are set. */
+ * tries them (zone_region), and each region's words of the bitmap; once,
+ * after the regions are set. */
 void smph_pool_order(struct smpheap *h);
 
 /* Claims n free pages starting at a multiple of align_pages in a region

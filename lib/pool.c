@@ -38,13 +38,11 @@ static inline smph_word_t range_mask(uint32_t w, uint32_t lo, uint32_t hi)
 static uint32_t claim_in_word(struct smpheap *h, const struct smph_region *rg, uint32_t n,
 			      uint32_t align_pages)
 {
-	uint32_t lo = rg->first >> SMPH_WORD_SHIFT,
-		 hi = (rg->first + rg->pages - 1) >> SMPH_WORD_SHIFT;
 	/* Bits at multiples of align_pages (a power of two): 1 + 2^a + 2^2a + ...,
 	 * e.g. 0x5555... for a = 2, built by doubling (a word-wide division is a
 	 * library call of some 150 instructions on cores without a divider, and
 	 * every slab cut pays it). */
-	smph_word_t aligned = SMPH_WORD_ONES;
+	smph_word_t aligned = SMPH_WORD_ONES, in = rg->first_mask;
 
 	if (align_pages >= SMPH_WORD_BITS) {
 		aligned = 1;
@@ -53,14 +51,18 @@ static uint32_t claim_in_word(struct smpheap *h, const struct smph_region *rg, u
 		for (uint32_t step = align_pages; step < SMPH_WORD_BITS; step <<= 1)
 			aligned |= aligned << step;
 	}
-	for (uint32_t w = lo; w <= hi; w++) {
-		uint32_t bit = smph_bits_claim_in_word(
-		    &h->pfree[w], range_mask(w, rg->first, rg->first + rg->pages), n, aligned);
+	for (uint32_t w = rg->first_word;; w++) {
+		uint32_t bit;
 
+		if (w == rg->last_word)
+			in &= rg->last_mask;
+		bit = smph_bits_claim_in_word(&h->pfree[w], in, n, aligned);
 		if (bit != SMPH_NO_BIT)
 			return (w << SMPH_WORD_SHIFT) + bit;
+		if (w == rg->last_word)
+			return SMPH_NO_BIT;
+		in = SMPH_WORD_ONES;
 	}
-	return SMPH_NO_BIT;
 }
 
 /* After claim_in_word() found no run of n <= W pages: whether one may
@@ -69,7 +71,10 @@ static uint32_t claim_in_word(struct smpheap *h, const struct smph_region *rg, u
  * its bottom are n or more together. False spares a failing allocation the
  * general search, which would find nothing either: it then scans the pool
  * once with this cheap test instead of twice. */
-static bool straddle_possible(const struct smpheap *h, const struct smph_region *rg, uint32_t n)
+/* Out of line, as claim_in(): the usual claim, a one-word placement, then
+ * keeps nothing across a call. */
+static __attribute__((noinline)) bool straddle_possible(const struct smpheap *h,
+							const struct smph_region *rg, uint32_t n)
 {
 	uint32_t lo = rg->first, hi = rg->first + rg->pages, top = 0;
 
@@ -84,8 +89,8 @@ static bool straddle_possible(const struct smpheap *h, const struct smph_region 
 	return false;
 }
 
-static uint32_t claim_in(struct smpheap *h, const struct smph_region *rg, uint32_t n,
-			 uint32_t align_pages)
+static __attribute__((noinline)) uint32_t claim_in(struct smpheap *h, const struct smph_region *rg,
+						   uint32_t n, uint32_t align_pages)
 {
 	uint32_t hi = rg->first + rg->pages;
 
@@ -132,6 +137,16 @@ void smph_pool_refund(struct smpheap *h, unsigned zone, size_t bytes)
 
 void smph_pool_order(struct smpheap *h)
 {
+	for (unsigned r = 0; r < h->region_count; r++) {
+		struct smph_region *rg = &h->regions[r];
+		uint32_t last = rg->first + rg->pages - 1;
+
+		rg->first_word = rg->first >> SMPH_WORD_SHIFT;
+		rg->last_word = last >> SMPH_WORD_SHIFT;
+		rg->first_mask = SMPH_WORD_ONES << (rg->first & (SMPH_WORD_BITS - 1));
+		rg->last_mask =
+		    SMPH_WORD_ONES >> ((SMPH_WORD_BITS - 1) - (last & (SMPH_WORD_BITS - 1)));
+	}
 	for (unsigned z = 0; z < SMPHEAP_ZONE_COUNT; z++) {
 		h->zone_regions[z] = 0;
 		for (unsigned shared = 0; shared < 2; shared++)
