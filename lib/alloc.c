@@ -528,17 +528,22 @@ static __attribute__((noinline)) void *alloc_buffer(struct smpheap *h, uint32_t 
 			!(caps & ~h->zone_caps[SMPHEAP_ZONE_BUFFER]) &&
 			slot != SMPHEAP_SELF_UNSET)) {
 		p = smph_buffer_alloc(h, caps, size, 1, &bytes);
-		if (smph_likely(p != NULL)) {
-#ifdef SMPHEAP_POISON
-			check_poison(h, SMPHEAP_ZONE_BUFFER, smph_core(h), p, bytes);
-#endif
-			return smph_count_alloc(h, SMPHEAP_ZONE_BUFFER,
-						caller_tally(h, SMPHEAP_ZONE_BUFFER, slot), bytes,
-						p);
+		/* Exhaustion: the last try here, not the general path, which
+		 * would search the whole pool once more first. */
+		if (smph_unlikely(!p))
+			p = buffer_last_try(h, slot, caps, size, 1, &bytes);
+		if (smph_unlikely(!p)) {
+			smph_count_failure(h, SMPHEAP_ZONE_BUFFER);
+			return NULL;
 		}
+#ifdef SMPHEAP_POISON
+		check_poison(h, SMPHEAP_ZONE_BUFFER, smph_core(h), p, bytes);
+#endif
+		return smph_count_alloc(h, SMPHEAP_ZONE_BUFFER,
+					caller_tally(h, SMPHEAP_ZONE_BUFFER, slot), bytes, p);
 	}
-	/* Exhaustion, bad arguments, a thread new to the platform: the
-	 * general path answers and counts. */
+	/* Bad arguments, a thread new to the platform: the general path
+	 * answers and counts. */
 	return smpheap_alloc_aligned(h, SMPHEAP_ZONE_BUFFER, caps, size, 1);
 }
 
