@@ -269,24 +269,6 @@ uint32_t smph_bits_claim_in_word(smph_aword_t *word, smph_word_t in, uint32_t n,
 	}
 }
 
-/* First 0 bit in [lo, hi), or SMPH_NO_BIT. */
-static uint32_t find_clear(const smph_aword_t *map, uint32_t lo, uint32_t hi)
-{
-	struct word_span sp = word_span(lo, hi - lo);
-	/* Relaxed throughout: a search snapshot; the claim re-checks with CAS. */
-	smph_word_t z = ~smph_load(&map[sp.w0], smph_relaxed) & sp.m0;
-	uint32_t w = sp.w0;
-
-	if (!z && sp.w0 != sp.w1) {
-		for (w = sp.w0 + 1; w < sp.w1; w++)
-			if ((z = ~smph_load(&map[w], smph_relaxed)) != 0)
-				break;
-		if (w == sp.w1)
-			z = ~smph_load(&map[w], smph_relaxed) & sp.m1;
-	}
-	return z ? (w << SMPH_WORD_SHIFT) + smph_ctz(z) : SMPH_NO_BIT;
-}
-
 uint32_t smph_bits_find_set_slow(const smph_aword_t *map, uint32_t bits, uint32_t from)
 {
 	uint32_t pos = from;
@@ -310,19 +292,38 @@ static inline uint32_t align_up32(uint32_t x, uint32_t a)
 	return (x + a - 1) / a * a;
 }
 
+/* Last 0 bit in [lo, hi), or SMPH_NO_BIT: the window's words from its end. */
+static uint32_t find_clear_last(const smph_aword_t *map, uint32_t lo, uint32_t hi)
+{
+	struct word_span sp = word_span(lo, hi - lo);
+	/* Relaxed throughout: a search snapshot; the claim re-checks with CAS. */
+	smph_word_t z = ~smph_load(&map[sp.w1], smph_relaxed) & (sp.w0 == sp.w1 ? sp.m0 : sp.m1);
+	uint32_t w = sp.w1;
+
+	if (!z && sp.w0 != sp.w1) {
+		while (--w > sp.w0)
+			if ((z = ~smph_load(&map[w], smph_relaxed)) != 0)
+				break;
+		if (w == sp.w0)
+			z = ~smph_load(&map[w], smph_relaxed) & sp.m0;
+	}
+	return z ? (w << SMPH_WORD_SHIFT) + (SMPH_WORD_BITS - 1 - smph_clz(z)) : SMPH_NO_BIT;
+}
+
 uint32_t smph_bits_find_run(const smph_aword_t *map, uint32_t bits, uint32_t from, uint32_t n,
 			    uint32_t align)
 {
 	uint32_t i = align_up32(from, align);
 
 	while (i < bits && n <= bits - i) {
-		uint32_t zero = find_clear(map, i, i + n);
-		uint32_t next;
+		/* The window's last taken bit: no run starting at or before it
+		 * can avoid it, so the next start to try is the first free bit
+		 * past it (a skip of up to n and the taken bits after, where
+		 * the window's first taken bit could give a skip of one). */
+		uint32_t zero = find_clear_last(map, i, i + n), next;
 
 		if (zero == SMPH_NO_BIT)
 			return i;
-		/* The run cannot start at or before `zero`: resume at the next
-		 * free bit after it. */
 		next = smph_bits_find_set(map, bits, zero + 1);
 		if (next == SMPH_NO_BIT)
 			break;

@@ -65,15 +65,15 @@ static uint32_t claim_in_word(struct smpheap *h, const struct smph_region *rg, u
 	}
 }
 
-/* After claim_in_word() found no run of n <= W pages: whether one may
+/* After claim_in_word() found no run of n <= W pages: where one may
  * straddle two words (a run of n <= W pages spans at most two), in a
- * relaxed snapshot: some word's free pages at its top and the next word's at
- * its bottom are n or more together. False spares a failing allocation the
- * general search, which would find nothing either: it then scans the pool
- * once with this cheap test instead of twice. */
-/* Out of line, as claim_in(): the usual claim, a one-word placement, then
- * keeps nothing across a call. */
-static __attribute__((noinline)) bool straddle_possible(const struct smpheap *h,
+ * relaxed snapshot: the first page of the free pages at the top of a word
+ * that, with the next word's at its bottom, are n or more together;
+ * SMPH_NO_BIT if there is none. The general search then starts there, and
+ * a failing allocation is spared it: it scans the pool once with this
+ * cheap test instead of twice. Out of line, as claim_in(): the usual
+ * claim, a one-word placement, then keeps nothing across a call. */
+static __attribute__((noinline)) uint32_t straddle_from(const struct smpheap *h,
 							const struct smph_region *rg, uint32_t n)
 {
 	uint32_t lo = rg->first, hi = rg->first + rg->pages, top = 0;
@@ -82,21 +82,25 @@ static __attribute__((noinline)) bool straddle_possible(const struct smpheap *h,
 		/* Relaxed: a snapshot, as the search's own. */
 		smph_word_t gaps = ~(smph_load(&h->pfree[w], smph_relaxed) & range_mask(w, lo, hi));
 
-		if (!gaps || top + smph_ctz(gaps) >= n)
-			return true;
+		if (!gaps || top + smph_ctz(gaps) >= n) {
+			uint32_t from = (w << SMPH_WORD_SHIFT) - top;
+
+			return from > lo ? from : lo;
+		}
 		top = smph_clz(gaps); /* free pages at the top of this word */
 	}
-	return false;
+	return SMPH_NO_BIT;
 }
 
+/* The general search, from page `start` of the region on. */
 static __attribute__((noinline)) uint32_t claim_in(struct smpheap *h, const struct smph_region *rg,
-						   uint32_t n, uint32_t align_pages)
+						   uint32_t n, uint32_t align_pages, uint32_t start)
 {
 	uint32_t hi = rg->first + rg->pages;
 
 	for (int pass = 0; pass < CLAIM_PASSES; pass++) {
 		bool conflict = false;
-		uint32_t from = rg->first;
+		uint32_t from = start;
 
 		for (;;) {
 			uint32_t i = smph_bits_find_run(h->pfree, hi, from, n, align_pages);
@@ -165,17 +169,19 @@ static uint32_t claim_once(struct smpheap *h, unsigned zone, uint32_t caps, uint
 	 * can no longer have. */
 	for (unsigned j = 0; j < h->zone_regions[zone]; j++) {
 		const struct smph_region *rg = &h->regions[h->zone_region[zone][j]];
-		uint32_t i = SMPH_NO_BIT;
+		uint32_t i = SMPH_NO_BIT, from = rg->first;
 
 		if ((rg->caps & caps) != caps || n > rg->pages)
 			continue;
 		if (n <= SMPH_WORD_BITS && align_pages <= SMPH_WORD_BITS) {
 			i = claim_in_word(h, rg, n, align_pages);
-			if (i == SMPH_NO_BIT && !straddle_possible(h, rg, n))
+			if (i != SMPH_NO_BIT)
+				return i;
+			from = straddle_from(h, rg, n);
+			if (from == SMPH_NO_BIT)
 				continue;
 		}
-		if (i == SMPH_NO_BIT)
-			i = claim_in(h, rg, n, align_pages);
+		i = claim_in(h, rg, n, align_pages, from);
 		if (i != SMPH_NO_BIT)
 			return i;
 	}
