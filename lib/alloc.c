@@ -207,12 +207,14 @@ static __attribute__((noinline)) void *alloc_slow(struct smpheap *h, enum smphea
 	return NULL;
 }
 
-/* ---- The fast paths (smpheap.h makes each call of smpheap_alloc() and
- * smpheap_free() an inline call of one of them) ----
+/* ---- The fast paths ----
  *
- * Each calls nothing, so that it needs no stack frame and saves no
- * register, and answers everything unusual with one test and a token
- * instead of a call; the finish functions below take the token:
+ * Each is written once and made twice: as a leaf (smpheap_runtime_fast()
+ * and the others, which smpheap.h inlines into each caller on Xtensa),
+ * and as the body of the function. The leaf calls nothing, so that it
+ * needs no stack frame and saves no register, and answers everything
+ * unusual with one test and a token instead of a call; the finish
+ * functions below take the token:
  *
  *   SMPH_TODO                        nothing was done: the finish does all
  *   block | SMPH_TOKEN_HIGH          the block is handed out and counted,
@@ -248,9 +250,9 @@ static __attribute__((noinline)) void *alloc_slow(struct smpheap *h, enum smphea
 _Static_assert(SMPHEAP_MAX_CLASSES <= 32 && SMPH_SLAB_MAX_BLOCKS <= 64,
 	       "a token holds a class in 5 bits and a block index in 6");
 
-/* Each path below is written once and made twice: as a fast path (`leaf`:
- * it leaves with a token, for the caller's finish) and inside the function
- * (it leaves through the finish, a tail call where the ABI has them). */
+/* How a path leaves: with its token (`leaf`, for the caller's finish) or,
+ * in the function, through the finish (a tail call where the ABI has
+ * them). */
 static inline __attribute__((always_inline)) void *
 alloc_leave(struct smpheap *h, enum smpheap_zone zone, size_t size, uintptr_t token, bool leaf)
 {
@@ -287,8 +289,8 @@ static inline __attribute__((always_inline)) void *count_alloc_fast(struct smphe
 	return p;
 }
 
-/* Counts a free on a fast path, which saw `rising` clear before it began
- * (a free after a new high samples the peak: the finish's job). */
+/* Counts a free on a fast path that found `rising` clear (the first free
+ * after a new high samples the peak: the finish's job). */
 static inline void count_free_fast(struct smph_tally t, size_t bytes)
 {
 	smph_add(&t.k->frees, 1, t.single);

@@ -116,7 +116,7 @@ struct smph_sys {
 /* Page table entries (uint32): kind in bits 0..1. */
 #define SMPH_PT_NONE 0u	   /* free, inside a run, or in a powered-off bank */
 #define SMPH_PT_RUN 1u	   /* a buffer run starts here; its pages in bits 8.. */
-#define SMPH_PT_SLAB 2u	   /* a slab starts here; its class in bits 2..7 */
+#define SMPH_PT_SLAB 2u	   /* a slab starts here; its class in bits 2..7, its word's index in 8.. */
 #define SMPH_PT_SLAB_IN 3u /* inside a slab; pages back to its start in bits 8.. */
 #define SMPH_PT_KIND(e) ((e)&3u)
 /* A NONE entry a retired slab left: a free into its page is counted as the
