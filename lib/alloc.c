@@ -151,21 +151,6 @@ fail:
 	return NULL;
 }
 
-/* The system zone's fast path: default alignment, so no rounding of the
- * start (offsets are always multiples of 16). */
-static inline void *sys_alloc_fast(struct smpheap *h, unsigned core, size_t size)
-{
-	struct smph_sys *s = &h->sys[core];
-	size_t need = smph_align_up(size, SMPH_MIN_ALIGN);
-	/* Relaxed: as in smph_sys_alloc(). */
-	size_t cur = smph_load(&s->state, smph_relaxed);
-
-	while (smph_likely(cur + need <= s->size)) /* false when DOWN is set */
-		if (smph_likely(smph_sys_advance(s, &cur, cur + need, smph_core_single(h))))
-			return (void *)(s->base + cur);
-	return NULL;
-}
-
 /* Everything smpheap_alloc() does not finish inline: a new word for the
  * thread's cache, a current slab that has run dry (refill), stealing, the
  * system zone's CAS retries, a thread new to the platform and every unusual
@@ -199,7 +184,7 @@ static __attribute__((noinline)) void *alloc_slow(struct smpheap *h, enum smphea
 			return smph_count_alloc(h, zone, smph_tally(h, zone, core, slot), bytes, p);
 		}
 	} else {
-		p = sys_alloc_fast(h, core, size);
+		p = smph_sys_alloc(h, core, size, SMPH_MIN_ALIGN);
 		if (smph_likely(p != NULL))
 			return smph_count_alloc(h, zone, smph_tally(h, zone, core, slot), 0, p);
 	}
