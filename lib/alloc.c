@@ -90,14 +90,17 @@ static void *runtime_last_try(struct smpheap *h, unsigned core, unsigned slot, s
 static void *buffer_last_try(struct smpheap *h, unsigned slot, uint32_t caps, size_t size,
 			     size_t align, size_t *bytes)
 {
-	bool more = smph_runtime_reclaim(h);
+	struct smph_window back;
+	bool more = smph_runtime_reclaim(h, &back);
 
+	/* A run there now must take pages the reclaim gave back; a flushed
+	 * cache may give back slabs anywhere. */
 	if (slot < smph_slots(h) &&
 	    smph_load(&h->tcache[slot].core, smph_relaxed) != SMPH_NO_CORE) {
 		smph_tcache_flush(h, &h->tcache[slot]);
-		more = true;
+		return smph_buffer_alloc(h, caps, size, align, NULL, bytes);
 	}
-	return more ? smph_buffer_alloc(h, caps, size, align, bytes) : NULL;
+	return more ? smph_buffer_alloc(h, caps, size, align, &back, bytes) : NULL;
 }
 
 void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t caps, size_t size,
@@ -134,7 +137,7 @@ void *smpheap_alloc_aligned(struct smpheap *h, enum smpheap_zone zone, uint32_t 
 		}
 		break;
 	case SMPHEAP_ZONE_BUFFER:
-		p = smph_buffer_alloc(h, caps, size, align, &bytes);
+		p = smph_buffer_alloc(h, caps, size, align, NULL, &bytes);
 		if (!p)
 			p = buffer_last_try(h, slot, caps, size, align, &bytes);
 		break;
@@ -514,7 +517,7 @@ static __attribute__((noinline)) void *alloc_buffer(struct smpheap *h, uint32_t 
 	if (smph_likely(heap_ok(h) && size - 1 < h->fast_max[SMPHEAP_ZONE_BUFFER] &&
 			!(caps & ~h->zone_caps[SMPHEAP_ZONE_BUFFER]) &&
 			slot != SMPHEAP_SELF_UNSET)) {
-		p = smph_buffer_alloc(h, caps, size, 1, &bytes);
+		p = smph_buffer_alloc(h, caps, size, 1, NULL, &bytes);
 		/* Exhaustion: the last try here, not the general path, which
 		 * would search the whole pool once more first. */
 		if (smph_unlikely(!p))

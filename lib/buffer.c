@@ -15,7 +15,8 @@
 
 #include "internal.h"
 
-void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t align, size_t *bytes)
+void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t align,
+			const struct smph_window *w, size_t *bytes)
 {
 	size_t page = (size_t)1 << h->page_shift;
 	uint32_t align_pages = align > page ? (uint32_t)(align >> h->page_shift) : 1;
@@ -24,7 +25,7 @@ void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t al
 	if (size > ((size_t)h->pool_pages << h->page_shift))
 		return NULL;
 	n = (uint32_t)((size + page - 1) >> h->page_shift);
-	i = smph_pool_claim(h, SMPHEAP_ZONE_BUFFER, caps, n, align_pages);
+	i = smph_pool_claim(h, SMPHEAP_ZONE_BUFFER, caps, n, align_pages, w);
 	if (i == SMPH_NO_BIT)
 		return NULL;
 	/* Release: publishes the run (its length) to a free that reads the

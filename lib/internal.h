@@ -494,6 +494,12 @@ static inline bool smph_sys_advance(struct smph_sys *s, size_t *cur, size_t end,
 	return smph_cas_weak(&s->state, cur, end, smph_relaxed, smph_relaxed);
 }
 
+/* Pool pages [lo, hi) that may have come free: a search after a reclaim
+ * looks only where a run could include one of them. */
+struct smph_window {
+	uint32_t lo, hi;
+};
+
 /* Zones. Each returns NULL (or an error) without counting; alloc.c counts. */
 void *smph_sys_alloc(struct smpheap *h, unsigned core, size_t size, size_t align);
 /* core_down's reset of a system heap: offset 0 and DOWN, in one exchange
@@ -503,7 +509,9 @@ size_t smph_sys_reset(struct smph_sys *s);
 /* core_up's restart: offset 0, serving again. */
 void smph_sys_restart(struct smph_sys *s);
 size_t smph_runtime_block_size(const struct smpheap *h, uintptr_t p, bool *live);
-void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t align, size_t *bytes);
+/* A run of pages (overlapping w, if not NULL: smph_pool_claim()). */
+void *smph_buffer_alloc(struct smpheap *h, uint32_t caps, size_t size, size_t align,
+			const struct smph_window *w, size_t *bytes);
 /* Frees the run starting at pool page i: 0, -EINVAL, -EALREADY. */
 int smph_buffer_free(struct smpheap *h, uint32_t i, size_t *bytes);
 size_t smph_buffer_run_bytes(const struct smpheap *h, uint32_t i);
@@ -520,10 +528,11 @@ int smph_buffer_resize(struct smpheap *h, uint32_t i, size_t size, size_t *old_b
 void smph_pool_order(struct smpheap *h);
 
 /* Claims n free pages starting at a multiple of align_pages in a region
- * that `zone` may draw from and that has `caps`, within the zone's quota;
- * returns the first page or SMPH_NO_BIT. The pages are the caller's. */
+ * that `zone` may draw from and that has `caps`, within the zone's quota,
+ * and (w not NULL) overlapping w; returns the first page or SMPH_NO_BIT.
+ * The pages are the caller's. */
 uint32_t smph_pool_claim(struct smpheap *h, unsigned zone, uint32_t caps, uint32_t n,
-			 uint32_t align_pages);
+			 uint32_t align_pages, const struct smph_window *w);
 /* Gives the caller's pages [i, i+n) back to the pool (release). Their page
  * table entries must be NONE already. */
 void smph_pool_release(struct smpheap *h, unsigned zone, uint32_t i, uint32_t n);

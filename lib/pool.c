@@ -139,18 +139,22 @@ void smph_pool_refund(struct smpheap *h, unsigned zone, size_t bytes)
 		smph_fetch_sub(&h->held[zone], bytes, smph_relaxed);
 }
 
+/* A region's words of the free-page bitmap and its bits of the first and
+ * the last (its pages set). */
+static void region_words(struct smph_region *rg)
+{
+	uint32_t last = rg->first + rg->pages - 1;
+
+	rg->first_word = rg->first >> SMPH_WORD_SHIFT;
+	rg->last_word = last >> SMPH_WORD_SHIFT;
+	rg->first_mask = SMPH_WORD_ONES << (rg->first & (SMPH_WORD_BITS - 1));
+	rg->last_mask = SMPH_WORD_ONES >> ((SMPH_WORD_BITS - 1) - (last & (SMPH_WORD_BITS - 1)));
+}
+
 void smph_pool_order(struct smpheap *h)
 {
-	for (unsigned r = 0; r < h->region_count; r++) {
-		struct smph_region *rg = &h->regions[r];
-		uint32_t last = rg->first + rg->pages - 1;
-
-		rg->first_word = rg->first >> SMPH_WORD_SHIFT;
-		rg->last_word = last >> SMPH_WORD_SHIFT;
-		rg->first_mask = SMPH_WORD_ONES << (rg->first & (SMPH_WORD_BITS - 1));
-		rg->last_mask =
-		    SMPH_WORD_ONES >> ((SMPH_WORD_BITS - 1) - (last & (SMPH_WORD_BITS - 1)));
-	}
+	for (unsigned r = 0; r < h->region_count; r++)
+		region_words(&h->regions[r]);
 	for (unsigned z = 0; z < SMPHEAP_ZONE_COUNT; z++) {
 		h->zone_regions[z] = 0;
 		for (unsigned shared = 0; shared < 2; shared++)
@@ -161,18 +165,46 @@ void smph_pool_order(struct smpheap *h)
 	}
 }
 
+/* The part of region rg where a run of n pages overlapping w can lie (the
+ * window widened by n - 1 pages each side), as a region of its own in
+ * *clip; false if it cannot hold n pages. */
+static bool clip_region(const struct smph_region *rg, const struct smph_window *w, uint32_t n,
+			struct smph_region *clip)
+{
+	uint32_t lo = w->lo > n - 1 ? w->lo - (n - 1) : 0, hi = w->hi + (n - 1);
+
+	if (lo < rg->first)
+		lo = rg->first;
+	if (hi > rg->first + rg->pages)
+		hi = rg->first + rg->pages;
+	if (hi <= lo || hi - lo < n)
+		return false;
+	*clip = *rg;
+	clip->first = lo;
+	clip->pages = hi - lo;
+	region_words(clip);
+	return true;
+}
+
 static uint32_t claim_once(struct smpheap *h, unsigned zone, uint32_t caps, uint32_t n,
-			   uint32_t align_pages)
+			   uint32_t align_pages, const struct smph_window *w)
 {
 	/* Regions only this zone may use first, then shared ones (the order
 	 * init.c lists): a shared page this zone takes is one the other zone
 	 * can no longer have. */
 	for (unsigned j = 0; j < h->zone_regions[zone]; j++) {
 		const struct smph_region *rg = &h->regions[h->zone_region[zone][j]];
-		uint32_t i = SMPH_NO_BIT, from = rg->first;
+		struct smph_region clip;
+		uint32_t i = SMPH_NO_BIT, from;
 
 		if ((rg->caps & caps) != caps || n > rg->pages)
 			continue;
+		if (w) {
+			if (!clip_region(rg, w, n, &clip))
+				continue;
+			rg = &clip;
+		}
+		from = rg->first;
 		if (n <= SMPH_WORD_BITS && align_pages <= SMPH_WORD_BITS) {
 			i = claim_in_word(h, rg, n, align_pages);
 			if (i != SMPH_NO_BIT)
@@ -189,15 +221,16 @@ static uint32_t claim_once(struct smpheap *h, unsigned zone, uint32_t caps, uint
 }
 
 uint32_t smph_pool_claim(struct smpheap *h, unsigned zone, uint32_t caps, uint32_t n,
-			 uint32_t align_pages)
+			 uint32_t align_pages, const struct smph_window *w)
 {
 	uint32_t i;
 
 	if (!smph_pool_charge(h, zone, (size_t)n << h->page_shift))
 		return SMPH_NO_BIT;
-	i = claim_once(h, zone, caps, n, align_pages);
+	i = claim_once(h, zone, caps, n, align_pages, w);
+	/* Banks powered on again: anywhere in the pool. */
 	if (smph_unlikely(i == SMPH_NO_BIT) && smph_pool_wake(h))
-		i = claim_once(h, zone, caps, n, align_pages);
+		i = claim_once(h, zone, caps, n, align_pages, NULL);
 	if (i == SMPH_NO_BIT)
 		smph_pool_refund(h, zone, (size_t)n << h->page_shift);
 	return i;

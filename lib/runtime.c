@@ -173,12 +173,13 @@ void *smph_runtime_claimed(struct smpheap *h, unsigned k, uint32_t s, uint32_t i
 
 /* ---- refill: a partly free slab (any core's), else the pool ---- */
 
-/* Cuts a new slab of class k from the pool and publishes it (1. above):
- * its start page, or SMPH_NO_BIT when the pool has no room. */
-uint32_t smph_runtime_cut(struct smpheap *h, unsigned k)
+/* Cuts a new slab of class k from the pool (overlapping w, if not NULL)
+ * and publishes it (1. above): its start page, or SMPH_NO_BIT when the pool
+ * has no room. */
+uint32_t smph_runtime_cut(struct smpheap *h, unsigned k, const struct smph_window *w)
 {
 	const struct smph_class_geom *g = &h->geom[k];
-	uint32_t s = smph_pool_claim(h, SMPHEAP_ZONE_RUNTIME, 0, g->pages, g->align_pages);
+	uint32_t s = smph_pool_claim(h, SMPHEAP_ZONE_RUNTIME, 0, g->pages, g->align_pages, w);
 
 	if (s == SMPH_NO_BIT)
 		return SMPH_NO_BIT;
@@ -226,13 +227,16 @@ static void uncurrent(struct smpheap *h, uint32_t cur_value)
  * keeps what it has; a core that claims from the slab meanwhile makes the
  * retire CAS fail and just refills later. True if a slab may have gone
  * back (one was taken off a core all free; a claim racing its retire is
- * the only way it stayed): O(cores x classes), no walk of the pool, as
- * every failing allocation pays it. */
-bool smph_runtime_reclaim(struct smpheap *h)
+ * the only way it stayed), with *w the pages of every such slab (and
+ * those between): O(cores x classes), no walk of the pool, as every
+ * failing allocation pays it. */
+bool smph_runtime_reclaim(struct smpheap *h, struct smph_window *w)
 {
 	uint32_t none = h->granules << h->gshift;
 	bool more = false;
 
+	w->lo = UINT32_MAX;
+	w->hi = 0;
 	for (unsigned c = 0; c < h->cores; c++)
 		for (unsigned k = 0; k < h->class_count; k++) {
 			/* Relaxed: a hint; the CAS below decides. */
@@ -247,6 +251,10 @@ bool smph_runtime_reclaim(struct smpheap *h)
 				continue;
 			uncurrent(h, v);
 			more = true;
+			if (s < w->lo)
+				w->lo = s;
+			if (s + h->geom[k].pages > w->hi)
+				w->hi = s + h->geom[k].pages;
 		}
 	return more;
 }
@@ -259,9 +267,13 @@ static uint32_t refill(struct smpheap *h, unsigned core, unsigned k)
 	uint32_t s = partly_free(h, k, false), v;
 
 	if (s == SMPH_NO_BIT) {
-		s = smph_runtime_cut(h, k);
-		if (s == SMPH_NO_BIT && smph_runtime_reclaim(h))
-			s = smph_runtime_cut(h, k);
+		struct smph_window back;
+
+		s = smph_runtime_cut(h, k, NULL);
+		/* The pool had no room: a run there now must take pages the
+		 * reclaim gave back, so the search looks only there. */
+		if (s == SMPH_NO_BIT && smph_runtime_reclaim(h, &back))
+			s = smph_runtime_cut(h, k, &back);
 	}
 	if (s == SMPH_NO_BIT)
 		s = partly_free(h, k, true);

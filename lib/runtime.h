@@ -15,7 +15,7 @@ void *smph_runtime_alloc(struct smpheap *h, unsigned core, unsigned slot, size_t
 
 /* Cuts a new slab of class k from the pool and publishes it: its start
  * page, or SMPH_NO_BIT when the pool has no room. */
-uint32_t smph_runtime_cut(struct smpheap *h, unsigned k);
+uint32_t smph_runtime_cut(struct smpheap *h, unsigned k, const struct smph_window *w);
 
 /* Frees `bits`, blocks the caller owns, back into the slab at page s, with
  * the free protocol (hint, retire); `mark` (0, or SMPH_SLAB_HELD for a
@@ -24,7 +24,7 @@ void smph_runtime_give_back(struct smpheap *h, uint32_t s, smph_word_t bits, smp
 
 /* Before the pool reports exhaustion (to either zone): every core's current
  * slab that is all free goes back to the pool. True if one did. */
-bool smph_runtime_reclaim(struct smpheap *h);
+bool smph_runtime_reclaim(struct smpheap *h, struct smph_window *w);
 
 /* core_down: the core's current slabs stop being current (and go back to
  * the pool if all free). */

@@ -185,7 +185,7 @@ void *smph_tcache_refill(struct smpheap *h, struct smph_tcache *t, unsigned core
 	     i = smph_hint_next(&h->hint[k], i + 1))
 		ok = hold(h, c, k, i << h->gshift, max);
 	/* Else a new one. */
-	if (!ok && (s = smph_runtime_cut(h, k)) != SMPH_NO_BIT)
+	if (!ok && (s = smph_runtime_cut(h, k, NULL)) != SMPH_NO_BIT)
 		ok = hold(h, c, k, s, max);
 	if (!ok)
 		return NULL;

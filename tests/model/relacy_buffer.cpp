@@ -84,8 +84,8 @@ struct buffer_test : rl::test_suite<buffer_test, THREADS> {
 	bool take(int t, uint32_t n)
 	{
 		size_t bytes = 0;
-		void *p =
-		    smph_buffer_alloc(&heap, SMPHEAP_CAP_DMA, (size_t)n << PAGE_SHIFT, 1, &bytes);
+		void *p = smph_buffer_alloc(&heap, SMPHEAP_CAP_DMA, (size_t)n << PAGE_SHIFT, 1,
+					    NULL, &bytes);
 		uint32_t first;
 
 		if (!p)

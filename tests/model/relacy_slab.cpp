@@ -77,7 +77,7 @@ struct slab_test : rl::test_suite<slab_test, THREADS> {
 				give(0, b);
 			}
 			p = smph_buffer_alloc(&heap, SMPHEAP_CAP_DMA, (size_t)1 << PAGE_SHIFT, 1,
-					      &bytes);
+					      NULL, &bytes);
 			if (p) {
 				RL_ASSERT(p == (void *)POOL_BASE);
 				for (int b = 0; b < BLOCKS; b++) {
