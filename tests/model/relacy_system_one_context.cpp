@@ -20,13 +20,7 @@
  * core (an interrupt handler, say) allocating too, and Relacy must find the
  * lost update: two allocations on the same bytes.
  */
-#include "model.h"
-
-#include "../../lib/system.c"
-
-enum { HEAP_BYTES = 128, GRANULE = 16, GRANULES = HEAP_BYTES / GRANULE, THREADS = 3 };
-enum { ALLOCATORS = 2, ALLOCS = 2 };
-static const uintptr_t HEAP_BASE = (uintptr_t)1 << 30; /* never dereferenced */
+#include "system_model.h"
 
 struct one_context_test : rl::test_suite<one_context_test, THREADS> {
 	struct smph_sys sys[1];
@@ -57,17 +51,7 @@ struct one_context_test : rl::test_suite<one_context_test, THREADS> {
 
 	void allocate(unsigned t, int k, size_t size)
 	{
-		uintptr_t p = (uintptr_t)smph_sys_alloc(&heap, 0, size, GRANULE);
-
-		if (!p)
-			return;
-		RL_ASSERT(p >= HEAP_BASE && p + size <= HEAP_BASE + HEAP_BYTES);
-		for (uintptr_t g = (p - HEAP_BASE) / GRANULE; g < (p + size - HEAP_BASE) / GRANULE;
-		     g++) {
-			RL_ASSERT(owner[g]($) == 0);
-			owner[g]($) = (int)t + 1;
-		}
-		got_end[t][k] = p + size - HEAP_BASE;
+		got_end[t][k] = model_sys_allocate(&heap, owner, t, size);
 	}
 
 	void thread(unsigned t)
