@@ -289,37 +289,23 @@ static inline void count_free_fast(struct smph_tally t, size_t bytes)
  * atomic read-modify-write (the word-claim cache), else one claim (a CAS)
  * in the calling core's current slab (the pure lock-free path: threads
  * without a slot, every core on bare metal, classes without the cache). */
-/* The pure path's claim: one CAS on the calling core's current slab of
- * class k, counted in t (smph_slab_claim_once() and
- * smph_runtime_claim_usual(), with a test and an exit for each way they
- * can fail). */
+/* The pure path's claim: one try (one CAS) in the calling core's current
+ * slab of class k, counted in t; any other end (no free block, a lost
+ * race, a stale slab, its last block) goes to the finish. */
 static inline __attribute__((always_inline)) void *claim_current(struct smpheap *h, size_t size,
 								 bool leaf, unsigned core,
 								 unsigned k, struct smph_tally t)
 {
 	const struct smph_class_geom *g = &h->geom[k];
 	uint32_t s = smph_runtime_current(h, core, k), idx;
-	smph_aword_t *word = smph_runtime_word(h, s);
-	/* Relaxed: the CAS decides. */
-	smph_word_t w = smph_load(word, smph_relaxed), free, low, left;
+	smph_word_t left;
 
-	if (smph_unlikely(!(w & g->live)))
+	if (smph_unlikely(smph_slab_try_claim(smph_runtime_word(h, s), g->live, &idx, &left) !=
+			  SMPH_SLAB_TOOK))
 		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size, SMPH_TODO, leaf);
-	free = w & g->full;
-	if (smph_unlikely(!free))
-		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size, SMPH_TODO, leaf);
-	low = free & (~free + 1);
-	if (smph_unlikely(!smph_slab_claim_bit(word, w, low)))
-		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size, SMPH_TODO, leaf);
-	left = free ^ low;
-	idx = smph_bit_index(low);
-	/* The slab is still class k's, and has a free block left. */
-	if (smph_unlikely(!smph_slab_entry_is(smph_load(&h->pt[s], smph_relaxed), g)))
+	if (smph_unlikely(!smph_runtime_claim_usual(h, g, s, left)))
 		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size,
 				   SMPH_TOKEN_CLAIM(s >> h->gshift, idx, left), leaf);
-	if (smph_unlikely(!left))
-		return alloc_leave(h, SMPHEAP_ZONE_RUNTIME, size,
-				   SMPH_TOKEN_CLAIM(s >> h->gshift, idx, 0), leaf);
 	return count_alloc_fast(h, SMPHEAP_ZONE_RUNTIME, leaf, t, g->block_size,
 				smph_runtime_block(h, g, s, idx));
 }

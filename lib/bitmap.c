@@ -394,23 +394,6 @@ uint32_t smph_hint_next(const struct smph_bitmap2 *bm, uint32_t from)
 	return SMPH_NO_BIT;
 }
 
-uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t live, smph_word_t *left)
-{
-	smph_word_t w = smph_load(word, smph_relaxed);
-
-	while ((w & live) && (w & (live - 1))) {
-		smph_word_t m = w & (live - 1), low = m & (~m + 1);
-
-		/* Acquire on success: see smph_slab_claim_fast(). */
-		if (smph_cas_weak(word, &w, w & ~low, smph_acquire, smph_relaxed)) {
-			*left = m & ~low;
-			return smph_ctz(low);
-		}
-	}
-	*left = 0;
-	return SMPH_NO_BIT;
-}
-
 smph_word_t smph_slab_take(smph_aword_t *word, smph_word_t live, uint32_t max, smph_word_t *left)
 {
 	smph_word_t w = smph_load(word, smph_relaxed), take;

@@ -305,43 +305,40 @@ uint32_t smph_hint_next(const struct smph_bitmap2 *bm, uint32_t from);
  * slab, together with the blocks other threads freed into it. */
 #define SMPH_REMOTE_HELD ((smph_word_t)1 << (SMPH_WORD_BITS - 1))
 
-/* Claims the lowest free block of a word live for a class whose LIVE bit is
- * `live`: its index, or SMPH_NO_BIT if the word has none. *left gets the
- * word's free blocks after the claim. One try inline; the loop (a CAS lost
- * to another claim or free) out of line. */
-uint32_t smph_slab_claim(smph_aword_t *word, smph_word_t live, smph_word_t *left);
+/* How one try of a claim in a slab word ended. */
+enum smph_slab_try {
+	SMPH_SLAB_TOOK,	 /* a block taken: *idx, and the word's free blocks after it in *left */
+	SMPH_SLAB_EMPTY, /* nothing taken: the word is not live for the class, or has no free block
+			  */
+	SMPH_SLAB_RACED, /* nothing taken: the CAS lost to another claim or a free */
+};
 
-/* The claim's one CAS: takes free block `low` (one bit) of a live word seen
- * as `w`; false if the word is no longer `w` (a lost race). */
-static inline bool smph_slab_claim_bit(smph_aword_t *word, smph_word_t w, smph_word_t low)
-{
-	/* Acquire on success: the block's last owner released it with a
-	 * release OR, and the slab's cutter published its page table entry
-	 * with a release store; both are behind us. */
-	return smph_cas_weak(word, &w, w ^ low, smph_acquire, smph_relaxed);
-}
-
-/* One try of it, with no call: SMPH_NO_BIT also when the CAS lost a race
- * (the caller then goes to smph_slab_claim()'s loop, out of line). */
-static inline uint32_t smph_slab_claim_once(smph_aword_t *word, smph_word_t live, smph_word_t *left)
+/* One try at the lowest free block of a word live for a class whose LIVE
+ * bit is `live` (its free blocks: the bits below), with one CAS. Inline,
+ * with a test and an exit for each way it ends, so that a fast path that
+ * leaves on any of them builds no boolean (GCC did, for the combined
+ * conditions, on Xtensa). */
+static inline __attribute__((always_inline)) enum smph_slab_try
+smph_slab_try_claim(smph_aword_t *word, smph_word_t live, uint32_t *idx, smph_word_t *left)
 {
 	/* Relaxed: the CAS decides. */
-	smph_word_t w = smph_load(word, smph_relaxed), m = w & (live - 1), low;
+	smph_word_t w = smph_load(word, smph_relaxed), free, low;
 
-	if (__builtin_expect(!(w & live) || !m, 0))
-		return SMPH_NO_BIT;
-	low = m & (~m + 1);
-	if (__builtin_expect(!smph_slab_claim_bit(word, w, low), 0))
-		return SMPH_NO_BIT;
-	*left = m & ~low;
-	return smph_ctz(low);
-}
-
-static inline uint32_t smph_slab_claim_fast(smph_aword_t *word, smph_word_t live, smph_word_t *left)
-{
-	uint32_t idx = smph_slab_claim_once(word, live, left);
-
-	return __builtin_expect(idx != SMPH_NO_BIT, 1) ? idx : smph_slab_claim(word, live, left);
+	if (__builtin_expect(!(w & live), 0))
+		return SMPH_SLAB_EMPTY;
+	free = w & (live - 1);
+	if (__builtin_expect(!free, 0))
+		return SMPH_SLAB_EMPTY;
+	low = free & (~free + 1);
+	/* Acquire on success: the block's last owner released it with a
+	 * release OR, and the slab's cutter published its page table entry
+	 * with a release store; both are behind us. low is a bit of w, so
+	 * w ^ low takes it. */
+	if (__builtin_expect(!smph_cas_weak(word, &w, w ^ low, smph_acquire, smph_relaxed), 0))
+		return SMPH_SLAB_RACED;
+	*left = free ^ low;
+	*idx = smph_bit_index(low);
+	return SMPH_SLAB_TOOK;
 }
 
 /* Takes up to `max` free blocks of a live word with one CAS (acquire, as

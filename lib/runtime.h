@@ -56,12 +56,15 @@ static inline smph_aword_t *smph_runtime_word(const struct smpheap *h, uint32_t 
  * hands the claim to smph_runtime_claimed(). The class check comes after
  * the claim: while we hold a block of the slab it cannot be retired, so
  * the entry is the one its cutter published before the word went live (our
- * claim's acquire saw that). Relaxed for that reason. */
-static inline bool smph_runtime_claim_usual(const struct smpheap *h,
-					    const struct smph_class_geom *g, uint32_t s,
-					    smph_word_t left)
+ * claim's acquire saw that). Relaxed for that reason. A test each, as in
+ * smph_slab_try_claim(). */
+static inline __attribute__((always_inline)) bool
+smph_runtime_claim_usual(const struct smpheap *h, const struct smph_class_geom *g, uint32_t s,
+			 smph_word_t left)
 {
-	return smph_likely(smph_slab_entry_is(smph_load(&h->pt[s], smph_relaxed), g) && left);
+	if (smph_unlikely(!smph_slab_entry_is(smph_load(&h->pt[s], smph_relaxed), g)))
+		return false;
+	return smph_likely(left != 0);
 }
 
 /* Address of block idx of class g's slab at page s. */
@@ -76,11 +79,15 @@ static inline void *smph_runtime_block(const struct smpheap *h, const struct smp
 static inline void *smph_runtime_claim_current(struct smpheap *h, unsigned core, unsigned k)
 {
 	const struct smph_class_geom *g = &h->geom[k];
-	uint32_t s = smph_runtime_current(h, core, k);
+	uint32_t s, idx;
 	smph_word_t left;
-	uint32_t idx = smph_slab_claim_fast(smph_runtime_word(h, s), g->live, &left);
+	enum smph_slab_try r;
 
-	if (smph_unlikely(idx == SMPH_NO_BIT))
+	do {
+		s = smph_runtime_current(h, core, k);
+		r = smph_slab_try_claim(smph_runtime_word(h, s), g->live, &idx, &left);
+	} while (r == SMPH_SLAB_RACED);
+	if (r == SMPH_SLAB_EMPTY)
 		return NULL;
 	if (smph_runtime_claim_usual(h, g, s, left))
 		return smph_runtime_block(h, g, s, idx);
