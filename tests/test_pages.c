@@ -102,6 +102,69 @@ static void test_cut_and_retire(void)
 	test_heap_destroy(h);
 }
 
+/* A request the pool cannot hold until the runtime zone gives back the
+ * core's current slab (all free, kept by hysteresis): the retry after the
+ * reclaim searches only where a run can take the slab's pages, and must
+ * find a run that takes them and free pages beside them, in either order. */
+static void test_reclaim_window(void)
+{
+	for (int side = 0; side < 2; side++) {
+		struct smpheap *h = test_heap_create(&small);
+		const struct smph_class_geom *g;
+		void *run[64] = {0}, *p, *big;
+		uint32_t s, n = 0, gap;
+
+		CHECK(h != NULL);
+		if (!h)
+			return;
+		g = &h->geom[3]; /* 1024 B: one block, a slab of 4 pages */
+		/* Runs first, so that the slab is not at the pool's start. */
+		for (; n < 4; n++) {
+			run[n] = smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, 0, 256);
+			CHECK(run[n] != NULL);
+		}
+		p = smpheap_alloc(h, SMPHEAP_ZONE_RUNTIME, 0, 1024);
+		CHECK(p != NULL);
+		s = smph_pool_page(h, (uintptr_t)p);
+		CHECK_EQ(smpheap_free(h, p), 0);
+		CHECK_EQ(free_pages(h), 64 - 4 - g->pages); /* still the core's current */
+		CHECK(s >= 4);
+		/* Every other page as a one-page run. */
+		while (free_pages(h) && n < 64) {
+			run[n] = smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, 0, 256);
+			CHECK(run[n] != NULL);
+			n++;
+		}
+		CHECK_EQ(n, 64 - g->pages);
+		CHECK_EQ(smpheap_check(h), 0);
+		/* Two free pages beside the slab: after it, or before it. */
+		gap = side == 0 ? s + g->pages : s - 2;
+		for (uint32_t i = 0; i < n; i++)
+			if (run[i] && (smph_pool_page(h, (uintptr_t)run[i]) == gap ||
+				       smph_pool_page(h, (uintptr_t)run[i]) == gap + 1)) {
+				CHECK_EQ(smpheap_free(h, run[i]), 0);
+				run[i] = NULL;
+			}
+		CHECK_EQ(free_pages(h), 2);
+		/* Six pages: only the slab's four and the two beside them. */
+		big = smpheap_alloc(h, SMPHEAP_ZONE_BUFFER, 0, 6 * 256);
+		CHECK(big != NULL);
+		if (big) {
+			uint32_t b = smph_pool_page(h, (uintptr_t)big);
+
+			CHECK(b <= s && s + g->pages <= b + 6);
+			CHECK_EQ(free_pages(h), 0);
+			CHECK_EQ(smpheap_check(h), 0);
+			CHECK_EQ(smpheap_free(h, big), 0);
+		}
+		for (uint32_t i = 0; i < n; i++)
+			if (run[i])
+				CHECK_EQ(smpheap_free(h, run[i]), 0);
+		CHECK_EQ(smpheap_check(h), 0);
+		test_heap_destroy(h);
+	}
+}
+
 /* tgl-split: the runtime zone stops at its quota although the pool has room. */
 static void test_quota(void)
 {
@@ -287,6 +350,7 @@ int main(int argc, char **argv)
 	if (test_act_as(0))
 		return 1;
 	test_cut_and_retire();
+	test_reclaim_window();
 	test_quota();
 	test_bank_sweep();
 	race(&small, "pure path");
