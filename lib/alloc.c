@@ -265,24 +265,14 @@ static inline __attribute__((always_inline)) void *count_alloc_fast(struct smphe
 								    bool leaf, struct smph_tally t,
 								    size_t bytes, void *p)
 {
-	size_t net;
+	size_t net = smph_count_alloc_bytes(t, bytes);
 
-	smph_add(&t.k->allocs, 1, t.single);
-	net = smph_add(&t.k->net, bytes, t.single);
-	if (smph_unlikely((intptr_t)net > (intptr_t)smph_load(&t.k->hwm, smph_relaxed)))
+	if (smph_count_rose(t, net))
 		/* The function records the high itself: what the finish would
 		 * do, without keeping `size` for it. */
 		return leaf ? (void *)((uintptr_t)p | SMPH_TOKEN_HIGH)
 			    : smph_count_new_high(h, zone, t.k, net, p);
 	return p;
-}
-
-/* Counts a free on a fast path that found `rising` clear (the first free
- * after a new high samples the peak: the finish's job). */
-static inline void count_free_fast(struct smph_tally t, size_t bytes)
-{
-	smph_add(&t.k->frees, 1, t.single);
-	smph_add(&t.k->net, (size_t)0 - bytes, t.single);
 }
 
 /* The runtime zone: a block from the calling thread's held word with no
@@ -422,7 +412,7 @@ static inline __attribute__((always_inline)) intptr_t free_path(struct smpheap *
 		/* Most frees are of a block of the word this thread used
 		 * last. */
 		if (smph_likely(smph_tcache_push(tc->last, p))) {
-			count_free_fast(t, tc->last->geom->block_size);
+			smph_count_free_counts(t, tc->last->geom->block_size);
 			return 0;
 		}
 	} else {
@@ -467,7 +457,7 @@ static inline __attribute__((always_inline)) intptr_t free_path(struct smpheap *
 		return leaf ? (intptr_t)SMPH_TOKEN_FREED(s >> h->gshift, k,
 							 smph_freed_verdict(g, b, old))
 			    : free_freed(h, k, s, b, smph_freed_verdict(g, b, old));
-	count_free_fast(t, g->block_size);
+	smph_count_free_counts(t, g->block_size);
 	return 0;
 }
 

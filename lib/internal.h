@@ -437,16 +437,33 @@ static inline size_t smph_add(SMPH_ATOMIC(size_t) * c, size_t v, bool single)
  * off the bump offsets). Returns p, so a fast path can end in it. */
 void *smph_count_new_high(struct smpheap *h, unsigned zone, struct smph_counters *k, size_t net,
 			  void *p);
+/* The counts of a successful RUNTIME or BUFFER allocation of `bytes` in t;
+ * returns `net` after it. */
+static inline __attribute__((always_inline)) size_t smph_count_alloc_bytes(struct smph_tally t,
+									   size_t bytes)
+{
+	smph_add(&t.k->allocs, 1, t.single);
+	return smph_add(&t.k->net, bytes, t.single);
+}
+
+/* Whether `net` passed t's high, which the caller then records
+ * (smph_count_new_high(), or a fast path's token for it). */
+static inline __attribute__((always_inline)) bool smph_count_rose(struct smph_tally t, size_t net)
+{
+	return smph_unlikely((intptr_t)net > (intptr_t)smph_load(&t.k->hwm, smph_relaxed));
+}
+
 static inline void *smph_count_alloc(struct smpheap *h, unsigned zone, struct smph_tally t,
 				     size_t bytes, void *p)
 {
 	size_t net;
 
-	smph_add(&t.k->allocs, 1, t.single);
-	if (zone == SMPHEAP_ZONE_SYS)
+	if (zone == SMPHEAP_ZONE_SYS) {
+		smph_add(&t.k->allocs, 1, t.single);
 		return p;
-	net = smph_add(&t.k->net, bytes, t.single);
-	if (smph_unlikely((intptr_t)net > (intptr_t)smph_load(&t.k->hwm, smph_relaxed)))
+	}
+	net = smph_count_alloc_bytes(t, bytes);
+	if (smph_count_rose(t, net))
 		return smph_count_new_high(h, zone, t.k, net, p);
 	return p;
 }
@@ -455,13 +472,21 @@ static inline void *smph_count_alloc(struct smpheap *h, unsigned zone, struct sm
  * it. The first free after a new high samples the zone's peak, out of line
  * (a tail call keeps the inline path free of saved registers). */
 int smph_count_free_at_max(struct smpheap *h, unsigned zone, struct smph_tally t, size_t bytes);
+/* The counts of a successful free of `bytes` in t, once its `rising` was
+ * seen clear. */
+static inline __attribute__((always_inline)) void smph_count_free_counts(struct smph_tally t,
+									 size_t bytes)
+{
+	smph_add(&t.k->frees, 1, t.single);
+	smph_add(&t.k->net, (size_t)0 - bytes, t.single);
+}
+
 static inline int smph_count_free(struct smpheap *h, unsigned zone, struct smph_tally t,
 				  size_t bytes)
 {
 	if (smph_unlikely(smph_load(&t.k->rising, smph_relaxed)))
 		return smph_count_free_at_max(h, zone, t, bytes);
-	smph_add(&t.k->frees, 1, t.single);
-	smph_add(&t.k->net, (size_t)0 - bytes, t.single);
+	smph_count_free_counts(t, bytes);
 	return 0;
 }
 void smph_count_resize(struct smpheap *h, unsigned zone, struct smph_tally t, size_t old_bytes,
