@@ -2,8 +2,8 @@
  *
  * smpheap_alloc() and smpheap_free() are each a fast path that calls
  * nothing (so it has no stack frame) and a finish for whatever it leaves,
- * with a token that says what it did (below); smpheap.h inlines the pair
- * into each caller:
+ * with a token that says what it did (below); on Xtensa smpheap.h inlines
+ * the pair into each caller:
  *
  *   smpheap_runtime_fast  the thread's held word (no atomic RMW), else one
  *                         CAS in the core's current slab
