@@ -57,8 +57,6 @@
 #include <errno.h>
 
 #include "bitmap.h"
-/* lib/ calls and defines the functions, not the header's inline wrappers. */
-#define SMPHEAP_NO_INLINE 1
 #include "smpheap/platform.h"
 #include "smpheap/smpheap.h"
 
